@@ -1,0 +1,53 @@
+import { writeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { edgeResources } from '../enrich/edge-resource.ts';
+import { missingExporterSetting } from '../export/config.ts';
+import { debugExporter } from '../export/debug-exporter.ts';
+import type { Exporter } from '../export/exporter.ts';
+import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
+import type { Beacon } from '../receive/beacon/beacon.ts';
+import { beaconToSpans } from '../receive/beacon/beacon-to-spans.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import { BatchProcessor } from './batch-processor.ts';
+import type { FromWorker, HandoffItem, ToWorker, WorkerData } from './messages.ts';
+import type { SpanProcessor } from './span-processor.ts';
+
+// Entry point of one worker shard: every trace whose id maps to this shard is held, decided, encoded
+// and exported here, off the thread that acknowledges beacons.
+const { shard, config, metrics: metricsBuffer } = workerData as WorkerData;
+const port = parentPort as NonNullable<typeof parentPort>;
+const log = createLogger(config.log.level, { shard });
+const metrics = new SharedMetricsWriter(metricsBuffer, shard);
+
+const exporter: Exporter =
+  missingExporterSetting(config.exporter) === undefined
+    ? otlpHttpExporter(config.exporter, metrics, log)
+    : debugExporter(config.debug, metrics, (line) => writeSync(1, `${line}\n`));
+const pipeline: SpanProcessor = new BatchProcessor(config.batch, exporter, (spans) =>
+  metrics.set('batchSpans', spans),
+);
+const resourceOf = edgeResources(config.enrichment);
+
+function ingestBeacons(text: string): void {
+  const items = JSON.parse(text) as HandoffItem[];
+  for (const item of items) {
+    const beacon = item.b as Beacon;
+    pipeline.consume(beaconToSpans(beacon, resourceOf(beacon, item.ip)));
+  }
+}
+
+const post = (message: FromWorker): void => port.postMessage(message);
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'beacons':
+      ingestBeacons(message.text);
+      metrics.add('handoffBytesDone', message.bytes);
+      break;
+    case 'drain':
+      pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));
+      break;
+  }
+});
+post({ type: 'ready' });

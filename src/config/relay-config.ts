@@ -1,0 +1,18 @@
+import type { BatchConfig, WorkersConfig } from '../buffer/config.ts';
+import type { EnrichmentConfig } from '../enrich/config.ts';
+import type { DebugExporterConfig, ExporterConfig } from '../export/config.ts';
+import type { ReceiverConfig } from '../receive/config.ts';
+import type { AdminConfig, LogConfig } from '../telemetry/config.ts';
+
+/** The validated configuration with every default filled in and every duration in milliseconds. */
+export interface RelayConfig {
+  receiver: ReceiverConfig;
+  admin: AdminConfig;
+  log: LogConfig;
+  enrichment: EnrichmentConfig;
+  workers: WorkersConfig;
+  batch: BatchConfig;
+  exporter: ExporterConfig;
+  debug: DebugExporterConfig;
+  shutdown_timeout: number;
+}

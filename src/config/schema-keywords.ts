@@ -1,0 +1,39 @@
+import type { Ajv } from 'ajv';
+import { parseDuration } from './duration.ts';
+
+/**
+ * `"x-duration": true` on a property accepts "5s"/"200ms" or milliseconds and rewrites the value in place
+ * to milliseconds, so the rest of the relay only ever sees numbers.
+ */
+export function addDurationKeyword(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'x-duration',
+    modifying: true,
+    errors: true,
+    validate: function validateDuration(
+      this: unknown,
+      _schema: unknown,
+      data: unknown,
+      _parent: unknown,
+      ctx?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number },
+    ): boolean {
+      try {
+        const ms = parseDuration('', data);
+        if (ctx) ctx.parentData[ctx.parentDataProperty] = ms;
+        return true;
+      } catch (err) {
+        (validateDuration as unknown as { errors: unknown[] }).errors = [
+          { keyword: 'x-duration', message: (err as Error).message, params: {} },
+        ];
+        return false;
+      }
+    },
+  });
+}
+
+/** Schema fragment for a duration property with a default, e.g. `duration('5s')`. */
+export const duration = (defaultValue: string) => ({ 'x-duration': true, default: defaultValue }) as const;
+
+/** Schema fragment for a `host:port` listen address. */
+export const endpoint = (defaultValue: string) =>
+  ({ type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):\\d{1,5}$', default: defaultValue }) as const;

@@ -1,0 +1,23 @@
+import { batchSchema, workersSchema } from '../buffer/config.ts';
+import { enrichmentSchema } from '../enrich/config.ts';
+import { debugExporterSchema, exporterSchema } from '../export/config.ts';
+import { receiverSchema } from '../receive/config.ts';
+import { adminSchema, logSchema } from '../telemetry/config.ts';
+import { duration } from './schema-keywords.ts';
+
+/** The whole relay configuration: each component's schema (with its defaults) lives beside the component. */
+export const relaySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    receiver: receiverSchema,
+    admin: adminSchema,
+    log: logSchema,
+    enrichment: enrichmentSchema,
+    workers: workersSchema,
+    batch: batchSchema,
+    exporter: exporterSchema,
+    debug: debugExporterSchema,
+    shutdown_timeout: duration('30s'),
+  },
+} as const;

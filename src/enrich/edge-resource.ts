@@ -1,0 +1,47 @@
+import { LRUCache } from 'lru-cache';
+import type { KeyValue, Resource } from '../model/span.ts';
+import type { Beacon } from '../receive/beacon/beacon.ts';
+import { attributesOf } from '../receive/beacon/beacon-attributes.ts';
+import type { EnrichmentConfig } from './config.ts';
+import { popLookup } from './pop-lookup.ts';
+
+/** Resource attribute names the relay sets (OpenTelemetry semantic conventions, `akamai.*` for the edge). */
+export const EDGE_IP = 'akamai.edge.ip';
+export const EDGE_POP = 'akamai.edge.pop';
+export const EDGEWORKER_ID = 'akamai.edgeworker.id';
+export const EDGEWORKER_VERSION = 'akamai.edgeworker.version';
+export const SERVICE_NAME = 'service.name';
+
+/**
+ * Builds the Resource of a beacon's spans: its own resource attributes, then the edge identity
+ * (beacon values first, else the peer address and the PoP table), which beacons cannot override.
+ * Beacons from one worker on one edge share a resource; resources are interned so that they are
+ * built once and grouped into one ResourceSpans on export.
+ */
+export function edgeResources(config: EnrichmentConfig): (beacon: Beacon, peerIp: string) => Resource {
+  const popOf = popLookup(config.pops, config.pop_cache_size);
+  const interned = new LRUCache<string, Resource>({ max: config.pop_cache_size });
+  return (beacon, peerIp) => {
+    const ip = beacon.edge?.ip ?? peerIp;
+    const pop = beacon.edge?.pop ?? popOf(ip);
+    const service = beacon.service ?? config.default_service_name;
+    const extra = beacon.resource ? JSON.stringify(beacon.resource) : '';
+    const key = `${service}\n${beacon.worker.id}\n${beacon.worker.version}\n${ip}\n${pop}\n${extra}`;
+    let resource = interned.get(key);
+    if (!resource) {
+      const own: Record<string, string> = {
+        [SERVICE_NAME]: service,
+        [EDGE_IP]: ip,
+        [EDGE_POP]: pop,
+        [EDGEWORKER_ID]: beacon.worker.id,
+        [EDGEWORKER_VERSION]: beacon.worker.version,
+      };
+      const attributes: KeyValue[] = attributesOf(beacon.resource).filter((a) => !(a.key in own));
+      for (const [k, v] of Object.entries(own))
+        attributes.push({ key: k, value: { type: 'string', value: v } });
+      resource = { attributes, droppedAttributesCount: 0, schemaUrl: '', key };
+      interned.set(key, resource);
+    }
+    return resource;
+  };
+}

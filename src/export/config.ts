@@ -1,0 +1,99 @@
+import { duration } from '../config/schema-keywords.ts';
+
+/** Mirrors the Collector's `otlphttp` exporter: same keys, same defaults. */
+export interface ExporterConfig {
+  /** Full URL of the OTLP/HTTP traces endpoint. Empty: spans go to the debug exporter. */
+  traces_endpoint: string;
+  headers: Record<string, string>;
+  compression: 'gzip' | 'none';
+  /** Milliseconds one export request may take. */
+  timeout: number;
+  retry_on_failure: RetryConfig;
+  sending_queue: SendingQueueConfig;
+}
+
+export interface RetryConfig {
+  enabled: boolean;
+  initial_interval: number;
+  randomization_factor: number;
+  multiplier: number;
+  max_interval: number;
+  /** 0 means retry without a time limit (bounded still by the queue). */
+  max_elapsed_time: number;
+}
+
+export interface SendingQueueConfig {
+  enabled: boolean;
+  /** Export requests in flight at once, per worker. */
+  num_consumers: number;
+  /** Batches waiting to be sent, per worker; a full queue drops new batches (counted). */
+  queue_size: number;
+}
+
+export interface DebugExporterConfig {
+  /** basic: one summary line per batch; detailed: one line per span. */
+  verbosity: 'basic' | 'detailed';
+}
+
+export const LIGHTSTEP_TRACES_ENDPOINT = 'https://ingest.lightstep.com/traces/otlp/v0.9';
+
+export const exporterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    traces_endpoint: {
+      anyOf: [
+        { type: 'string', const: '' },
+        { type: 'string', pattern: '^https?://[^\\s/]+(/\\S*)?$' },
+      ],
+      default: '',
+    },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+    compression: { enum: ['gzip', 'none'], default: 'gzip' },
+    timeout: duration('30s'),
+    retry_on_failure: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        initial_interval: duration('5s'),
+        randomization_factor: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
+        multiplier: { type: 'number', minimum: 1, default: 1.5 },
+        max_interval: duration('30s'),
+        max_elapsed_time: duration('300s'),
+      },
+    },
+    sending_queue: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        num_consumers: { type: 'integer', minimum: 1, maximum: 256, default: 10 },
+        queue_size: { type: 'integer', minimum: 1, default: 1000 },
+      },
+    },
+  },
+} as const;
+
+export const debugExporterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: { verbosity: { enum: ['basic', 'detailed'], default: 'basic' } },
+} as const;
+
+/**
+ * The OTLP exporter runs only with an endpoint and every configured header filled in: sending to
+ * Lightstep with an empty access token would be refused and every span lost, so an empty header
+ * sends spans to the debug exporter instead and says which header is missing.
+ */
+export function missingExporterSetting(config: ExporterConfig): string | undefined {
+  if (config.traces_endpoint === '') return 'exporter.traces_endpoint';
+  for (const [name, value] of Object.entries(config.headers)) {
+    if (value === '') return `exporter.headers.${name}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,222 @@
+import protobuf from 'protobufjs/minimal.js';
+import type { AnyValue, KeyValue, Resource, Scope, Span, SpanRecord } from '../model/span.ts';
+
+// Writes ExportTraceServiceRequest protobuf straight from the internal model with protobufjs's Writer:
+// no intermediate message objects. Field numbers are those of opentelemetry-proto (see proto/).
+const { Writer } = protobuf;
+type W = protobuf.Writer;
+
+const LEN = 2;
+const FIXED64 = 1;
+const FIXED32 = 5;
+const VARINT = 0;
+const tag = (field: number, wire: number): number => (field << 3) | wire;
+
+const MASK32 = 0xffffffffn;
+
+function writeFixed64(w: W, field: number, value: bigint): void {
+  w.uint32(tag(field, FIXED64))
+    .fixed32(Number(value & MASK32))
+    .fixed32(Number((value >> 32n) & MASK32));
+}
+
+function writeInt64(w: W, field: number, value: number | bigint): void {
+  w.uint32(tag(field, VARINT));
+  if (typeof value === 'number') {
+    w.int64(value);
+    return;
+  }
+  const bits = BigInt.asUintN(64, value);
+  w.int64({ low: Number(bits & MASK32) | 0, high: Number(bits >> 32n) | 0, unsigned: false } as never);
+}
+
+function writeString(w: W, field: number, value: string): void {
+  if (value !== '') w.uint32(tag(field, LEN)).string(value);
+}
+
+function writeUint32(w: W, field: number, value: number): void {
+  if (value !== 0) w.uint32(tag(field, VARINT)).uint32(value);
+}
+
+function writeHexId(w: W, field: number, hex: string): void {
+  if (hex !== '') w.uint32(tag(field, LEN)).bytes(Buffer.from(hex, 'hex'));
+}
+
+function writeAnyValue(w: W, value: AnyValue): void {
+  switch (value.type) {
+    case 'string':
+      w.uint32(tag(1, LEN)).string(value.value);
+      break;
+    case 'bool':
+      w.uint32(tag(2, VARINT)).bool(value.value);
+      break;
+    case 'int':
+      writeInt64(w, 3, value.value);
+      break;
+    case 'double':
+      w.uint32(tag(4, FIXED64)).double(value.value);
+      break;
+    case 'array':
+      w.uint32(tag(5, LEN)).fork();
+      for (const item of value.value) {
+        w.uint32(tag(1, LEN)).fork();
+        writeAnyValue(w, item);
+        w.ldelim();
+      }
+      w.ldelim();
+      break;
+    case 'kvlist':
+      w.uint32(tag(6, LEN)).fork();
+      writeKeyValues(w, 1, value.value);
+      w.ldelim();
+      break;
+    case 'bytes':
+      w.uint32(tag(7, LEN)).bytes(value.value);
+      break;
+    case 'empty':
+      break;
+  }
+}
+
+function writeKeyValues(w: W, field: number, attributes: readonly KeyValue[]): void {
+  for (const attribute of attributes) {
+    w.uint32(tag(field, LEN)).fork();
+    writeString(w, 1, attribute.key);
+    w.uint32(tag(2, LEN)).fork();
+    writeAnyValue(w, attribute.value);
+    w.ldelim().ldelim();
+  }
+}
+
+function writeSpan(w: W, span: Span): void {
+  writeHexId(w, 1, span.traceId);
+  writeHexId(w, 2, span.spanId);
+  writeString(w, 3, span.traceState);
+  writeHexId(w, 4, span.parentSpanId);
+  writeString(w, 5, span.name);
+  writeUint32(w, 6, span.kind);
+  writeFixed64(w, 7, span.startTimeUnixNano);
+  writeFixed64(w, 8, span.endTimeUnixNano);
+  writeKeyValues(w, 9, span.attributes);
+  writeUint32(w, 10, span.droppedAttributesCount);
+  for (const event of span.events) {
+    w.uint32(tag(11, LEN)).fork();
+    writeFixed64(w, 1, event.timeUnixNano);
+    writeString(w, 2, event.name);
+    writeKeyValues(w, 3, event.attributes);
+    writeUint32(w, 4, event.droppedAttributesCount);
+    w.ldelim();
+  }
+  writeUint32(w, 12, span.droppedEventsCount);
+  for (const link of span.links) {
+    w.uint32(tag(13, LEN)).fork();
+    writeHexId(w, 1, link.traceId);
+    writeHexId(w, 2, link.spanId);
+    writeString(w, 3, link.traceState);
+    writeKeyValues(w, 4, link.attributes);
+    writeUint32(w, 5, link.droppedAttributesCount);
+    if (link.flags !== 0) w.uint32(tag(6, FIXED32)).fixed32(link.flags);
+    w.ldelim();
+  }
+  writeUint32(w, 14, span.droppedLinksCount);
+  if (span.status.code !== 0 || span.status.message !== '') {
+    w.uint32(tag(15, LEN)).fork();
+    writeString(w, 2, span.status.message);
+    writeUint32(w, 3, span.status.code);
+    w.ldelim();
+  }
+  if (span.flags !== 0) w.uint32(tag(16, FIXED32)).fixed32(span.flags);
+}
+
+function encodeResource(resource: Resource): Uint8Array {
+  const w = Writer.create();
+  writeKeyValues(w, 1, resource.attributes);
+  writeUint32(w, 2, resource.droppedAttributesCount);
+  return w.finish();
+}
+
+function encodeScope(scope: Scope): Uint8Array {
+  const w = Writer.create();
+  writeString(w, 1, scope.name);
+  writeString(w, 2, scope.version);
+  writeKeyValues(w, 3, scope.attributes);
+  writeUint32(w, 4, scope.droppedAttributesCount);
+  return w.finish();
+}
+
+interface Group {
+  resource: Resource;
+  scopes: Map<string, { scope: Scope; spans: Span[] }>;
+}
+
+function groupByResourceAndScope(records: readonly SpanRecord[]): Map<string, Group> {
+  const groups = new Map<string, Group>();
+  for (const { span, resource, scope } of records) {
+    let group = groups.get(resource.key);
+    if (!group) {
+      group = { resource, scopes: new Map() };
+      groups.set(resource.key, group);
+    }
+    let scoped = group.scopes.get(scope.key);
+    if (!scoped) {
+      scoped = { scope, spans: [] };
+      group.scopes.set(scope.key, scoped);
+    }
+    scoped.spans.push(span);
+  }
+  return groups;
+}
+
+/**
+ * Encodes spans as one ExportTraceServiceRequest, one ResourceSpans per distinct resource and one
+ * ScopeSpans per scope within it. Resource and scope messages repeat across batches, so their bytes
+ * are kept (bounded by `cacheLimit` entries) and copied in rather than encoded again.
+ */
+export class OtlpEncoder {
+  readonly #resources = new Map<string, Uint8Array>();
+  readonly #scopes = new Map<string, Uint8Array>();
+  readonly #cacheLimit: number;
+
+  constructor(cacheLimit = 4096) {
+    this.#cacheLimit = cacheLimit;
+  }
+
+  encode(records: readonly SpanRecord[]): Uint8Array {
+    const w = Writer.create();
+    for (const group of groupByResourceAndScope(records).values()) {
+      w.uint32(tag(1, LEN)).fork();
+      w.uint32(tag(1, LEN)).bytes(
+        this.#cached(this.#resources, group.resource.key, group.resource, encodeResource),
+      );
+      for (const { scope, spans } of group.scopes.values()) {
+        w.uint32(tag(2, LEN)).fork();
+        w.uint32(tag(1, LEN)).bytes(this.#cached(this.#scopes, scope.key, scope, encodeScope));
+        for (const span of spans) {
+          w.uint32(tag(2, LEN)).fork();
+          writeSpan(w, span);
+          w.ldelim();
+        }
+        writeString(w, 3, scope.schemaUrl);
+        w.ldelim();
+      }
+      writeString(w, 3, group.resource.schemaUrl);
+      w.ldelim();
+    }
+    return w.finish();
+  }
+
+  #cached<T>(
+    cache: Map<string, Uint8Array>,
+    key: string,
+    item: T,
+    encode: (item: T) => Uint8Array,
+  ): Uint8Array {
+    let bytes = cache.get(key);
+    if (!bytes) {
+      if (cache.size >= this.#cacheLimit) cache.clear();
+      bytes = encode(item);
+      cache.set(key, bytes);
+    }
+    return bytes;
+  }
+}

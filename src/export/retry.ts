@@ -1,0 +1,27 @@
+import type { RetryConfig } from './config.ts';
+
+/** OTLP/HTTP: these answers mean "try again later"; any other 4xx means the data will never be accepted. */
+export const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/**
+ * Backoff before retry number `attempt` (0-based): exponential from initial_interval, capped at
+ * max_interval, spread by ±randomization_factor so that many relays do not retry in step.
+ */
+export function backoffDelay(
+  config: RetryConfig,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const base = Math.min(config.initial_interval * config.multiplier ** attempt, config.max_interval);
+  const spread = base * config.randomization_factor;
+  return base - spread + random() * 2 * spread;
+}
+
+/** Milliseconds a Retry-After header asks for (delta-seconds or an HTTP date), or undefined. */
+export function parseRetryAfter(header: string | null, now: number = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { Ajv, type ErrorObject } from 'ajv';
+import { invalid, type RequestError } from '../../errors.ts';
+import { protoFile } from '../../model/proto-files.ts';
+import type { Beacon } from './beacon.ts';
+
+// The shipped JSON Schema is the validator, so the documented format and the enforced one cannot drift.
+const schema = JSON.parse(readFileSync(protoFile('beacon.schema.json'), 'utf8')) as object;
+const validateSchema = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile<Beacon>(
+  schema,
+);
+
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
+function pathOf(error: ErrorObject): string {
+  return error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join('')
+    .replace(/^\./, '');
+}
+
+function explain(error: ErrorObject): string {
+  const path = pathOf(error);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${path ? `${path}.` : ''}${String(params.additionalProperty)}: unknown field`;
+    case 'required':
+      return `${path ? `${path}.` : ''}${String(params.missingProperty)}: required field is missing`;
+    case 'enum':
+      return `${path}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `${path}: must be ${JSON.stringify(params.allowedValue)}`;
+    default:
+      return `${path || 'beacon'}: ${error.message ?? 'is not valid'}`;
+  }
+}
+
+/** Checks a parsed beacon; returns undefined when valid, else a 400 error naming the field and the problem. */
+export function validateBeacon(value: unknown): RequestError | undefined {
+  if (!validateSchema(value))
+    return invalid(explain((validateSchema.errors as ErrorObject[])[0] as ErrorObject));
+  if (value.traceId === ZERO_TRACE_ID) return invalid('traceId: must not be all zeros');
+  if (value.edge?.ip !== undefined && isIP(value.edge.ip) === 0)
+    return invalid('edge.ip: not an IPv4 or IPv6 address');
+  const spans = value.spans;
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i] as Beacon['spans'][number];
+    if (span.id === ZERO_SPAN_ID) return invalid(`spans[${i}].id: must not be all zeros`);
+  }
+  return undefined;
+}

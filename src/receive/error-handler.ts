@@ -1,0 +1,57 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type RejectReason, RequestError } from '../errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { RelayMetrics } from '../telemetry/metrics.ts';
+
+const REASON_BY_STATUS: Record<number, RejectReason> = {
+  400: 'invalid',
+  401: 'unauthorized',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  429: 'overloaded',
+  503: 'shutting_down',
+};
+
+/** What a refused request is answered with, in the body format its route speaks. */
+export type ErrorBody = (error: RequestError) => { contentType: string; body: unknown };
+
+export const jsonErrorBody: ErrorBody = (error) => ({
+  contentType: 'application/json; charset=utf-8',
+  body: { error: error.reason, message: error.message },
+});
+
+/** Normalises fastify's own errors (body too large, unknown media type…) into RequestErrors. */
+export function asRequestError(error: FastifyError | RequestError): RequestError | undefined {
+  if (error instanceof RequestError) return error;
+  const status = error.statusCode ?? 500;
+  const reason = REASON_BY_STATUS[status];
+  if (status >= 500 || reason === undefined) return undefined;
+  const message =
+    error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+      ? `content-type ${error.message.split(': ')[1] ?? ''} is not supported`
+      : error.message;
+  return new RequestError(status, reason, message);
+}
+
+/**
+ * Every refused request is counted by reason and answered with a body that names the problem;
+ * anything unexpected is a 500 that is logged, never a crash.
+ */
+export function errorHandler(
+  metrics: RelayMetrics,
+  log: Logger,
+  bodyFor: (request: FastifyRequest) => ErrorBody,
+) {
+  return (error: FastifyError | RequestError, request: FastifyRequest, reply: FastifyReply): void => {
+    const refused = asRequestError(error);
+    if (!refused) {
+      log.error({ err: error, url: request.url }, 'unexpected error while handling a request');
+      reply.code(500).send({ error: 'internal', message: 'internal error' });
+      return;
+    }
+    metrics.rejected(refused.reason);
+    if (refused.retryAfter !== undefined) reply.header('retry-after', String(refused.retryAfter));
+    const { contentType, body } = bodyFor(request)(refused);
+    reply.code(refused.statusCode).type(contentType).send(body);
+  };
+}

@@ -1,0 +1,12 @@
+import type { Handoff } from '../buffer/handoff.ts';
+import type { RelayMetrics } from '../telemetry/metrics.ts';
+
+/** What ingest routes share: where accepted data goes, the metrics, and whether ingest is open. */
+export interface IngestContext {
+  readonly handoff: Handoff;
+  readonly shards: number;
+  readonly metrics: RelayMetrics;
+  readonly clientIp: (peer: string, forwardedFor: string | undefined) => string;
+  /** False once shutdown has begun: new data gets 503 so the client sends it elsewhere. */
+  accepting: boolean;
+}

@@ -1,0 +1,41 @@
+import fastify, { type FastifyInstance } from 'fastify';
+import { unauthorized } from '../errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { bearerAuth } from './auth.ts';
+import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';
+import type { ReceiverConfig } from './config.ts';
+import { decodeContentEncoding } from './decode-body.ts';
+import { errorHandler, jsonErrorBody } from './error-handler.ts';
+import type { IngestContext } from './ingest-context.ts';
+
+/** The ingest server: body decoding, auth, error answers, and the ingest routes. */
+export function createReceiver(config: ReceiverConfig, ingest: IngestContext, log: Logger): FastifyInstance {
+  const app = fastify({
+    logger: false,
+    bodyLimit: config.max_request_body_size,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const limit = config.max_request_body_size;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([...BEACON_MEDIA_TYPES], { parseAs: 'buffer' }, (request, body, done) => {
+    const decoded = decodeContentEncoding(body as Buffer, request.headers['content-encoding'], limit);
+    if (decoded instanceof Error) done(decoded, undefined);
+    else done(null, decoded);
+  });
+
+  if (config.auth.tokens.length > 0) {
+    const allowed = bearerAuth(config.auth.tokens);
+    app.addHook('onRequest', (request, _reply, done) => {
+      done(allowed(request.headers.authorization) ? undefined : unauthorized());
+    });
+  }
+
+  app.setErrorHandler(errorHandler(ingest.metrics, log, () => jsonErrorBody));
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
+  });
+  registerBeaconRoute(app, ingest);
+  return app;
+}

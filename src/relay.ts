@@ -1,0 +1,93 @@
+import type { AddressInfo } from 'node:net';
+import { resolveThreads } from './buffer/config.ts';
+import { Handoff } from './buffer/handoff.ts';
+import { ShardPool } from './buffer/shard-pool.ts';
+import { parseEndpoint } from './config/endpoint.ts';
+import type { RelayConfig } from './config/relay-config.ts';
+import { missingExporterSetting } from './export/config.ts';
+import { clientIp } from './receive/client-ip.ts';
+import type { IngestContext } from './receive/ingest-context.ts';
+import { createReceiver } from './receive/receiver-server.ts';
+import { createAdminServer } from './telemetry/admin-server.ts';
+import type { Logger } from './telemetry/logger.ts';
+import { RelayMetrics } from './telemetry/metrics.ts';
+import { allocateSharedMetrics, SHARED_METRICS, SharedMetricsReader } from './telemetry/shared-metrics.ts';
+
+export interface Relay {
+  readonly receiverPort: number;
+  readonly adminPort: number;
+  /** Fails readiness, stops ingest, drains the workers by the shutdown timeout. */
+  stop(): Promise<void>;
+}
+
+function announceExport(config: RelayConfig, log: Logger): void {
+  const missing = missingExporterSetting(config.exporter);
+  if (missing === undefined) {
+    log.info({ endpoint: config.exporter.traces_endpoint }, 'exporting spans as OTLP/HTTP protobuf');
+    return;
+  }
+  log.warn(
+    { missing },
+    `${missing} is empty, so spans go to the debug exporter on stdout. To send them to Lightstep, ` +
+      'set LIGHTSTEP_ACCESS_TOKEN (the bundled config sends to Lightstep when it is set), or set ' +
+      'exporter.traces_endpoint and exporter.headers for any OTLP/HTTP backend.',
+  );
+}
+
+/** Starts the worker shards, the receiver and the admin server: the whole relay in one process. */
+export async function startRelay(config: RelayConfig, log: Logger): Promise<Relay> {
+  const threads = resolveThreads(config.workers);
+  const sharedMetrics = allocateSharedMetrics(threads);
+  const reader = new SharedMetricsReader(sharedMetrics);
+  const metrics = new RelayMetrics(reader);
+  let ready = false;
+
+  const pool = await ShardPool.start(config, threads, sharedMetrics, log, (error) => {
+    // A shard that dies takes its buffered traces with it: stop being ready so traffic moves elsewhere,
+    // and exit so the orchestrator restarts the process.
+    ready = false;
+    log.fatal({ err: error }, 'a worker shard died; exiting');
+    process.exitCode = 1;
+    setImmediate(() => process.exit(1));
+  });
+  const ingest: IngestContext = {
+    handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
+    shards: threads,
+    metrics,
+    clientIp: clientIp(config.receiver.trusted_proxies),
+    accepting: true,
+  };
+  const receiver = createReceiver(config.receiver, ingest, log);
+  const admin = createAdminServer(metrics, () => ready);
+
+  await admin.listen(parseEndpoint(config.admin.endpoint));
+  await receiver.listen(parseEndpoint(config.receiver.endpoint));
+  ready = true;
+  const receiverPort = (receiver.server.address() as AddressInfo).port;
+  const adminPort = (admin.server.address() as AddressInfo).port;
+  log.info({ receiver: receiverPort, admin: adminPort, threads }, 'edge-relay is ready');
+  announceExport(config, log);
+
+  return {
+    receiverPort,
+    adminPort,
+    async stop() {
+      const deadline = Date.now() + config.shutdown_timeout;
+      ready = false;
+      ingest.accepting = false;
+      await receiver.close();
+      ingest.handoff.flush();
+      await pool.drain(deadline);
+      log.info(
+        {
+          exported: reader.read('spansExported'),
+          dropped: Object.fromEntries(
+            SHARED_METRICS.spansDropped.values.map((reason) => [reason, reader.read('spansDropped', reason)]),
+          ),
+        },
+        'edge-relay stopped',
+      );
+      await admin.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import fastify, { type FastifyInstance } from 'fastify';
+import type { RelayMetrics } from './metrics.ts';
+
+/** /metrics for Prometheus, /healthz for liveness (the process answers), /readyz for readiness (the pipeline runs). */
+export function createAdminServer(metrics: RelayMetrics, isReady: () => boolean): FastifyInstance {
+  const app = fastify({ logger: false, forceCloseConnections: true });
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = isReady();
+    reply.code(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not ready' };
+  });
+  return app;
+}

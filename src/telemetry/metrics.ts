@@ -1,0 +1,81 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { RejectReason } from '../errors.ts';
+import { SHARED_METRICS, type SharedMetricSpec, type SharedMetricsReader } from './shared-metrics.ts';
+
+export type ReceivedResult = 'accepted' | 'rejected';
+
+/** Every metric the relay exposes on /metrics; all names start with edge_relay_. */
+export class RelayMetrics {
+  readonly registry = new Registry();
+  readonly beaconsReceived: Counter<'result'>;
+  readonly spansReceived: Counter<'result' | 'protocol'>;
+  readonly requestsRejected: Counter<'reason'>;
+  readonly ackLatency: Histogram<'route'>;
+
+  constructor(shared: SharedMetricsReader) {
+    const registers = [this.registry];
+    collectDefaultMetrics({
+      register: this.registry,
+      prefix: 'edge_relay_',
+      eventLoopMonitoringPrecision: 10,
+    });
+    this.beaconsReceived = new Counter({
+      name: 'edge_relay_beacons_received_total',
+      help: 'Beacons received, by result',
+      labelNames: ['result'],
+      registers,
+    });
+    this.spansReceived = new Counter({
+      name: 'edge_relay_spans_received_total',
+      help: 'Spans received, by protocol and result (accepted spans are acknowledged to the client)',
+      labelNames: ['result', 'protocol'],
+      registers,
+    });
+    this.requestsRejected = new Counter({
+      name: 'edge_relay_requests_rejected_total',
+      help: 'Ingest requests refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.ackLatency = new Histogram({
+      name: 'edge_relay_ack_latency_seconds',
+      help: 'Time from request start to acknowledgement, by route',
+      labelNames: ['route'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1],
+      registers,
+    });
+    for (const name of Object.keys(SHARED_METRICS) as (keyof typeof SHARED_METRICS)[]) {
+      this.#registerShared(shared, name, SHARED_METRICS[name]);
+    }
+  }
+
+  rejected(reason: RejectReason): void {
+    this.requestsRejected.inc({ reason });
+  }
+
+  /** Exposes a worker-side metric: at each scrape its value is summed from shared memory. */
+  #registerShared(
+    shared: SharedMetricsReader,
+    key: keyof typeof SHARED_METRICS,
+    spec: SharedMetricSpec,
+  ): void {
+    const values = spec.values ?? [undefined];
+    this.registry.registerMetric({
+      name: spec.name,
+      help: spec.help,
+      async get() {
+        return {
+          name: spec.name,
+          help: spec.help,
+          type: spec.type,
+          aggregator: 'sum',
+          values: values.map((value) => ({
+            labels: spec.label && value !== undefined ? { [spec.label]: value } : {},
+            value: shared.read(key, value),
+          })),
+        };
+      },
+      reset() {},
+    } as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+}

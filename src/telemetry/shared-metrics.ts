@@ -1,0 +1,124 @@
+// Counters that worker threads write and the main thread reads, through one SharedArrayBuffer: /metrics
+// and the accounting never need a message round trip to the workers. Each worker owns a region of
+// slots and is the only writer to it, so plain stores suffice; the reader sums regions.
+
+export interface SharedMetricSpec {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge';
+  readonly label?: string;
+  readonly values?: readonly string[];
+}
+
+/** Every metric kept in workers. Label values are fixed, so each (metric, value) has a slot. */
+export const SHARED_METRICS = {
+  handoffBytesDone: {
+    name: 'edge_relay_handoff_bytes_total',
+    help: 'Bytes of accepted ingest taken up by worker threads',
+    type: 'counter',
+  },
+  spansExported: {
+    name: 'edge_relay_spans_exported_total',
+    help: 'Spans the backend (or the debug exporter) accepted',
+    type: 'counter',
+  },
+  spansDropped: {
+    name: 'edge_relay_spans_dropped_total',
+    help: 'Spans accepted from a client but not delivered, by reason',
+    type: 'counter',
+    label: 'reason',
+    values: ['queue_full', 'retry_exhausted', 'rejected_by_backend', 'export_failed', 'shutdown'],
+  },
+  exportRequests: {
+    name: 'edge_relay_export_requests_total',
+    help: 'Export requests to the backend, by outcome',
+    type: 'counter',
+    label: 'outcome',
+    values: ['success', 'partial_success', 'retryable_error', 'permanent_error'],
+  },
+  exportedBytes: {
+    name: 'edge_relay_exported_bytes_total',
+    help: 'Bytes of export request bodies sent, after compression',
+    type: 'counter',
+  },
+  queueBatches: {
+    name: 'edge_relay_sending_queue_batches',
+    help: 'Encoded batches waiting in the sending queue or being sent',
+    type: 'gauge',
+  },
+  queueSpans: {
+    name: 'edge_relay_sending_queue_spans',
+    help: 'Spans in the sending queue or being sent',
+    type: 'gauge',
+  },
+  batchSpans: {
+    name: 'edge_relay_batch_spans',
+    help: 'Spans waiting in the batch processor',
+    type: 'gauge',
+  },
+} as const satisfies Record<string, SharedMetricSpec>;
+
+export type SharedMetricName = keyof typeof SHARED_METRICS;
+type LabelOf<M extends SharedMetricName> = (typeof SHARED_METRICS)[M] extends { values: readonly (infer V)[] }
+  ? V
+  : never;
+
+const offsets = new Map<SharedMetricName, number>();
+let slotsPerWorker = 0;
+for (const [name, spec] of Object.entries(SHARED_METRICS) as [SharedMetricName, SharedMetricSpec][]) {
+  offsets.set(name, slotsPerWorker);
+  slotsPerWorker += spec.values?.length ?? 1;
+}
+
+function slotOf(name: SharedMetricName, label?: string): number {
+  const spec: SharedMetricSpec = SHARED_METRICS[name];
+  const base = offsets.get(name) as number;
+  if (label === undefined) return base;
+  const index = spec.values?.indexOf(label) ?? -1;
+  if (index < 0) throw new Error(`${spec.name} has no label value ${label}`);
+  return base + index;
+}
+
+export function allocateSharedMetrics(workers: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(workers * slotsPerWorker * Float64Array.BYTES_PER_ELEMENT);
+}
+
+/** One worker's writable region. */
+export class SharedMetricsWriter {
+  readonly #slots: Float64Array;
+  constructor(buffer: SharedArrayBuffer, worker: number) {
+    this.#slots = new Float64Array(buffer, worker * slotsPerWorker * 8, slotsPerWorker);
+  }
+  add<M extends SharedMetricName>(
+    name: M,
+    amount: number,
+    ...label: LabelOf<M> extends never ? [] : [LabelOf<M>]
+  ): void {
+    const slot = slotOf(name, label[0] as string | undefined);
+    this.#slots[slot] = (this.#slots[slot] as number) + amount;
+  }
+  set<M extends SharedMetricName>(name: M, value: number): void {
+    this.#slots[slotOf(name)] = value;
+  }
+}
+
+/** Sums over all workers' regions. */
+export class SharedMetricsReader {
+  readonly #slots: Float64Array;
+  readonly #workers: number;
+  constructor(buffer: SharedArrayBuffer) {
+    this.#slots = new Float64Array(buffer);
+    this.#workers = this.#slots.length / slotsPerWorker;
+  }
+  get workers(): number {
+    return this.#workers;
+  }
+  /** The value in one worker's region, or the sum over all workers when `worker` is omitted. */
+  read(name: SharedMetricName, label?: string, worker?: number): number {
+    const slot = slotOf(name, label);
+    if (worker !== undefined) return this.#slots[worker * slotsPerWorker + slot] as number;
+    let sum = 0;
+    for (let w = 0; w < this.#workers; w++) sum += this.#slots[w * slotsPerWorker + slot] as number;
+    return sum;
+  }
+}

@@ -1,0 +1,152 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { loadProto } from '../../src/model/proto-files.ts';
+
+const Request = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.proto').lookupType(
+  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
+);
+
+/** A decoded OTLP span, flattened with its resource and scope for easy assertions. */
+export interface SinkSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState: string;
+  flags: number;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: Record<string, unknown>;
+  events: { name: string; timeUnixNano: string; attributes: Record<string, unknown> }[];
+  links: { traceId: string; spanId: string; attributes: Record<string, unknown> }[];
+  status: { code?: number; message?: string };
+  resource: Record<string, unknown>;
+  scope: { name?: string; version?: string };
+  raw: Record<string, unknown>;
+}
+
+export interface SinkRequest {
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+  decoded: Record<string, unknown>;
+}
+
+type Reply = (request: SinkRequest) => {
+  status: number;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+};
+
+/** Converts OTLP AnyValue objects (protobufjs toObject form) into plain JS values. */
+export function plainValue(value: Record<string, unknown> | undefined): unknown {
+  if (!value) return undefined;
+  if ('stringValue' in value) return value.stringValue;
+  if ('boolValue' in value) return value.boolValue;
+  if ('intValue' in value) return BigInt(value.intValue as string);
+  if ('doubleValue' in value) return value.doubleValue;
+  if ('bytesValue' in value) return Buffer.from(value.bytesValue as string, 'base64').toString('hex');
+  if ('arrayValue' in value)
+    return ((value.arrayValue as { values?: Record<string, unknown>[] }).values ?? []).map(plainValue);
+  if ('kvlistValue' in value) return plainAttributes((value.kvlistValue as { values?: never[] }).values);
+  return undefined;
+}
+
+export function plainAttributes(list: { key: string; value?: Record<string, unknown> }[] | undefined) {
+  return Object.fromEntries((list ?? []).map((a) => [a.key, plainValue(a.value)]));
+}
+
+const hex = (b64: unknown): string => (b64 ? Buffer.from(b64 as string, 'base64').toString('hex') : '');
+
+/** Decodes an ExportTraceServiceRequest body into flat spans. */
+export function decodeSpans(decoded: Record<string, unknown>): SinkSpan[] {
+  const out: SinkSpan[] = [];
+  for (const rs of (decoded.resourceSpans ?? []) as Record<string, any>[]) {
+    const resource = plainAttributes(rs.resource?.attributes);
+    for (const ss of (rs.scopeSpans ?? []) as Record<string, any>[]) {
+      for (const s of (ss.spans ?? []) as Record<string, any>[]) {
+        out.push({
+          traceId: hex(s.traceId),
+          spanId: hex(s.spanId),
+          parentSpanId: hex(s.parentSpanId),
+          traceState: s.traceState ?? '',
+          flags: s.flags ?? 0,
+          name: s.name,
+          kind: s.kind ?? 0,
+          startTimeUnixNano: String(s.startTimeUnixNano),
+          endTimeUnixNano: String(s.endTimeUnixNano),
+          attributes: plainAttributes(s.attributes),
+          events: (s.events ?? []).map((e: Record<string, any>) => ({
+            name: e.name,
+            timeUnixNano: String(e.timeUnixNano),
+            attributes: plainAttributes(e.attributes),
+          })),
+          links: (s.links ?? []).map((l: Record<string, any>) => ({
+            traceId: hex(l.traceId),
+            spanId: hex(l.spanId),
+            attributes: plainAttributes(l.attributes),
+          })),
+          status: s.status ?? {},
+          resource,
+          scope: ss.scope ?? {},
+          raw: s,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A real OTLP/HTTP traces endpoint on 127.0.0.1 that decodes every request it gets. `reply` decides
+ * the answer (default 200 with an empty ExportTraceServiceResponse), so tests can make it slow or failing.
+ */
+export class OtlpSink {
+  readonly requests: SinkRequest[] = [];
+  reply: Reply | ((request: SinkRequest) => Promise<ReturnType<Reply>>) = () => ({ status: 200 });
+  #server: Server;
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async start(): Promise<OtlpSink> {
+    const sink: OtlpSink = new OtlpSink(
+      createServer(async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const raw = Buffer.concat(chunks);
+        const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        const decoded = Request.toObject(Request.decode(body), { longs: String, bytes: String }) as Record<
+          string,
+          unknown
+        >;
+        const request = { headers: req.headers, body: raw, decoded };
+        const answer = await sink.reply(request);
+        if (answer.status >= 200 && answer.status < 300) sink.requests.push(request);
+        res.writeHead(answer.status, { 'content-type': 'application/x-protobuf', ...answer.headers });
+        res.end(answer.body ?? Buffer.alloc(0));
+      }),
+    );
+    sink.#server.listen(0, '127.0.0.1');
+    await once(sink.#server, 'listening');
+    return sink;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1/traces`;
+  }
+
+  /** Every span accepted so far (requests answered 2xx). */
+  spans(): SinkSpan[] {
+    return this.requests.flatMap((r) => decodeSpans(r.decoded));
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    this.#server.close();
+    await once(this.#server, 'close');
+  }
+}

@@ -33,7 +33,9 @@ function ingestBeacons(text: string): void {
   const items = JSON.parse(text) as HandoffItem[];
   for (const item of items) {
     const beacon = item.b as Beacon;
-    pipeline.consume(beaconToSpans(beacon, resourceOf(beacon, item.ip)));
+    const records = beaconToSpans(beacon, resourceOf(beacon, item.ip));
+    metrics.add('spansIngested', records.length);
+    pipeline.consume(records);
   }
 }
 

@@ -51,6 +51,31 @@ export const SHARED_METRICS = {
     help: 'Spans in the sending queue or being sent',
     type: 'gauge',
   },
+  spansIngested: {
+    name: 'edge_relay_worker_spans_ingested_total',
+    help: 'Spans taken up by worker threads from the hand-off',
+    type: 'counter',
+  },
+  spansSampledOut: {
+    name: 'edge_relay_spans_sampled_out_total',
+    help: 'Spans not exported because tail sampling decided not to keep their trace',
+    type: 'counter',
+  },
+  bufferedTraces: {
+    name: 'edge_relay_sampling_buffered_traces',
+    help: 'Traces held by the tail sampler, awaiting a decision',
+    type: 'gauge',
+  },
+  bufferedSpans: {
+    name: 'edge_relay_sampling_buffered_spans',
+    help: 'Spans held by the tail sampler, awaiting a decision',
+    type: 'gauge',
+  },
+  bufferedBytes: {
+    name: 'edge_relay_sampling_buffered_bytes',
+    help: 'Estimated encoded bytes of spans held by the tail sampler',
+    type: 'gauge',
+  },
   batchSpans: {
     name: 'edge_relay_batch_spans',
     help: 'Spans waiting in the batch processor',

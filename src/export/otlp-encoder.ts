@@ -119,12 +119,11 @@ function writeSpan(w: W, span: Span): void {
     w.ldelim();
   }
   writeUint32(w, 14, span.droppedLinksCount);
-  if (span.status.code !== 0 || span.status.message !== '') {
-    w.uint32(tag(15, LEN)).fork();
-    writeString(w, 2, span.status.message);
-    writeUint32(w, 3, span.status.code);
-    w.ldelim();
-  }
+  // Always present, even when unset, as the OpenTelemetry SDK writes it: decoders then agree field for field.
+  w.uint32(tag(15, LEN)).fork();
+  writeString(w, 2, span.status.message);
+  writeUint32(w, 3, span.status.code);
+  w.ldelim();
   if (span.flags !== 0) w.uint32(tag(16, FIXED32)).fixed32(span.flags);
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { type RejectReason, RequestError } from '../errors.ts';
+import { type RejectReason, RequestError, tooLarge, unsupportedMediaType } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RelayMetrics } from '../telemetry/metrics.ts';
 
@@ -21,16 +21,22 @@ export const jsonErrorBody: ErrorBody = (error) => ({
 });
 
 /** Normalises fastify's own errors (body too large, unknown media type…) into RequestErrors. */
-export function asRequestError(error: FastifyError | RequestError): RequestError | undefined {
+export function asRequestError(
+  error: FastifyError | RequestError,
+  request: FastifyRequest,
+): RequestError | undefined {
   if (error instanceof RequestError) return error;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return tooLarge(request.routeOptions.bodyLimit ?? 0);
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return unsupportedMediaType(request.headers['content-type'], [
+      'application/json',
+      'application/x-protobuf',
+    ]);
+  }
   const status = error.statusCode ?? 500;
   const reason = REASON_BY_STATUS[status];
   if (status >= 500 || reason === undefined) return undefined;
-  const message =
-    error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-      ? `content-type ${error.message.split(': ')[1] ?? ''} is not supported`
-      : error.message;
-  return new RequestError(status, reason, message);
+  return new RequestError(status, reason, error.message);
 }
 
 /**
@@ -43,7 +49,7 @@ export function errorHandler(
   bodyFor: (request: FastifyRequest) => ErrorBody,
 ) {
   return (error: FastifyError | RequestError, request: FastifyRequest, reply: FastifyReply): void => {
-    const refused = asRequestError(error);
+    const refused = asRequestError(error, request);
     if (!refused) {
       log.error({ err: error, url: request.url }, 'unexpected error while handling a request');
       reply.code(500).send({ error: 'internal', message: 'internal error' });

@@ -51,6 +51,6 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
     accepted.inc();
     spansAccepted.inc(beacon.spans.length);
     reply.code(202).send();
-    ackLatency.observe(reply.elapsedTime / 1000);
+    ackLatency.observe((performance.now() - request.receivedAt) / 1000);
   });
 }

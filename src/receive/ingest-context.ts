@@ -10,3 +10,10 @@ export interface IngestContext {
   /** False once shutdown has begun: new data gets 503 so the client sends it elsewhere. */
   accepting: boolean;
 }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request's headers were read; the start of ack latency. */
+    receivedAt: number;
+  }
+}

@@ -18,6 +18,14 @@ export function createReceiver(config: ReceiverConfig, ingest: IngestContext, lo
   });
   const limit = config.max_request_body_size;
 
+  // Ack latency runs from here (headers parsed, route found) to the 202: fastify keeps no start time
+  // unless response hooks are registered, which would cost more than this one number.
+  app.decorateRequest('receivedAt', 0);
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.receivedAt = performance.now();
+    done();
+  });
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([...BEACON_MEDIA_TYPES], { parseAs: 'buffer' }, (request, body, done) => {
     const decoded = decodeContentEncoding(body as Buffer, request.headers['content-encoding'], limit);

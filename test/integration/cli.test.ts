@@ -10,7 +10,9 @@ const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -31,7 +33,11 @@ describe('edge-relay validate', () => {
   });
 
   it('exits non-zero naming the bad key', async () => {
-    const result = await cli('validate', '--config', configFile('exporter:\n  retry_on_failure:\n    max_interval: soon\n'));
+    const result = await cli(
+      'validate',
+      '--config',
+      configFile('exporter:\n  retry_on_failure:\n    max_interval: soon\n'),
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('exporter.retry_on_failure.max_interval');
   });

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadProto } from '../../src/model/proto-files.ts';
+import { OtlpSink } from '../helpers/otlp-sink.ts';
+import { RelayProcess } from '../helpers/relay-process.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { beaconWithTrace } from '../support/beacons.ts';
+
+const Response = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.proto').lookupType(
+  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
+);
+
+describe('export retries and refusals', () => {
+  let sink: OtlpSink | undefined;
+  let relay: RelayProcess | undefined;
+  afterEach(async () => {
+    await relay?.stop();
+    await sink?.close();
+  });
+
+  async function start() {
+    sink = await OtlpSink.start();
+    relay = await RelayProcess.start({
+      workers: { threads: 1 },
+      batch: { timeout: '10ms' },
+      exporter: {
+        traces_endpoint: sink.url,
+        retry_on_failure: { initial_interval: '20ms', max_interval: '50ms' },
+      },
+    });
+    return { sink, relay };
+  }
+
+  it('retries 503 until the backend takes the batch', async () => {
+    const { sink, relay } = await start();
+    let attempts = 0;
+    sink.reply = () => ({ status: ++attempts < 3 ? 503 : 200 });
+    const beacon = beaconWithTrace();
+    await relay.post('/v1/beacons', JSON.stringify(beacon));
+    await waitFor(() => sink.spans().length === 6, 'the retried batch');
+    expect(attempts).toBe(3);
+    expect(await relay.metric('edge_relay_export_requests_total', { outcome: 'retryable_error' })).toBe(2);
+    expect(await relay.metric('edge_relay_spans_exported_total')).toBe(6);
+  });
+
+  it('never retries a 400, and counts the spans as dropped', async () => {
+    const { sink, relay } = await start();
+    let attempts = 0;
+    sink.reply = () => {
+      attempts++;
+      return { status: 400 };
+    };
+    await relay.post('/v1/beacons', JSON.stringify(beaconWithTrace()));
+    await waitFor(
+      async () =>
+        (await relay.metric('edge_relay_spans_dropped_total', { reason: 'rejected_by_backend' })) === 6,
+      'the refused spans to be counted',
+    );
+    expect(attempts).toBe(1);
+    expect(await relay.metric('edge_relay_export_requests_total', { outcome: 'permanent_error' })).toBe(1);
+  });
+
+  it('counts partial_success.rejected_spans as dropped and the rest as exported', async () => {
+    const { sink, relay } = await start();
+    sink.reply = () => ({
+      status: 200,
+      body: Response.encode(
+        Response.fromObject({ partialSuccess: { rejectedSpans: 2, errorMessage: 'two spans too old' } }),
+      ).finish(),
+    });
+    await relay.post('/v1/beacons', JSON.stringify(beaconWithTrace()));
+    await waitFor(
+      async () =>
+        (await relay.metric('edge_relay_export_requests_total', { outcome: 'partial_success' })) === 1,
+      'the partial success',
+    );
+    expect(await relay.metric('edge_relay_spans_exported_total')).toBe(4);
+    expect(await relay.metric('edge_relay_spans_dropped_total', { reason: 'rejected_by_backend' })).toBe(2);
+  });
+});

@@ -1,12 +1,11 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { edgeResources } from '../enrich/edge-resource.ts';
-import { otlpResources } from '../enrich/otlp-resource.ts';
+import { otlpEnrichment } from '../enrich/otlp-resource.ts';
 import { missingExporterSetting } from '../export/config.ts';
 import { debugExporter } from '../export/debug-exporter.ts';
 import type { Exporter } from '../export/exporter.ts';
 import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
-import type { SpanRecord } from '../model/span.ts';
 import type { Beacon } from '../receive/beacon/beacon.ts';
 import { beaconToSpans } from '../receive/beacon/beacon-to-spans.ts';
 import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
@@ -31,7 +30,7 @@ const pipeline: SpanProcessor = new BatchProcessor(config.batch, exporter, (span
   metrics.set('batchSpans', spans),
 );
 const resourceOf = edgeResources(config.enrichment);
-const enrichOtlp = otlpResources(config.enrichment);
+const enrichOtlp = otlpEnrichment(config.enrichment);
 
 function ingestBeacons(text: string): void {
   const items = JSON.parse(text) as HandoffItem[];
@@ -47,16 +46,7 @@ function ingestBeacons(text: string): void {
 function ingestOtlp(items: OtlpItem[]): void {
   for (const { ip, body } of items) {
     const records = decodeOtlpProto(body).records;
-    const enriched = new Map<SpanRecord['resource'], SpanRecord['resource']>();
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i] as SpanRecord;
-      let resource = enriched.get(record.resource);
-      if (!resource) {
-        resource = enrichOtlp(record.resource, ip);
-        enriched.set(record.resource, resource);
-      }
-      if (resource !== record.resource) records[i] = { ...record, resource };
-    }
+    enrichOtlp(records, ip);
     metrics.add('spansIngested', records.length);
     pipeline.consume(records);
   }

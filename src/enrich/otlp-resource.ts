@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { KeyValue, Resource } from '../model/span.ts';
+import type { KeyValue, Resource, SpanRecord } from '../model/span.ts';
 import type { EnrichmentConfig } from './config.ts';
 import { EDGE_IP, EDGE_POP } from './edge-resource.ts';
 import { popLookup, UNKNOWN_POP } from './pop-lookup.ts';
@@ -17,7 +17,7 @@ const stringAttribute = (resource: Resource, key: string): string | undefined =>
  *   relay on an edge, sending OTLP): `akamai.edge.ip` and `akamai.edge.pop` are set from the peer.
  * Anything else passes unchanged. Enriched resources are interned like beacon resources.
  */
-export function otlpResources(config: EnrichmentConfig): (resource: Resource, peerIp: string) => Resource {
+function otlpResources(config: EnrichmentConfig): (resource: Resource, peerIp: string) => Resource {
   const popOf = popLookup(config.pops, config.pop_cache_size);
   const interned = new LRUCache<string, Resource>({ max: config.pop_cache_size });
   return (resource, peerIp) => {
@@ -40,5 +40,23 @@ export function otlpResources(config: EnrichmentConfig): (resource: Resource, pe
       interned.set(key, enriched);
     }
     return enriched;
+  };
+}
+
+/** Enriches the resources of one OTLP request's records (sent by `peerIp`) in place. */
+export function otlpEnrichment(config: EnrichmentConfig): (records: SpanRecord[], peerIp: string) => void {
+  const resourceOf = otlpResources(config);
+  return (records, peerIp) => {
+    // Records of one resource share its object: each is enriched once per request.
+    const enriched = new Map<Resource, Resource>();
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as SpanRecord;
+      let resource = enriched.get(record.resource);
+      if (!resource) {
+        resource = resourceOf(record.resource, peerIp);
+        enriched.set(record.resource, resource);
+      }
+      if (resource !== record.resource) records[i] = { ...record, resource };
+    }
   };
 }

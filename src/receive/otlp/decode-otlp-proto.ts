@@ -365,7 +365,7 @@ const EMPTY: Described = { name: '', version: '', attributes: [], droppedAttribu
 interface ScopeSpans {
   scope: Described;
   schemaUrl: string;
-  spans: { span: Span; size: number }[];
+  spans: { span: Span; bytes: Uint8Array }[];
 }
 
 function readScopeSpans(r: R, end: number): ScopeSpans {
@@ -380,8 +380,8 @@ function readScopeSpans(r: R, end: number): ScopeSpans {
       case 2: {
         expectWire('ScopeSpans.spans', tag & 7, LEN);
         const spanEnd = messageEnd(r);
-        const size = spanEnd - r.pos;
-        out.spans.push({ span: readSpan(r, spanEnd), size });
+        const bytes = r.buf.subarray(r.pos, spanEnd);
+        out.spans.push({ span: readSpan(r, spanEnd), bytes });
         break;
       }
       case 3:
@@ -433,8 +433,10 @@ function readResourceSpans(r: R, end: number, batch: OtlpBatchBuilder, index: nu
       schemaUrl: scoped.schemaUrl,
       key: `otlp\n${scoped.schemaUrl}\n${bytes}`,
     };
-    for (const [i, { span, size }] of scoped.spans.entries())
-      batch.add(span, resource, scope, size, () => `resourceSpans[${index}].scopeSpans[${s}].spans[${i}]`);
+    for (const [i, { span, bytes }] of scoped.spans.entries()) {
+      const path = () => `resourceSpans[${index}].scopeSpans[${s}].spans[${i}]`;
+      batch.add(span, resource, scope, bytes.length, path, bytes);
+    }
   }
 }
 

@@ -168,7 +168,7 @@ describe('decodeOtlpProto', () => {
       .bytes(scopeSpans)
       .finish();
     w.uint32((1 << 3) | 2).bytes(resourceSpans);
-    expect(refusal(w.finish()).message).toMatch(/Span.start_time_unix_nano has wire type 0, expected 1/);
+    expect(refusal(w.finish()).message).toMatch(/Span field 7 has wire type 0, expected 1/);
   });
 
   it('refuses attribute values nested deeper than the limit, before recursing further', () => {

@@ -382,7 +382,7 @@ describe('OTLP/HTTP receiver', () => {
       'a wrong type',
       () => postJson(jsonRequest([jsonSpan(hexId(16), hexId(8), { startTimeUnixNano: 'soon' })])),
       400,
-      /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.startTimeUnixNano: expected a 64-bit integer/,
+      /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.startTimeUnixNano: expected an unsigned 64-bit integer/,
     ],
     [
       'attribute values nested too deep',

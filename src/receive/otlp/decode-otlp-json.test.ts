@@ -141,7 +141,7 @@ describe('decodeOtlpJson', () => {
     [
       'a time that is not an integer',
       request({ traceId: TRACE, spanId: SPAN, endTimeUnixNano: 1.5 }),
-      /spans\[0\]\.endTimeUnixNano: expected a 64-bit integer/,
+      /spans\[0\]\.endTimeUnixNano: expected an unsigned 64-bit integer/,
     ],
     [
       'an int beyond 64 bits',

@@ -115,7 +115,7 @@ function readInt64(r: R): number | bigint {
 
 function hexId(r: R): string {
   const end = messageEnd(r);
-  const hex = Buffer.from(r.buf.buffer, r.buf.byteOffset + r.pos, end - r.pos).toString('hex');
+  const hex = (r.buf as Buffer).toString('hex', r.pos, end);
   r.pos = end;
   return hex;
 }
@@ -381,7 +381,7 @@ function readDescribed(r: R, end: number, fields: DescribedFields): Described {
     version: '',
     attributes: [],
     droppedAttributesCount: 0,
-    bytes: Buffer.from(r.buf.buffer, r.buf.byteOffset + r.pos, end - r.pos).toString('latin1'),
+    bytes: (r.buf as Buffer).toString('latin1', r.pos, end),
   };
   while (r.pos < end) {
     const tag = r.uint32();
@@ -484,7 +484,10 @@ function readResourceSpans(r: R, end: number, batch: OtlpBatchBuilder, index: nu
  * whole (400); spans with unusable ids are rejected one by one (partial success).
  */
 export function decodeOtlpProto(body: Uint8Array): OtlpBatch {
-  const r = Reader.create(body);
+  // A Buffer gets protobufjs's Buffer reader (native utf8) and lets ids be read as hex in place.
+  const r = Reader.create(
+    Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+  );
   const batch = new OtlpBatchBuilder();
   let index = 0;
   try {

@@ -50,7 +50,7 @@ function span(traceId: string): ReadableSpan {
   };
 }
 
-// Two spans per trace, as a batch from a service handling many requests.
+// One span per trace, as in a batch from a service handling many requests: the split is the worst case.
 const spans = Array.from({ length: SPANS }, (_, i) => i).map(() => span(randomBytes(16).toString('hex')));
 const proto = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array);
 const json = Buffer.from(JsonTraceSerializer.serializeRequest(spans) as Uint8Array);

@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'edge/**/*.test.{js,ts}'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
     // Integration tests start relay processes with worker threads: on a 2-core machine, running
     // many files at once only makes each of them slower.
     maxWorkers: 2,

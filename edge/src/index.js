@@ -29,6 +29,8 @@ import { httpRequest } from 'http-request';
  * @property {(request: EW.EgressClientRequest, response: EW.EgressClientResponse) => Attributes | undefined} [attributes]
  *   Extra attributes for the server span, read when the response is known.
  * @property {boolean} [honorSampled] Forward the caller's sampled flag instead of always 1.
+ * @property {boolean} [continueTraces] Continue the caller's trace (default true); false starts a new
+ *   trace for every request, for sites that do not trust trace ids from the Internet.
  * @property {Partial<Record<'state' | 'edgeIp' | 'requestId' | 'pop', string>>} [variables]
  *   PMUSER_ variable names, if not the defaults of docs/edge.md.
  */
@@ -103,6 +105,20 @@ export function parseTracestate(values) {
 }
 
 /**
+ * Runs a hook of the worker's; one that throws costs its own value, not the beacon.
+ * @template T
+ * @param {() => T} hook
+ * @returns {T | undefined}
+ */
+function guarded(hook) {
+  try {
+    return hook();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * @param {TracerOptions} options
  * @returns {Tracer}
  */
@@ -156,7 +172,7 @@ export function createTracer(options) {
     const ts = at(T0);
     const end = Date.now() - ts;
     const method = request.method;
-    const route = options.route?.(request);
+    const route = guarded(() => options.route?.(request));
     const status = response.status;
     /** @type {Attributes} */
     const attrs = {
@@ -168,7 +184,10 @@ export function createTracer(options) {
       'akamai.cache.status': state[ORIGIN] ? 'miss' : 'hit',
     };
     if (route) attrs['http.route'] = route;
-    Object.assign(attrs, options.attributes?.(request, response));
+    Object.assign(
+      attrs,
+      guarded(() => options.attributes?.(request, response)),
+    );
     /** @type {Record<string, unknown>} */
     const root = {
       id: state[ROOT],
@@ -232,7 +251,8 @@ export function createTracer(options) {
   return {
     onClientRequest(request) {
       try {
-        const incoming = parseTraceparent(request.getHeader('traceparent'));
+        const incoming =
+          options.continueTraces === false ? undefined : parseTraceparent(request.getHeader('traceparent'));
         const sampled = incoming ? incoming.sampled : true;
         save(request, [
           incoming ? incoming.traceId : spanId() + spanId(),
@@ -280,12 +300,10 @@ export function createTracer(options) {
     },
 
     traceparent(request) {
-      try {
+      return guarded(() => {
         const state = stateOf(request);
-        return state ? `00-${state[TRACE]}-${state[ROOT]}-${flagsOf(state)}` : undefined;
-      } catch {
-        return undefined;
-      }
+        return state && `00-${state[TRACE]}-${state[ROOT]}-${flagsOf(state)}`;
+      });
     },
   };
 }

@@ -9,7 +9,7 @@ import {
 } from '../test/edge-fixture.ts';
 import { HttpStub } from '../test/http-stub.ts';
 import { EdgeServer, type WorkerModule } from '../test/shim/edge-server.ts';
-import { parseTraceparent, parseTracestate } from './index.js';
+import { parseTraceparent, parseTracestate, type Tracer, type TracerOptions } from './index.js';
 
 vi.mock('http-request', () => import('../test/shim/http-request.ts'));
 
@@ -166,15 +166,20 @@ describe('the example worker under the EdgeWorkers shim', () => {
     expect(exchange.originHeaders?.tracestate).toBe('congo=t61rcWkgMzE');
   });
 
-  test('with honorSampled, forwards the caller’s unsampled flag', async () => {
-    const edge = edgeFor({}, async () => {
+  /** A worker that is only the tracer, with these options. */
+  const tracerOnly =
+    (options: Partial<TracerOptions> = {}) =>
+    async (): Promise<Tracer> => {
       const { createTracer } = await import('./index.js');
       return createTracer({
         url: `https://${BEACONS}/v1/beacons`,
         worker: { id: '1', version: '1' },
-        honorSampled: true,
+        ...options,
       });
-    });
+    };
+
+  test('with honorSampled, forwards the caller’s unsampled flag', async () => {
+    const edge = edgeFor({}, tracerOnly({ honorSampled: true }));
     const exchange = await edge.handle({
       url: `https://${SITE}/`,
       headers: { traceparent: `00-${TRACE}-${PARENT}-00` },
@@ -199,6 +204,52 @@ describe('the example worker under the EdgeWorkers shim', () => {
     expect(beacon?.spans[0]?.parent).toBeUndefined();
     expect(exchange.originHeaders?.traceparent).toMatch(new RegExp(`^00-${beacon?.traceId}-`));
     expect(exchange.originHeaders?.tracestate).toBeUndefined();
+  });
+
+  test('with continueTraces false, starts a new trace whatever the caller sent', async () => {
+    const edge = edgeFor({}, tracerOnly({ continueTraces: false }));
+    const exchange = await edge.handle({
+      url: `https://${SITE}/`,
+      headers: { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'congo=t61rcWkgMzE' },
+    });
+    await edge.settled();
+
+    const [beacon] = beaconsSent(edge);
+    expect(beacon?.traceId).not.toBe(TRACE);
+    expect(beacon?.spans[0]?.parent).toBeUndefined();
+    expect(exchange.originHeaders?.traceparent).toMatch(new RegExp(`^00-${beacon?.traceId}-`));
+    expect(exchange.originHeaders?.tracestate).toBeUndefined();
+  });
+
+  test('a hook that throws costs its own value, not the beacon', async () => {
+    const fail = () => {
+      throw new Error('bug in the worker');
+    };
+    const edge = edgeFor({}, tracerOnly({ route: fail, attributes: fail }));
+    const exchange = await edge.handle({ url: `https://${SITE}/product/1` });
+    await edge.settled();
+    expect(exchange.errors).toEqual([]);
+    expect(beaconsSent(edge)[0]?.spans[0]).toMatchObject({
+      name: 'GET',
+      attrs: { 'url.path': '/product/1' },
+    });
+  });
+
+  test('traceparent() gives the worker’s own sub-requests a parent in the edge trace', async () => {
+    let header: string | undefined;
+    const edge = edgeFor({}, async () => {
+      const tracer = await tracerOnly()();
+      return {
+        ...tracer,
+        onOriginRequest(request: EW.IngressOriginRequest) {
+          tracer.onOriginRequest(request);
+          header = tracer.traceparent(request);
+        },
+      };
+    });
+    await edge.handle({ url: `https://${SITE}/`, headers: { traceparent: `00-${TRACE}-${PARENT}-01` } });
+    await edge.settled();
+    expect(header).toBe(`00-${TRACE}-${beaconsSent(edge)[0]?.spans[0]?.id}-01`);
   });
 
   test('a cache hit has no forward span', async () => {
@@ -282,16 +333,12 @@ describe('the example worker under the EdgeWorkers shim', () => {
   });
 
   test('a beacon over the sub-request limit or refused by the relay never reaches the worker', async () => {
-    const { createTracer } = await import('./index.js');
     const { httpRequest } = await import('http-request');
     const greedy = async (): Promise<WorkerModule> => {
-      const tracer = createTracer({
-        url: `https://${BEACONS}/v1/beacons`,
-        worker: { id: '1', version: '1' },
-      });
+      const tracer = await tracerOnly()();
       return {
         ...tracer,
-        onClientResponse(request, response) {
+        onClientResponse(request: EW.EgressClientRequest, response: EW.EgressClientResponse) {
           for (let i = 0; i < 4; i++) httpRequest(`https://${BEACONS}/v1/other`).catch(() => {});
           tracer.onClientResponse(request, response);
         },

@@ -4,6 +4,7 @@ import { RelayProcess } from '../../test/helpers/relay-process.ts';
 import { waitFor } from '../../test/helpers/wait-for.ts';
 import { beaconsSent, exampleProperty, handlerTimes, loadExample, SITE } from './edge-fixture.ts';
 import { HttpStub } from './http-stub.ts';
+import { OtelOrigin } from './otel-origin.ts';
 import { EdgeServer } from './shim/edge-server.ts';
 
 vi.mock('http-request', () => import('./shim/http-request.ts'));
@@ -13,32 +14,44 @@ const INCOMING_PARENT = '00f067aa0ba902b7';
 const T = 1_764_070_000_123;
 const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
 
+/**
+ * Where the origin's SDK sends OTLP. The relay's POST /v1/traces is not on this branch yet, so the
+ * origin exports straight to the sink the relay exports to; once the receiver is merged this becomes
+ * `${relay.url}/v1/traces` and the test proves the relay joins both halves into one trace.
+ */
+const originOtlpUrl = (sink: OtlpSink, _relay: RelayProcess) => sink.url;
+
+// One relay for the file: relay processes are slow to start on a busy machine.
+let sink: OtlpSink;
+let relay: RelayProcess;
+let origin: HttpStub;
+let otelOrigin: OtelOrigin;
+
+beforeAll(async () => {
+  sink = await OtlpSink.start();
+  origin = await HttpStub.start(200);
+  relay = await RelayProcess.start({
+    exporter: { traces_endpoint: sink.url, compression: 'none', retry_on_failure: { enabled: false } },
+    batch: { timeout: '10ms' },
+    enrichment: { pops: [{ cidr: '203.0.113.0/24', pop: 'FRA' }] },
+  });
+  otelOrigin = await OtelOrigin.start(originOtlpUrl(sink, relay));
+});
+afterAll(async () => {
+  await otelOrigin?.close();
+  await relay?.stop();
+  await sink?.close();
+  await origin?.close();
+});
+
+/** The spans of a trace at the sink, once there are `count` of them. */
+const spansOf = (traceId: string, count: number) =>
+  waitFor(() => {
+    const spans = sink.spans().filter((s) => s.traceId === traceId);
+    return spans.length >= count && spans;
+  }, `${count} spans of trace ${traceId} at the sink`);
+
 describe('beacons from the example worker, through a real relay, at an OTLP sink', () => {
-  let sink: OtlpSink;
-  let relay: RelayProcess;
-  let origin: HttpStub;
-
-  beforeAll(async () => {
-    sink = await OtlpSink.start();
-    origin = await HttpStub.start(200);
-    relay = await RelayProcess.start({
-      exporter: { traces_endpoint: sink.url, compression: 'none', retry_on_failure: { enabled: false } },
-      batch: { timeout: '10ms' },
-      enrichment: { pops: [{ cidr: '203.0.113.0/24', pop: 'FRA' }] },
-    });
-  });
-  afterAll(async () => {
-    await relay?.stop();
-    await sink?.close();
-    await origin?.close();
-  });
-
-  const spansOf = (traceId: string, count: number) =>
-    waitFor(() => {
-      const spans = sink.spans().filter((s) => s.traceId === traceId);
-      return spans.length >= count && spans;
-    }, `${count} spans of trace ${traceId} at the sink`);
-
   test('a continued trace arrives with its spans, parent links, timings and the edge enrichment', async () => {
     const edge = new EdgeServer(loadExample, exampleProperty(origin.url, relay.url));
     const exchange = await edge.handle({
@@ -105,5 +118,32 @@ describe('beacons from the example worker, through a real relay, at an OTLP sink
     const [span] = await spansOf(traceId, 1);
     expect(span?.resource).toMatchObject({ 'akamai.edge.ip': '127.0.0.1', 'akamai.edge.pop': 'unknown' });
     expect(span?.attributes['akamai.cache.status']).toBe('hit');
+  });
+});
+
+describe('edge trace continued by an OpenTelemetry SDK origin [origin OTLP goes to the sink until the relay has POST /v1/traces]', () => {
+  test('arrives as one trace: the origin span is the child of the edge forward span, even from an unsampled caller', async () => {
+    const edge = new EdgeServer(loadExample, exampleProperty(otelOrigin.url, relay.url));
+    const exchange = await edge.handle({
+      url: `https://${SITE}/product/1234`,
+      // The caller did not sample; the edge marks the forward sampled so the origin records (docs/edge.md).
+      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' },
+    });
+    await edge.settled();
+    await otelOrigin.provider.forceFlush();
+    expect(exchange.status).toBe(200);
+    const traceId = beaconsSent(edge)[0]?.traceId;
+    expect(traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+
+    const spans = await spansOf(traceId ?? '', 3);
+    const edgeSpan = (kind: number) =>
+      spans.find((s) => s.resource['service.name'] === 'shop-edge' && s.kind === kind);
+    const [root, forward] = [edgeSpan(2), edgeSpan(3)];
+    const served = spans.find((s) => s.resource['service.name'] === 'shop-origin');
+    expect(spans).toHaveLength(3);
+    expect(root?.parentSpanId).toBe('b7ad6b7169203331');
+    expect(forward?.parentSpanId).toBe(root?.spanId);
+    expect(served?.parentSpanId).toBe(forward?.spanId);
+    expect((served?.flags ?? 0) & 1).toBe(1);
   });
 });

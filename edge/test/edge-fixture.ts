@@ -1,3 +1,4 @@
+import type { Beacon } from '../../src/receive/beacon/beacon.ts';
 import type { EdgeServer, PropertyConfig } from './shim/edge-server.ts';
 
 /** Hostnames of the example setup (docs/edge.md): the site, and the beacon hostname routed to the relay. */
@@ -24,34 +25,11 @@ export function exampleProperty(
 /** Loads the example worker (edge/example/main.js): the EdgeServer calls it once per handler. */
 export const loadExample = () => import('../example/main.js');
 
-export interface BeaconSpan {
-  id: string;
-  parent?: string;
-  name: string;
-  kind?: string;
-  start: number;
-  dur: number;
-  status?: string;
-  attrs?: Record<string, unknown>;
-}
-
-export interface SentBeacon {
-  v: number;
-  traceId: string;
-  traceState?: string;
-  flags?: number;
-  ts: number;
-  worker: { id: string; version: string };
-  edge?: { ip?: string; pop?: string; requestId?: string };
-  service?: string;
-  spans: BeaconSpan[];
-}
-
 /** The beacons the edge server has sent so far, parsed. */
-export function beaconsSent(edge: EdgeServer): SentBeacon[] {
+export function beaconsSent(edge: EdgeServer): Beacon[] {
   return edge.subRequests.records
     .filter((r) => r.url.endsWith('/v1/beacons'))
-    .map((r) => JSON.parse(r.body) as SentBeacon);
+    .map((r) => JSON.parse(r.body) as Beacon);
 }
 
 /** Fixed handler start times: client request at T, origin request +3, origin response +40, client response +42. */

@@ -122,28 +122,37 @@ describe('beacons from the example worker, through a real relay, at an OTLP sink
 });
 
 describe('edge trace continued by an OpenTelemetry SDK origin [origin OTLP goes to the sink until the relay has POST /v1/traces]', () => {
-  test('arrives as one trace: the origin span is the child of the edge forward span, even from an unsampled caller', async () => {
-    const edge = new EdgeServer(loadExample, exampleProperty(otelOrigin.url, relay.url));
-    const exchange = await edge.handle({
-      url: `https://${SITE}/product/1234`,
-      // The caller did not sample; the edge marks the forward sampled so the origin records (docs/edge.md).
-      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' },
-    });
-    await edge.settled();
-    await otelOrigin.provider.forceFlush();
-    expect(exchange.status).toBe(200);
-    const traceId = beaconsSent(edge)[0]?.traceId;
-    expect(traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+  // The origin's sampler keeps no trace of its own: it records only because the edge marks the forward
+  // request sampled (docs/edge.md), also when the caller had not sampled.
+  test.each([
+    ['started at the edge', '', ''],
+    [
+      'from an unsampled caller',
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00',
+      'b7ad6b7169203331',
+    ],
+  ])(
+    'a trace %s arrives as one trace: the origin span is the child of the edge forward span',
+    async (_what, traceparent, callerSpan) => {
+      const edge = new EdgeServer(loadExample, exampleProperty(otelOrigin.url, relay.url));
+      const headers: Record<string, string> = traceparent ? { traceparent } : {};
+      const exchange = await edge.handle({ url: `https://${SITE}/product/1234`, headers });
+      await edge.settled();
+      await otelOrigin.provider.forceFlush();
+      expect(exchange.status).toBe(200);
+      const traceId = beaconsSent(edge)[0]?.traceId ?? '';
+      if (traceparent) expect(traceparent).toContain(`-${traceId}-`);
 
-    const spans = await spansOf(traceId ?? '', 3);
-    const edgeSpan = (kind: number) =>
-      spans.find((s) => s.resource['service.name'] === 'shop-edge' && s.kind === kind);
-    const [root, forward] = [edgeSpan(2), edgeSpan(3)];
-    const served = spans.find((s) => s.resource['service.name'] === 'shop-origin');
-    expect(spans).toHaveLength(3);
-    expect(root?.parentSpanId).toBe('b7ad6b7169203331');
-    expect(forward?.parentSpanId).toBe(root?.spanId);
-    expect(served?.parentSpanId).toBe(forward?.spanId);
-    expect((served?.flags ?? 0) & 1).toBe(1);
-  });
+      const spans = await spansOf(traceId, 3);
+      const edgeSpan = (kind: number) =>
+        spans.find((s) => s.resource['service.name'] === 'shop-edge' && s.kind === kind);
+      const [root, forward] = [edgeSpan(2), edgeSpan(3)];
+      const served = spans.find((s) => s.resource['service.name'] === 'shop-origin');
+      expect(spans).toHaveLength(3);
+      expect(root?.parentSpanId).toBe(callerSpan);
+      expect(forward?.parentSpanId).toBe(root?.spanId);
+      expect(served?.parentSpanId).toBe(forward?.spanId);
+      expect((served?.flags ?? 0) & 1).toBe(1);
+    },
+  );
 });

@@ -1,0 +1,38 @@
+import type { Beacon } from '../../src/receive/beacon/beacon.ts';
+import type { EdgeServer, PropertyConfig } from './shim/edge-server.ts';
+
+/** Hostnames of the example setup (docs/edge.md): the site, and the beacon hostname routed to the relay. */
+export const SITE = 'www.example.com';
+export const BEACONS = 'edge-relay.example.com';
+
+/** The property of docs/edge.md: the state variable, and the AK_ built-ins copied into PMUSER_ variables. */
+export function exampleProperty(
+  site: string,
+  relay: string,
+  variables: Record<string, string> = {},
+): PropertyConfig {
+  return {
+    hostnames: { [SITE]: site, [BEACONS]: relay },
+    variables: {
+      PMUSER_EDGE_TRACE: '',
+      PMUSER_EDGE_IP: '203.0.113.7',
+      PMUSER_EDGE_REQUEST_ID: '8f2d61a3',
+      ...variables,
+    },
+  };
+}
+
+/** Loads the example worker (edge/example/main.js): the EdgeServer calls it once per handler. */
+export const loadExample = () => import('../example/main.js');
+
+/** The beacons the edge server has sent so far, parsed. */
+export function beaconsSent(edge: EdgeServer): Beacon[] {
+  return edge.subRequests.records
+    .filter((r) => r.url.endsWith('/v1/beacons'))
+    .map((r) => JSON.parse(r.body) as Beacon);
+}
+
+/** Fixed handler start times: client request at T, origin request +3, origin response +40, client response +42. */
+export function handlerTimes(t: number) {
+  return { onClientRequest: t, onOriginRequest: t + 3, onOriginResponse: t + 40, onClientResponse: t + 42 };
+}

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
-import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { resolveConfig } from '../../src/config/load-config.ts';
 import {
   chartConfig,
@@ -44,7 +44,9 @@ describe('chart values against values.schema.json', () => {
   });
 
   it('refuses a listen address the pod network cannot reach', () => {
-    expect(refused({ config: { admin: { endpoint: '127.0.0.1:8888' } } })).toContain('/config/admin/endpoint');
+    expect(refused({ config: { admin: { endpoint: '127.0.0.1:8888' } } })).toContain(
+      '/config/admin/endpoint',
+    );
   });
 
   it('refuses a misspelt value instead of ignoring it', () => {
@@ -80,7 +82,7 @@ describe("the relay's own validation of each config: block, as the chart renders
     });
     const rendered = stringify(chartConfig(values));
     expect(rendered).not.toContain('secret-value');
-    expect(rendered).toContain('${env:EDGE_RELAY_BEACON_TOKEN_0}');
+    expect(rendered).toContain(`\${env:EDGE_RELAY_BEACON_TOKEN_0}`);
     const config = resolveConfig(chartConfig(values), {
       ...podEnvironment(values),
       LIGHTSTEP_ACCESS_TOKEN: 'lightstep-secret-value',
@@ -92,7 +94,10 @@ describe("the relay's own validation of each config: block, as the chart renders
 
   it('sizes the worker threads by the container CPU limit', () => {
     const values = defaultValues();
-    const config = resolveConfig(chartConfig(values), { ...podEnvironment(values), EDGE_RELAY_CPU_LIMIT: '3' });
+    const config = resolveConfig(chartConfig(values), {
+      ...podEnvironment(values),
+      EDGE_RELAY_CPU_LIMIT: '3',
+    });
     expect(config.workers.threads).toBe(3);
   });
 });

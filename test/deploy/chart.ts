@@ -43,9 +43,19 @@ export function mergeValues(defaults: Tree, overrides: Tree): Tree {
 
 /** Names of the beacon token variables the workload template defines, in order. */
 export function beaconTokenVariables(values: Tree): string[] {
-  const auth = values.beaconAuth as { tokens: string[]; existingSecret: string; existingSecretKeys: string[] };
+  const auth = values.beaconAuth as {
+    tokens: string[];
+    existingSecret: string;
+    existingSecretKeys: string[];
+  };
   const count = auth.existingSecret ? auth.existingSecretKeys.length : auth.tokens.length;
   return Array.from({ length: count }, (_, i) => `EDGE_RELAY_BEACON_TOKEN_${i}`);
+}
+
+/** The map under `key`, created when absent, as sprig's `default (dict)` then `set` do. */
+function child(tree: Tree, key: string): Tree {
+  if (!isMap(tree[key])) tree[key] = {};
+  return tree[key] as Tree;
 }
 
 /** What templates/_helpers.tpl "edge-relay.config" renders into the ConfigMap, for the given values. */
@@ -53,14 +63,12 @@ export function chartConfig(values: Tree): Tree {
   const config = structuredClone(values.config) as Tree;
   const refs = beaconTokenVariables(values).map((name) => `\${env:${name}}`);
   if (refs.length > 0) {
-    const receiver = (config.receiver ??= {}) as Tree;
-    const auth = (receiver.auth ??= {}) as Tree;
+    const auth = child(child(config, 'receiver'), 'auth');
     auth.tokens = [...((auth.tokens as string[] | undefined) ?? []), ...refs];
   }
   const persistence = values.persistence as { enabled: boolean; mountPath: string };
   if (persistence.enabled) {
-    const exporter = (config.exporter ??= {}) as Tree;
-    const queue = (exporter.sending_queue ??= {}) as Tree;
+    const queue = child(child(config, 'exporter'), 'sending_queue');
     queue.storage ??= `${persistence.mountPath}/queue`;
   }
   return config;
@@ -70,7 +78,8 @@ export function chartConfig(values: Tree): Tree {
 export function podEnvironment(values: Tree): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { EDGE_RELAY_CPU_LIMIT: '2', EDGE_RELAY_MEMORY_LIMIT: '1073741824' };
   const lightstep = values.lightstep as { accessToken: string; existingSecret: string };
-  if (lightstep.accessToken || lightstep.existingSecret) env.LIGHTSTEP_ACCESS_TOKEN = 'stand-in-lightstep-token';
+  if (lightstep.accessToken || lightstep.existingSecret)
+    env.LIGHTSTEP_ACCESS_TOKEN = 'stand-in-lightstep-token';
   for (const name of beaconTokenVariables(values)) env[name] = `stand-in-token-for-${name}`;
   for (const item of (values.extraEnv ?? []) as { name: string }[]) env[item.name] = `stand-in-${item.name}`;
   return env;
@@ -97,7 +106,9 @@ export function withoutPendingKeys(config: Tree): { config: Tree; removed: strin
   const removed: string[] = [];
   for (const path of PENDING_RELAY_KEYS) {
     if (schemaHas(path)) continue;
-    const parent = path.slice(0, -1).reduce<unknown>((node, key) => (isMap(node) ? node[key] : undefined), copy);
+    const parent = path
+      .slice(0, -1)
+      .reduce<unknown>((node, key) => (isMap(node) ? node[key] : undefined), copy);
     const last = path[path.length - 1] as string;
     if (isMap(parent) && last in parent) {
       delete parent[last];

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CHART_DIR } from './chart.ts';
@@ -50,14 +50,21 @@ function installProductionDependencies(dir: string): void {
   expect(args).toContain('--omit=dev');
   cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   cpSync(join(REPO, 'package-lock.json'), join(dir, 'package-lock.json'));
-  execFileSync(process.execPath, [NPM_CLI, ...args, '--offline', '--loglevel=error'], { cwd: dir, stdio: 'pipe' });
+  execFileSync(process.execPath, [NPM_CLI, ...args, '--offline', '--loglevel=error'], {
+    cwd: dir,
+    stdio: 'pipe',
+  });
 }
 
 function compile(dir: string): void {
-  execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', join(dir, 'dist')], {
-    cwd: REPO,
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', join(dir, 'dist')],
+    {
+      cwd: REPO,
+      stdio: 'pipe',
+    },
+  );
 }
 
 /** Applies the runtime stage's COPY lines: `--from=<stage> /app/<path>` from that stage's directory, else from the repo. */
@@ -71,7 +78,10 @@ function assembleRuntime(app: string, stageDirs: Record<string, string>): string
     if (!base) throw new Error(`no directory for Dockerfile stage ${from}`);
     const path = join(base, from ? source.replace(/^\/app\//, '') : source);
     expect(existsSync(path), `${line}: ${path} exists`).toBe(true);
-    const to = target.endsWith('/') || target === './' ? join(app, source.split('/').at(-1) as string) : join(app, target);
+    const to =
+      target.endsWith('/') || target === './'
+        ? join(app, source.split('/').at(-1) as string)
+        : join(app, target);
     cpSync(path, to, { recursive: true, verbatimSymlinks: true });
     copied.push(to.slice(app.length + 1));
   }
@@ -110,7 +120,9 @@ describe('the container image layout (Dockerfile runtime stage)', () => {
   });
 
   it('holds production dependencies only', () => {
-    expect(copied).toEqual(expect.arrayContaining(['node_modules', 'dist', 'package.json', 'proto', 'config']));
+    expect(copied).toEqual(
+      expect.arrayContaining(['node_modules', 'dist', 'package.json', 'proto', 'config']),
+    );
     expect(existsSync(join(app, 'node_modules/fastify'))).toBe(true);
     for (const devOnly of ['vitest', 'typescript', '@biomejs/biome', 'node', 'autocannon']) {
       expect(existsSync(join(app, 'node_modules', devOnly)), devOnly).toBe(false);

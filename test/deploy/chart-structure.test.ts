@@ -39,7 +39,7 @@ describe('chart structure', () => {
     }
   });
 
-  const tableKeys = [...readme.matchAll(/^\| `([^`]+)` \|/gm)].map((match) => match[1] as string);
+  const tableKeys = [...readme.matchAll(/^\|\s*`([^`]+)`\s*\|/gm)].map((match) => match[1] as string);
 
   it('every value in the chart README table exists in values.yaml and the schema', () => {
     expect(tableKeys.length).toBeGreaterThan(50);

@@ -53,6 +53,10 @@ describe('chart values against values.schema.json', () => {
     expect(refused({ persistance: { enabled: true } })).toContain('persistance');
   });
 
+  it('refuses an existing beacon token Secret without the keys to read', () => {
+    expect(refused({ beaconAuth: { existingSecret: 'tokens' } })).toContain('/beaconAuth/existingSecretKeys');
+  });
+
   it('refuses beacon tokens shorter than the relay accepts', () => {
     expect(refused({ beaconAuth: { tokens: ['short'] } })).toContain('/beaconAuth/tokens/0');
   });

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { relaySchema } from '../../src/config/schema.ts';
-import { CHART_DIR, defaultValues, hasPath, schemaDeclares, valuesSchema } from './chart.ts';
+import { CHART_DIR, defaultValues, hasPath, readYaml, schemaDeclares, valuesSchema } from './chart.ts';
 
 /** The chart's "rendered structure" as far as it can be checked without helm: every name it uses exists. */
 
@@ -25,6 +25,11 @@ const templateFiles = readdirSync(join(CHART_DIR, 'templates')).map((name) =>
 );
 
 describe('chart structure', () => {
+  it("the chart's appVersion, the default image tag, is the relay's version", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(readYaml(join(CHART_DIR, 'Chart.yaml')).appVersion).toBe(pkg.version);
+  });
+
   it('every .Values reference in the templates exists in values.yaml and values.schema.json', () => {
     const references = new Set<string>();
     for (const file of templateFiles) {

@@ -119,6 +119,21 @@ describe('the container image layout (Dockerfile runtime stage)', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('the build context (.dockerignore) admits every file the Dockerfile copies from it, and little else', () => {
+    const ignore = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
+    expect(ignore).toContain('*');
+    const admitted = new Set(
+      ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, '')),
+    );
+    const fromContext = stages
+      .flatMap((s) => s.lines)
+      .map((line) => /^COPY\s+(?!--from)(.+)\s+\S+$/.exec(line)?.[1])
+      .filter((sources): sources is string => sources !== undefined)
+      .flatMap((sources) => sources.split(/\s+/));
+    expect(fromContext.length).toBeGreaterThan(5);
+    expect(new Set(fromContext)).toEqual(admitted);
+  });
+
   it('holds production dependencies only', () => {
     expect(copied).toEqual(
       expect.arrayContaining(['node_modules', 'dist', 'package.json', 'proto', 'config']),

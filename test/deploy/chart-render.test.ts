@@ -67,7 +67,7 @@ const cases = [
 
 describe.skipIf(!helm)('helm lint and helm template', () => {
   it.each(cases)('helm lint passes with $name', ({ file }) => {
-    const result = spawnSync(helm as string, ['lint', CHART_DIR, ...(file ? ['-f', file] : [])], {
+    const result = spawnSync(helm as string, ['lint', '--strict', CHART_DIR, ...(file ? ['-f', file] : [])], {
       encoding: 'utf8',
     });
     expect(result.status, result.stdout + result.stderr).toBe(0);

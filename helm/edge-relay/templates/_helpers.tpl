@@ -1,0 +1,136 @@
+{{/* Names and labels. */}}
+{{- define "edge-relay.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "edge-relay.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "edge-relay.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "edge-relay.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "edge-relay.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "edge-relay.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "edge-relay.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "edge-relay.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "edge-relay.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "edge-relay.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The headless Service: peer discovery, and the StatefulSet's governing service. */}}
+{{- define "edge-relay.peersServiceName" -}}
+{{- printf "%s-peers" (include "edge-relay.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Container ports: the port part of the relay's own listen endpoints, so the two cannot disagree. */}}
+{{- define "edge-relay.receiverPort" -}}
+{{- regexReplaceAll "^.*:" (toString .Values.config.receiver.endpoint) "" }}
+{{- end }}
+
+{{- define "edge-relay.adminPort" -}}
+{{- regexReplaceAll "^.*:" (toString .Values.config.admin.endpoint) "" }}
+{{- end }}
+
+{{/* Whether the chart creates the Secret, and which Secret and key each token comes from. */}}
+{{- define "edge-relay.createSecret" -}}
+{{- if or (and .Values.lightstep.accessToken (not .Values.lightstep.existingSecret)) (and .Values.beaconAuth.tokens (not .Values.beaconAuth.existingSecret)) }}true{{ end }}
+{{- end }}
+
+{{/* Beacon token environment variables as a list of {name, secret, key}. */}}
+{{- define "edge-relay.beaconTokenEnv" -}}
+{{- $out := list }}
+{{- if .Values.beaconAuth.existingSecret }}
+{{- range $i, $key := .Values.beaconAuth.existingSecretKeys }}
+{{- $out = append $out (dict "name" (printf "EDGE_RELAY_BEACON_TOKEN_%d" $i) "secret" $.Values.beaconAuth.existingSecret "key" $key) }}
+{{- end }}
+{{- else }}
+{{- range $i, $_ := .Values.beaconAuth.tokens }}
+{{- $out = append $out (dict "name" (printf "EDGE_RELAY_BEACON_TOKEN_%d" $i) "secret" (include "edge-relay.fullname" $) "key" (printf "beacon-token-%d" $i)) }}
+{{- end }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/*
+The relay config the ConfigMap holds: .Values.config plus what the chart wires in, and nothing else.
+- beacon tokens: ${env:EDGE_RELAY_BEACON_TOKEN_<i>} references appended to receiver.auth.tokens;
+- persistence: exporter.sending_queue.storage defaults to <mountPath>/queue (a directory of its own: a fresh
+  volume's root may hold lost+found) and must lie on the volume, the only writable disk.
+*/}}
+{{- define "edge-relay.config" -}}
+{{- $config := deepCopy .Values.config }}
+{{- $tokens := include "edge-relay.beaconTokenEnv" . | fromJsonArray }}
+{{- if $tokens }}
+{{- $receiver := default (dict) $config.receiver }}
+{{- $auth := default (dict) $receiver.auth }}
+{{- $refs := default (list) $auth.tokens }}
+{{- range $tokens }}
+{{- $refs = append $refs (printf "${env:%s}" .name) }}
+{{- end }}
+{{- $_ := set $auth "tokens" $refs }}
+{{- $_ = set $receiver "auth" $auth }}
+{{- $_ = set $config "receiver" $receiver }}
+{{- end }}
+{{- if .Values.persistence.enabled }}
+{{- $exporter := default (dict) $config.exporter }}
+{{- $queue := default (dict) $exporter.sending_queue }}
+{{- $mount := .Values.persistence.mountPath }}
+{{- $storage := toString (default (printf "%s/queue" $mount) $queue.storage) }}
+{{- if not (or (eq $storage $mount) (hasPrefix (printf "%s/" $mount) $storage)) }}
+{{- fail (printf "config.exporter.sending_queue.storage (%s) must lie under persistence.mountPath (%s), the only writable disk" $storage $mount) }}
+{{- end }}
+{{- $_ := set $queue "storage" $storage }}
+{{- $_ = set $exporter "sending_queue" $queue }}
+{{- $_ = set $config "exporter" $exporter }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/*
+Milliseconds in a Go-style duration ("30s", "1m30s", "500ms") or a number of milliseconds, as the relay
+reads config.shutdown_timeout (default 30s).
+*/}}
+{{- define "edge-relay.durationMs" -}}
+{{- $text := toString . }}
+{{- if regexMatch "^[0-9.]+$" $text }}
+{{- $text }}
+{{- else }}
+{{- $units := dict "ns" 0.000001 "us" 0.001 "µs" 0.001 "ms" 1.0 "s" 1000.0 "m" 60000.0 "h" 3600000.0 }}
+{{- $total := 0.0 }}
+{{- range regexFindAll "[0-9.]+(ns|us|µs|ms|s|m|h)" $text -1 }}
+{{- $unit := regexReplaceAll "^[0-9.]+" . "" }}
+{{- $total = addf $total (mulf (regexFind "^[0-9.]+" . | float64) (get $units $unit)) }}
+{{- end }}
+{{- $total }}
+{{- end }}
+{{- end }}
+
+{{/* The grace period: long enough for the preStop sleep, the relay's drain and its own 5 s last resort. */}}
+{{- define "edge-relay.terminationGracePeriodSeconds" -}}
+{{- $shutdownMs := include "edge-relay.durationMs" (default "30s" .Values.config.shutdown_timeout) | float64 }}
+{{- $minimum := add (ceil (divf $shutdownMs 1000.0) | int) .Values.preStopSleepSeconds 10 }}
+{{- $set := int .Values.terminationGracePeriodSeconds }}
+{{- if eq $set 0 }}
+{{- $minimum }}
+{{- else if lt $set $minimum }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least %d: config.shutdown_timeout + preStopSleepSeconds + 10 s, or the kubelet kills the relay mid-drain" $set $minimum) }}
+{{- else }}
+{{- $set }}
+{{- end }}
+{{- end }}

@@ -1,5 +1,5 @@
 import fastify, { type FastifyInstance } from 'fastify';
-import { unauthorized } from '../errors.ts';
+import { overloaded, unauthorized } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { bearerAuth } from './auth.ts';
 import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';
@@ -7,6 +7,11 @@ import type { ReceiverConfig } from './config.ts';
 import { decodeContentEncoding } from './decode-body.ts';
 import { errorHandler, jsonErrorBody } from './error-handler.ts';
 import type { IngestContext } from './ingest-context.ts';
+
+const SHED_BECAUSE = {
+  memory: 'the relay is over its memory limit',
+  queue: 'the export queue is nearly full (the backend is slow or down)',
+} as const;
 
 /** The ingest server: body decoding, auth, error answers, and the ingest routes. */
 export function createReceiver(config: ReceiverConfig, ingest: IngestContext, log: Logger): FastifyInstance {
@@ -31,6 +36,16 @@ export function createReceiver(config: ReceiverConfig, ingest: IngestContext, lo
       done(allowed(request.headers.authorization) ? undefined : unauthorized());
     });
   }
+
+  // Shed before the body is read or parsed: under overload the cheapest refusal is the best one.
+  const { admission } = ingest;
+  app.addHook('onRequest', (_request, _reply, done) => {
+    done(
+      admission.shedding
+        ? overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory'])
+        : undefined,
+    );
+  });
 
   app.setErrorHandler(errorHandler(ingest.metrics, log, () => jsonErrorBody));
   app.setNotFoundHandler((request, reply) => {

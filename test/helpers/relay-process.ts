@@ -87,7 +87,8 @@ export class RelayProcess {
 
   /** Sends a signal and waits for the process to exit; returns its exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    // A process ended by a signal has a null exitCode but a signalCode.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     this.child.kill(signal);
     const [code] = (await once(this.child, 'exit')) as [number | null];
     return code;

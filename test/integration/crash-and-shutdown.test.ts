@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Tally } from '../../src/telemetry/accounting.ts';
 import { expectDelivered, readAccounting, settledAccounting } from '../helpers/accounting.ts';
 import { postBeacons, SPANS_PER_BEACON } from '../helpers/beacons.ts';
 import { faultConfig } from '../helpers/fault-config.ts';

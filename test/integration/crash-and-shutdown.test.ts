@@ -83,10 +83,7 @@ describe('the persistent sending queue across kills and shutdowns', () => {
     // Posting went on during the drain: new beacons were refused (503), never acknowledged and lost.
     expect([...posted.statuses.keys()].every((status) => status === 202 || status === 503)).toBe(true);
 
-    const tally = relay.logLines().find((line) => line.msg === 'edge-relay stopped') as Record<
-      string,
-      number
-    >;
+    const tally = relay.logLines().find((line) => line.msg === 'edge-relay stopped') as unknown as Tally;
     expect(tally.received).toBe(posted.acknowledged.length);
     expect(tally.unaccounted).toBe(0);
     expect(tally.in_flight).toBe(tally.queued);

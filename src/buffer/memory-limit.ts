@@ -64,5 +64,5 @@ export function memoryLimits(config: MemoryLimiterConfig, total: number): Memory
       `the spike allowance (${Math.round(spike / MIB)} MiB) must be below the limit (${Math.round(hard / MIB)} MiB)`,
     );
   }
-  return { hard, soft: hard - spike };
+  return { hard: Math.floor(hard), soft: Math.floor(hard - spike) };
 }

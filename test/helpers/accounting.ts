@@ -58,7 +58,7 @@ export function expectSettled(a: Accounting): void {
 }
 
 /** Waits (polling) until nothing is in flight, checks the identity, and returns the accounting. */
-export async function settledAccounting(relay: RelayProcess, timeoutMs = 20_000): Promise<Accounting> {
+export async function settledAccounting(relay: RelayProcess, timeoutMs = 60_000): Promise<Accounting> {
   const settled = await waitFor(
     async () => {
       const a = await readAccounting(relay);

@@ -45,10 +45,14 @@ export class RelayProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const relay = new RelayProcess(child, configFile);
-    const ready = await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`relay exited early:\n${relay.output}`);
-      return relay.logLines().find((line) => line.msg === 'edge-relay is ready');
-    }, 'the relay to be ready');
+    const ready = await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`relay exited early:\n${relay.output}`);
+        return relay.logLines().find((line) => line.msg === 'edge-relay is ready');
+      },
+      'the relay to be ready',
+      30_000,
+    );
     relay.receiverPort = ready.receiver as number;
     relay.adminPort = ready.admin as number;
     return relay;

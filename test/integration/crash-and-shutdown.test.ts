@@ -13,7 +13,8 @@ import { waitFor } from '../helpers/wait-for.ts';
 
 const storageDir = () => join(mkdtempSync(join(tmpdir(), 'edge-relay-storage-')), 'queue');
 
-describe('the persistent sending queue across kills and shutdowns', () => {
+// Generous: these start relay processes on a shared 2-core machine.
+describe('the persistent sending queue across kills and shutdowns', { timeout: 180_000 }, () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();

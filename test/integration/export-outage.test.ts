@@ -9,7 +9,8 @@ import { waitFor } from '../helpers/wait-for.ts';
 
 const OUTAGE_MS = 30_000;
 
-describe('the backend is unavailable for a while', () => {
+// Generous: these start relay processes on a shared 2-core machine.
+describe('the backend is unavailable for a while', { timeout: 180_000 }, () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();

@@ -111,7 +111,8 @@ async function runCases(
 
 const accepted = (status: number) => status === 202 || (status >= 400 && status < 500 && status !== 404);
 
-describe('hostile input', () => {
+// Generous: these start relay processes on a shared 2-core machine.
+describe('hostile input', { timeout: 180_000 }, () => {
   let receiver: Receiver;
   beforeAll(() => {
     receiver = inProcessReceiver();

@@ -9,7 +9,8 @@ import { RelayProcess } from '../helpers/relay-process.ts';
 const MIB = 1024 * 1024;
 const LIMIT_MIB = 1024;
 
-describe('overload', () => {
+// Generous: these start relay processes on a shared 2-core machine.
+describe('overload', { timeout: 180_000 }, () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();

@@ -1,17 +1,10 @@
 import { expect } from 'vitest';
+import { SHARED_METRICS } from '../../src/telemetry/shared-metrics.ts';
 import type { OtlpSink } from './otlp-sink.ts';
 import type { RelayProcess } from './relay-process.ts';
 import { waitFor } from './wait-for.ts';
 
-const DROP_REASONS = [
-  'queue_full',
-  'retry_exhausted',
-  'rejected_by_backend',
-  'export_failed',
-  'shutdown',
-  'storage_corrupt',
-  'storage_error',
-] as const;
+const DROP_REASONS = SHARED_METRICS.spansDropped.values;
 
 export interface Accounting {
   received: number;

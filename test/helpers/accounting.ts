@@ -50,16 +50,22 @@ export function expectSettled(a: Accounting): void {
   expect(a.inFlight).toBe(0);
 }
 
-/** Waits (polling) until nothing is in flight, checks the identity, and returns the accounting. */
+const balanced = (a: Accounting): boolean =>
+  a.inFlight === 0 && a.received + a.recovered === a.exported + a.sampledOut + a.droppedTotal;
+
+/**
+ * Waits (polling) until nothing is in flight and the identity holds, then checks it once more on a
+ * fresh scrape. One scrape is not atomic (a worker may settle spans between the lines of one
+ * scrape), so a single reading may be off while spans move; at rest it must add up exactly, and a
+ * span that went missing keeps it from ever doing so (the wait times out).
+ */
 export async function settledAccounting(relay: RelayProcess, timeoutMs = 60_000): Promise<Accounting> {
-  const settled = await waitFor(
-    async () => {
-      const a = await readAccounting(relay);
-      return a.inFlight === 0 ? a : undefined;
-    },
-    'every span to be exported, sampled out or dropped',
+  await waitFor(
+    async () => balanced(await readAccounting(relay)),
+    'every span to be exported, sampled out or dropped, and the accounting identity to hold',
     timeoutMs,
   );
+  const settled = await readAccounting(relay);
   expectSettled(settled);
   return settled;
 }

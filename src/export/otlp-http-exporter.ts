@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import type { Logger } from '../telemetry/logger.ts';
-import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import type { SHARED_METRICS, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
 import type { ExporterConfig } from './config.ts';
 import { readPartialSuccess } from './export-response.ts';
@@ -13,14 +13,7 @@ import { SendingQueue } from './sending-queue.ts';
 
 const gzipAsync = promisify(gzip);
 
-type DropReason =
-  | 'queue_full'
-  | 'retry_exhausted'
-  | 'rejected_by_backend'
-  | 'export_failed'
-  | 'shutdown'
-  | 'storage_corrupt'
-  | 'storage_error';
+type DropReason = (typeof SHARED_METRICS.spansDropped.values)[number];
 
 type Attempt =
   | { outcome: 'success'; rejected: number; message: string }
@@ -40,6 +33,9 @@ export function otlpHttpExporter(
   log: Logger,
 ): Exporter {
   const encoder = new OtlpEncoder();
+  // Per batch, not per config: a batch replayed from disk keeps the encoding it was stored with.
+  const plainHeaders = { ...config.headers, 'content-type': 'application/x-protobuf' };
+  const gzipHeaders = { ...plainHeaders, 'content-encoding': 'gzip' };
   const compressing = new Set<Promise<void>>();
   let stopAt = Number.POSITIVE_INFINITY;
   let held = 0;
@@ -66,11 +62,7 @@ export function otlpHttpExporter(
     try {
       response = await fetch(config.traces_endpoint, {
         method: 'POST',
-        headers: {
-          ...config.headers,
-          'content-type': 'application/x-protobuf',
-          ...(gzipped ? { 'content-encoding': 'gzip' } : {}),
-        },
+        headers: gzipped ? gzipHeaders : plainHeaders,
         body,
         signal: AbortSignal.timeout(config.timeout),
       });

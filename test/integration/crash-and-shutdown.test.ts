@@ -8,7 +8,7 @@ import { postBeacons, SPANS_PER_BEACON } from '../helpers/beacons.ts';
 import { faultConfig } from '../helpers/fault-config.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { RelayProcess } from '../helpers/relay-process.ts';
-import { spansOnDisk } from '../helpers/storage-dir.ts';
+import { spansOnDisk, tearOneRecord } from '../helpers/storage-dir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const storageDir = () => join(mkdtempSync(join(tmpdir(), 'edge-relay-storage-')), 'queue');
@@ -47,6 +47,35 @@ describe('the persistent sending queue across kills and shutdowns', { timeout: 1
     expect(accounting.droppedTotal).toBe(0);
     expectDelivered(acknowledged, sink, { ...accounting, received: accounting.recovered });
     expect(spansOnDisk(storage)).toBe(0);
+  });
+
+  it('loses only a record torn by a crash, counting its spans as storage_corrupt, and replays the rest', async () => {
+    const storage = storageDir();
+    const first = await OtlpSink.start();
+    const url = first.url;
+    await first.close();
+    const config = faultConfig(url, { sending_queue: { storage } });
+    const killed = await RelayProcess.start(config);
+    cleanup.push(() => killed.stop('SIGKILL'));
+    const { acknowledged } = await postBeacons(killed, { count: 100 });
+    await waitFor(
+      () => spansOnDisk(storage) === acknowledged.length,
+      'every acknowledged span to be on disk',
+    );
+    await killed.stop('SIGKILL');
+    // What a write cut short by the kill leaves behind: a record shorter than its header says.
+    const torn = tearOneRecord(storage);
+
+    const sink = await OtlpSink.start(Number(new URL(url).port));
+    cleanup.push(() => sink.close());
+    const restarted = await RelayProcess.start(config);
+    cleanup.push(() => restarted.stop());
+    const accounting = await settledAccounting(restarted);
+    expect(accounting.recovered).toBe(acknowledged.length);
+    expect(accounting.dropped.storage_corrupt).toBe(torn.spans);
+    expect(accounting.exported).toBe(acknowledged.length - torn.spans);
+    expect(await restarted.metric('edge_relay_storage_corrupt_records_total')).toBe(1);
+    expect(new Set(sink.spans().map((s) => s.spanId)).size).toBe(accounting.exported);
   });
 
   it('on SIGTERM under load, delivers or persists every acknowledged span, and the next start sends the rest', async () => {

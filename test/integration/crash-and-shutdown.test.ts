@@ -20,7 +20,11 @@ describe('the persistent sending queue across kills and shutdowns', { timeout: 1
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  it('delivers, after a SIGKILL and a restart on the same storage, every span queued while the sink was down', async () => {
+  /**
+   * With the sink down, queues `count` beacons to disk and SIGKILLs the relay; `restart` brings the
+   * sink back on its old port and starts a relay on the same storage.
+   */
+  async function queueThenKill(count: number) {
     const storage = storageDir();
     const first = await OtlpSink.start();
     const url = first.url;
@@ -28,20 +32,26 @@ describe('the persistent sending queue across kills and shutdowns', { timeout: 1
     const config = faultConfig(url, { sending_queue: { storage } });
     const killed = await RelayProcess.start(config);
     cleanup.push(() => killed.stop('SIGKILL'));
-
-    const { acknowledged } = await postBeacons(killed, { count: 400 });
-    expect(acknowledged).toHaveLength(400 * SPANS_PER_BEACON);
+    const { acknowledged } = await postBeacons(killed, { count });
+    expect(acknowledged).toHaveLength(count * SPANS_PER_BEACON);
     await waitFor(
       () => spansOnDisk(storage) === acknowledged.length,
       'every acknowledged span to be on disk',
     );
     expect(await killed.stop('SIGKILL')).toBe(null);
+    const restart = async () => {
+      const sink = await OtlpSink.start(Number(new URL(url).port));
+      cleanup.push(() => sink.close());
+      const relay = await RelayProcess.start(config);
+      cleanup.push(() => relay.stop());
+      return { sink, relay, accounting: await settledAccounting(relay) };
+    };
+    return { storage, acknowledged, restart };
+  }
 
-    const sink = await OtlpSink.start(Number(new URL(url).port));
-    cleanup.push(() => sink.close());
-    const restarted = await RelayProcess.start(config);
-    cleanup.push(() => restarted.stop());
-    const accounting = await settledAccounting(restarted);
+  it('delivers, after a SIGKILL and a restart on the same storage, every span queued while the sink was down', async () => {
+    const { storage, acknowledged, restart } = await queueThenKill(400);
+    const { sink, accounting } = await restart();
     expect(accounting.recovered).toBe(acknowledged.length);
     expect(accounting.received).toBe(0);
     expect(accounting.droppedTotal).toBe(0);
@@ -50,31 +60,14 @@ describe('the persistent sending queue across kills and shutdowns', { timeout: 1
   });
 
   it('loses only a record torn by a crash, counting its spans as storage_corrupt, and replays the rest', async () => {
-    const storage = storageDir();
-    const first = await OtlpSink.start();
-    const url = first.url;
-    await first.close();
-    const config = faultConfig(url, { sending_queue: { storage } });
-    const killed = await RelayProcess.start(config);
-    cleanup.push(() => killed.stop('SIGKILL'));
-    const { acknowledged } = await postBeacons(killed, { count: 100 });
-    await waitFor(
-      () => spansOnDisk(storage) === acknowledged.length,
-      'every acknowledged span to be on disk',
-    );
-    await killed.stop('SIGKILL');
+    const { storage, acknowledged, restart } = await queueThenKill(100);
     // What a write cut short by the kill leaves behind: a record shorter than its header says.
     const torn = tearOneRecord(storage);
-
-    const sink = await OtlpSink.start(Number(new URL(url).port));
-    cleanup.push(() => sink.close());
-    const restarted = await RelayProcess.start(config);
-    cleanup.push(() => restarted.stop());
-    const accounting = await settledAccounting(restarted);
+    const { sink, relay, accounting } = await restart();
     expect(accounting.recovered).toBe(acknowledged.length);
     expect(accounting.dropped.storage_corrupt).toBe(torn.spans);
     expect(accounting.exported).toBe(acknowledged.length - torn.spans);
-    expect(await restarted.metric('edge_relay_storage_corrupt_records_total')).toBe(1);
+    expect(await relay.metric('edge_relay_storage_corrupt_records_total')).toBe(1);
     expect(new Set(sink.spans().map((s) => s.spanId)).size).toBe(accounting.exported);
   });
 

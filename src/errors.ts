@@ -57,8 +57,11 @@ export const unsupportedEncoding = (got: string): RequestError =>
 export const unauthorized = (): RequestError =>
   new RequestError(401, 'unauthorized', 'missing or invalid bearer token in the Authorization header');
 
-export const overloaded = (retryAfterSeconds: number): RequestError =>
-  new RequestError(429, 'overloaded', 'the relay is over its buffer limit; retry later', retryAfterSeconds);
+export const overloaded = (
+  retryAfterSeconds: number,
+  why = 'the relay is over its buffer limit',
+): RequestError =>
+  new RequestError(429, 'overloaded', `${why}; retry after ${retryAfterSeconds} s`, retryAfterSeconds);
 
 export const shuttingDown = (): RequestError =>
   new RequestError(503, 'shutting_down', 'the relay is shutting down; send to another replica', 1);

@@ -1,17 +1,20 @@
 import type { AddressInfo } from 'node:net';
 import { resolveThreads } from './buffer/config.ts';
 import { Handoff } from './buffer/handoff.ts';
+import { containerMemory, memoryLimits } from './buffer/memory-limit.ts';
 import { ShardPool } from './buffer/shard-pool.ts';
 import { parseEndpoint } from './config/endpoint.ts';
 import type { RelayConfig } from './config/relay-config.ts';
 import { missingExporterSetting } from './export/config.ts';
+import { Admission } from './receive/admission.ts';
 import { clientIp } from './receive/client-ip.ts';
 import type { IngestContext } from './receive/ingest-context.ts';
 import { createReceiver } from './receive/receiver-server.ts';
+import { spansAccepted, tally } from './telemetry/accounting.ts';
 import { createAdminServer } from './telemetry/admin-server.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { RelayMetrics } from './telemetry/metrics.ts';
-import { allocateSharedMetrics, SHARED_METRICS, SharedMetricsReader } from './telemetry/shared-metrics.ts';
+import { allocateSharedMetrics, SharedMetricsReader } from './telemetry/shared-metrics.ts';
 
 export interface Relay {
   readonly receiverPort: number;
@@ -41,6 +44,13 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const reader = new SharedMetricsReader(sharedMetrics);
   const metrics = new RelayMetrics(reader);
   let ready = false;
+  const admission = new Admission({
+    limits: memoryLimits(config.memory_limiter, containerMemory()),
+    shared: reader,
+    rss: process.memoryUsage.rss,
+    registry: metrics.registry,
+    log,
+  });
 
   const pool = await ShardPool.start(config, threads, sharedMetrics, log, (error) => {
     // A shard that dies takes its buffered traces with it: stop being ready so traffic moves elsewhere,
@@ -54,6 +64,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
     shards: threads,
     metrics,
+    admission,
     clientIp: clientIp(config.receiver.trusted_proxies),
     accepting: true,
   };
@@ -62,6 +73,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
 
   await admin.listen(parseEndpoint(config.admin.endpoint));
   await receiver.listen(parseEndpoint(config.receiver.endpoint));
+  admission.start(config.memory_limiter.check_interval);
   ready = true;
   const receiverPort = (receiver.server.address() as AddressInfo).port;
   const adminPort = (admin.server.address() as AddressInfo).port;
@@ -78,15 +90,9 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       await receiver.close();
       ingest.handoff.flush();
       await pool.drain(deadline);
-      log.info(
-        {
-          exported: reader.read('spansExported'),
-          dropped: Object.fromEntries(
-            SHARED_METRICS.spansDropped.values.map((reason) => [reason, reader.read('spansDropped', reason)]),
-          ),
-        },
-        'edge-relay stopped',
-      );
+      admission.stop();
+      // The final tally: with a persistent queue, `queued` spans are on disk for the next start.
+      log.info(tally(reader, await spansAccepted(metrics.spansReceived)), 'edge-relay stopped');
       await admin.close();
     },
   };

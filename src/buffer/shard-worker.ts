@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { edgeResources } from '../enrich/edge-resource.ts';
 import { otlpEnrichment } from '../enrich/otlp-resource.ts';
+import { createBatchStore } from '../export/batch-store.ts';
 import { missingExporterSetting } from '../export/config.ts';
 import { debugExporter } from '../export/debug-exporter.ts';
 import type { Exporter } from '../export/exporter.ts';
@@ -12,6 +13,7 @@ import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { BatchProcessor } from './batch-processor.ts';
+import { resolveThreads } from './config.ts';
 import type { FromWorker, HandoffItem, OtlpItem, ToWorker, WorkerData } from './messages.ts';
 import type { SpanProcessor } from './span-processor.ts';
 
@@ -24,7 +26,12 @@ const metrics = new SharedMetricsWriter(metricsBuffer, shard);
 
 const exporter: Exporter =
   missingExporterSetting(config.exporter) === undefined
-    ? otlpHttpExporter(config.exporter, metrics, log)
+    ? otlpHttpExporter(
+        config.exporter,
+        createBatchStore(config.exporter.sending_queue, shard, resolveThreads(config.workers)),
+        metrics,
+        log,
+      )
     : debugExporter(config.debug, metrics, (line) => writeSync(1, `${line}\n`));
 const pipeline: SpanProcessor = new BatchProcessor(config.batch, exporter, (spans) =>
   metrics.set('batchSpans', spans),

@@ -29,7 +29,20 @@ describe('resolveConfig', () => {
       max_interval: 30000,
       max_elapsed_time: 300000,
     });
-    expect(config.exporter.sending_queue).toEqual({ enabled: true, num_consumers: 10, queue_size: 1000 });
+    expect(config.exporter.sending_queue).toEqual({
+      enabled: true,
+      num_consumers: 10,
+      queue_size: 1000,
+      storage: '',
+      storage_max_bytes: 1073741824,
+    });
+    expect(config.memory_limiter).toEqual({
+      check_interval: 1000,
+      limit_mib: 0,
+      spike_limit_mib: 0,
+      limit_percentage: 80,
+      spike_limit_percentage: 20,
+    });
     expect(config.shutdown_timeout).toBe(30000);
   });
 

@@ -1,4 +1,4 @@
-import type { BatchConfig, WorkersConfig } from '../buffer/config.ts';
+import type { BatchConfig, MemoryLimiterConfig, WorkersConfig } from '../buffer/config.ts';
 import type { EnrichmentConfig } from '../enrich/config.ts';
 import type { DebugExporterConfig, ExporterConfig } from '../export/config.ts';
 import type { ReceiverConfig } from '../receive/config.ts';
@@ -11,6 +11,7 @@ export interface RelayConfig {
   log: LogConfig;
   enrichment: EnrichmentConfig;
   workers: WorkersConfig;
+  memory_limiter: MemoryLimiterConfig;
   batch: BatchConfig;
   exporter: ExporterConfig;
   debug: DebugExporterConfig;

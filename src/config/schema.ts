@@ -1,4 +1,4 @@
-import { batchSchema, workersSchema } from '../buffer/config.ts';
+import { batchSchema, memoryLimiterSchema, workersSchema } from '../buffer/config.ts';
 import { enrichmentSchema } from '../enrich/config.ts';
 import { debugExporterSchema, exporterSchema } from '../export/config.ts';
 import { receiverSchema } from '../receive/config.ts';
@@ -15,6 +15,7 @@ export const relaySchema = {
     log: logSchema,
     enrichment: enrichmentSchema,
     workers: workersSchema,
+    memory_limiter: memoryLimiterSchema,
     batch: batchSchema,
     exporter: exporterSchema,
     debug: debugExporterSchema,

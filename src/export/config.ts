@@ -26,8 +26,12 @@ export interface SendingQueueConfig {
   enabled: boolean;
   /** Export requests in flight at once, per worker. */
   num_consumers: number;
-  /** Batches waiting to be sent, per worker; a full queue drops new batches (counted). */
+  /** Batches waiting to be sent, per worker, when held in memory; a full queue drops new batches (counted). */
   queue_size: number;
+  /** Directory for the persistent queue (one subdirectory per worker shard); empty keeps batches in memory. */
+  storage: string;
+  /** Bytes of encoded batches the storage directory may hold, over all shards. */
+  storage_max_bytes: number;
 }
 
 export interface DebugExporterConfig {
@@ -73,6 +77,8 @@ export const exporterSchema = {
         enabled: { type: 'boolean', default: true },
         num_consumers: { type: 'integer', minimum: 1, maximum: 256, default: 10 },
         queue_size: { type: 'integer', minimum: 1, default: 1000 },
+        storage: { type: 'string', default: '' },
+        storage_max_bytes: { type: 'integer', minimum: 1048576, default: 1073741824 },
       },
     },
   },

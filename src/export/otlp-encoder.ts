@@ -30,8 +30,12 @@ function writeInt64(w: W, field: number, value: number | bigint): void {
   w.int64({ low: Number(bits & MASK32) | 0, high: Number(bits >> 32n) | 0, unsigned: false } as never);
 }
 
+// A lone UTF-16 surrogate (JSON allows "\ud800") would be written as invalid UTF-8, which protobuf
+// backends refuse for the whole request: one hostile beacon would cost a batch of other spans.
+const wellFormed = (value: string): string => (value.isWellFormed() ? value : value.toWellFormed());
+
 function writeString(w: W, field: number, value: string): void {
-  if (value !== '') w.uint32(tag(field, LEN)).string(value);
+  if (value !== '') w.uint32(tag(field, LEN)).string(wellFormed(value));
 }
 
 function writeUint32(w: W, field: number, value: number): void {
@@ -45,7 +49,7 @@ function writeHexId(w: W, field: number, hex: string): void {
 function writeAnyValue(w: W, value: AnyValue): void {
   switch (value.type) {
     case 'string':
-      w.uint32(tag(1, LEN)).string(value.value);
+      w.uint32(tag(1, LEN)).string(wellFormed(value.value));
       break;
     case 'bool':
       w.uint32(tag(2, VARINT)).bool(value.value);

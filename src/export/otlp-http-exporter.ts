@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import type { Logger } from '../telemetry/logger.ts';
-import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import type { SHARED_METRICS, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import type { BatchStore, QueuedBatch } from './batch-store.ts';
 import type { ExporterConfig } from './config.ts';
 import { readPartialSuccess } from './export-response.ts';
 import type { Exporter } from './exporter.ts';
@@ -12,12 +13,7 @@ import { SendingQueue } from './sending-queue.ts';
 
 const gzipAsync = promisify(gzip);
 
-interface EncodedBatch {
-  readonly body: Uint8Array;
-  readonly spans: number;
-}
-
-type DropReason = 'queue_full' | 'retry_exhausted' | 'rejected_by_backend' | 'export_failed' | 'shutdown';
+type DropReason = (typeof SHARED_METRICS.spansDropped.values)[number];
 
 type Attempt =
   | { outcome: 'success'; rejected: number; message: string }
@@ -25,47 +21,57 @@ type Attempt =
   | { outcome: 'permanent'; detail: string };
 
 /**
- * Sends kept spans to an OTLP/HTTP endpoint as protobuf: encode, gzip, queue, send with retries.
- * Runs inside a worker thread, so the ingest event loop never waits on any of it.
+ * Sends kept spans to an OTLP/HTTP endpoint as protobuf: encode, gzip, queue (in memory or on disk),
+ * send with retries. Runs inside a worker thread, so the ingest event loop never waits on any of it.
+ * Every span handed over is, in the end, exported, dropped with a reason, or (with storage) left on
+ * disk for the next start; `queueSpans` is the count of those not yet settled.
  */
 export function otlpHttpExporter(
   config: ExporterConfig,
+  store: BatchStore,
   metrics: SharedMetricsWriter,
   log: Logger,
 ): Exporter {
   const encoder = new OtlpEncoder();
-  const headers: Record<string, string> = {
-    ...config.headers,
-    'content-type': 'application/x-protobuf',
-    ...(config.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
-  };
+  // Per batch, not per config: a batch replayed from disk keeps the encoding it was stored with.
+  const plainHeaders = { ...config.headers, 'content-type': 'application/x-protobuf' };
+  const gzipHeaders = { ...plainHeaders, 'content-encoding': 'gzip' };
   const compressing = new Set<Promise<void>>();
   let stopAt = Number.POSITIVE_INFINITY;
-  // Set at the shutdown deadline: sends still in flight were counted as dropped then, so their late
-  // outcome must not be counted again.
+  let held = 0;
+  // Set at the shutdown deadline: what is still unsettled was counted (dropped, or left on disk) then,
+  // so late outcomes must not be counted again.
   let abandoned = false;
+  // Set when, during shutdown, the backend fails and storage is configured: the rest stays on disk.
+  let persistRest = false;
 
+  const hold = (spans: number) => {
+    held += spans;
+    metrics.set('queueSpans', held);
+  };
+  const settle = (spans: number) => hold(-spans);
   const drop = (spans: number, reason: DropReason, detail: string) => {
     if (abandoned) return;
     metrics.add('spansDropped', spans, reason);
+    settle(spans);
     log.warn({ spans, reason, detail }, 'spans dropped');
   };
 
-  async function attempt(batch: EncodedBatch): Promise<Attempt> {
+  async function attempt(body: Uint8Array, gzipped: boolean): Promise<Attempt> {
     let response: Response;
     try {
       response = await fetch(config.traces_endpoint, {
         method: 'POST',
-        headers,
-        body: batch.body,
+        headers: gzipped ? gzipHeaders : plainHeaders,
+        body,
         signal: AbortSignal.timeout(config.timeout),
       });
     } catch (err) {
       return { outcome: 'retryable', retryAfter: undefined, detail: (err as Error).message };
     }
-    const body = new Uint8Array(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    const answer = new Uint8Array(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
     if (response.ok) {
-      const partial = readPartialSuccess(body);
+      const partial = readPartialSuccess(answer);
       return {
         outcome: 'success',
         rejected: partial?.rejectedSpans ?? 0,
@@ -83,59 +89,103 @@ export function otlpHttpExporter(
     return { outcome: 'permanent', detail };
   }
 
-  async function send(batch: EncodedBatch): Promise<void> {
+  /** Sends one batch until it is settled; false when it must stay in storage for the next start. */
+  async function deliver(batch: QueuedBatch, body: Uint8Array): Promise<boolean> {
     const started = Date.now();
     for (let retry = 0; ; retry++) {
-      const result = await attempt(batch);
-      if (abandoned) return;
-      metrics.add('exportedBytes', batch.body.length);
+      const result = await attempt(body, batch.gzip);
+      if (abandoned) return false;
+      metrics.add('exportedBytes', body.length);
       if (result.outcome === 'success') {
         metrics.add('exportRequests', 1, result.rejected > 0 ? 'partial_success' : 'success');
         metrics.add('spansExported', batch.spans - result.rejected);
+        settle(batch.spans - result.rejected);
         if (result.rejected > 0) drop(result.rejected, 'rejected_by_backend', result.message);
-        return;
+        return true;
       }
       if (result.outcome === 'permanent') {
         metrics.add('exportRequests', 1, 'permanent_error');
         drop(batch.spans, 'rejected_by_backend', result.detail);
-        return;
+        return true;
       }
       metrics.add('exportRequests', 1, 'retryable_error');
       if (!config.retry_on_failure.enabled) {
         drop(batch.spans, 'export_failed', result.detail);
-        return;
+        return true;
       }
+      // The server's Retry-After wins over our own backoff (OTLP/HTTP spec), within max_elapsed_time.
       const delay = result.retryAfter ?? backoffDelay(config.retry_on_failure, retry);
       const maxElapsed = config.retry_on_failure.max_elapsed_time;
       if (maxElapsed > 0 && Date.now() + delay - started > maxElapsed) {
         drop(batch.spans, 'retry_exhausted', result.detail);
-        return;
+        return true;
       }
       if (Date.now() + delay > stopAt) {
+        if (store.persistent) {
+          persistRest = true;
+          return false;
+        }
         drop(batch.spans, 'shutdown', `${result.detail}; shutdown deadline reached`);
-        return;
+        return true;
       }
       await sleep(delay);
     }
   }
 
-  const queue = new SendingQueue<EncodedBatch>(config.sending_queue, send, (batches, spans) => {
+  async function send(batch: QueuedBatch): Promise<void> {
+    if (abandoned || persistRest) return;
+    const body = store.load(batch);
+    if (!(body instanceof Uint8Array)) {
+      metrics.add('storageCorruptRecords', 1);
+      drop(batch.spans, 'storage_corrupt', body.problem);
+      store.release(batch);
+      return;
+    }
+    if (await deliver(batch, body)) store.release(batch);
+  }
+
+  const queue = new SendingQueue<QueuedBatch>(config.sending_queue.num_consumers, send, (batches) => {
     metrics.set('queueBatches', batches);
-    metrics.set('queueSpans', spans);
+    metrics.set('queueFill', store.fill());
   });
+
+  for (const record of store.corrupt) {
+    metrics.add('spansRecovered', record.spans);
+    hold(record.spans);
+    metrics.add('storageCorruptRecords', 1);
+    drop(record.spans, 'storage_corrupt', `${record.file}: ${record.problem}`);
+  }
+  const recoveredSpans = store.recovered.reduce((sum, batch) => sum + batch.spans, 0);
+  if (store.recovered.length > 0) {
+    log.info({ batches: store.recovered.length, spans: recoveredSpans }, 'replaying the persistent queue');
+  }
+  metrics.add('spansRecovered', recoveredSpans);
+  hold(recoveredSpans);
+  for (const batch of store.recovered) queue.offer(batch);
+
+  function enqueue(body: Uint8Array, spans: number, gzipped: boolean): void {
+    let batch: QueuedBatch | undefined;
+    try {
+      batch = store.put(body, spans, gzipped);
+    } catch (err) {
+      drop(spans, 'storage_error', `cannot write the batch to storage: ${(err as Error).message}`);
+      return;
+    }
+    if (batch) queue.offer(batch);
+    else drop(spans, 'queue_full', store.persistent ? 'storage is full' : 'sending queue is full');
+  }
 
   return {
     export(records) {
       const spans = records.length;
+      hold(spans);
       const encoded = encoder.encode(records);
-      const compressed =
-        config.compression === 'gzip'
-          ? gzipAsync(encoded, { level: constants.Z_BEST_SPEED })
-          : Promise.resolve(encoded);
+      const gzipped = config.compression === 'gzip';
+      const compressed = gzipped
+        ? gzipAsync(encoded, { level: constants.Z_BEST_SPEED })
+        : Promise.resolve(encoded);
       const enqueued = compressed
-        .then((body) => {
-          if (!queue.offer({ body, spans })) drop(spans, 'queue_full', 'sending queue is full');
-        })
+        .then((body) => enqueue(body, spans, gzipped))
         .catch((err: Error) => drop(spans, 'export_failed', `compression failed: ${err.message}`))
         .finally(() => compressing.delete(enqueued));
       compressing.add(enqueued);
@@ -147,11 +197,12 @@ export function otlpHttpExporter(
         queue.idle().then(() => true),
         sleep(Math.max(0, deadline - Date.now()), false, { ref: false }),
       ]);
-      if (!done) {
-        const waiting = queue.takeWaiting().reduce((sum, batch) => sum + batch.spans, 0);
-        drop(waiting + queue.spansInFlight, 'shutdown', 'shutdown deadline reached');
-        abandoned = true;
+      if (held > 0 && store.persistent) {
+        log.info({ spans: held }, 'spans left in the persistent queue for the next start');
+      } else if (!done) {
+        drop(held, 'shutdown', 'shutdown deadline reached');
       }
+      abandoned = true;
     },
   };
 }

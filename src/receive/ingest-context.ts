@@ -1,11 +1,14 @@
 import type { Handoff } from '../buffer/handoff.ts';
 import type { RelayMetrics } from '../telemetry/metrics.ts';
+import type { Admission } from './admission.ts';
 
 /** What ingest routes share: where accepted data goes, the metrics, and whether ingest is open. */
 export interface IngestContext {
   readonly handoff: Handoff;
   readonly shards: number;
   readonly metrics: RelayMetrics;
+  /** Whether memory and queue levels let new data in; read on every request, refreshed by a timer. */
+  readonly admission: Pick<Admission, 'shedding' | 'retryAfter' | 'why'>;
   readonly clientIp: (peer: string, forwardedFor: string | undefined) => string;
   /** False once shutdown has begun: new data gets 503 so the client sends it elsewhere. */
   accepting: boolean;

@@ -1,5 +1,5 @@
 import fastify, { type FastifyInstance } from 'fastify';
-import { unauthorized } from '../errors.ts';
+import { overloaded, unauthorized } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { bearerAuth } from './auth.ts';
 import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';
@@ -9,6 +9,11 @@ import { errorHandler, jsonErrorBody } from './error-handler.ts';
 import type { IngestContext } from './ingest-context.ts';
 import { otlpErrorBody } from './otlp/otlp-response.ts';
 import { registerTracesRoute, TRACES_PATH } from './otlp/traces-route.ts';
+
+const SHED_BECAUSE = {
+  memory: 'the relay is over its memory limit',
+  queue: 'the export queue is nearly full (the backend is slow or down)',
+} as const;
 
 /** The ingest server: body decoding, auth, error answers, and the ingest routes. */
 export function createReceiver(config: ReceiverConfig, ingest: IngestContext, log: Logger): FastifyInstance {
@@ -21,11 +26,17 @@ export function createReceiver(config: ReceiverConfig, ingest: IngestContext, lo
   const limit = config.max_request_body_size;
 
   // Ack latency runs from here (headers parsed, route found) to the 202: fastify keeps no start time
-  // unless response hooks are registered, which would cost more than this one number.
+  // unless response hooks are registered, which would cost more than this one number. Shedding is
+  // decided here too, before the body is read or parsed: under overload the cheapest refusal is best.
+  const { admission } = ingest;
   app.decorateRequest('receivedAt', 0);
   app.addHook('onRequest', (request, _reply, done) => {
     request.receivedAt = performance.now();
-    done();
+    done(
+      admission.shedding
+        ? overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory'])
+        : undefined,
+    );
   });
 
   app.removeAllContentTypeParsers();

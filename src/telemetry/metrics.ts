@@ -1,5 +1,6 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RejectReason } from '../errors.ts';
+import { spansAccepted, tally } from './accounting.ts';
 import { SHARED_METRICS, type SharedMetricSpec, type SharedMetricsReader } from './shared-metrics.ts';
 
 export type ReceivedResult = 'accepted' | 'rejected';
@@ -43,6 +44,15 @@ export class RelayMetrics {
       labelNames: ['route'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1],
       registers,
+    });
+    const spansReceived = this.spansReceived;
+    new Gauge({
+      name: 'edge_relay_spans_in_flight',
+      help: 'Spans accepted (or recovered from storage) and not yet exported, sampled out or dropped: in the hand-off to workers, awaiting a sampling decision, batching or queued for export',
+      registers,
+      async collect() {
+        this.set(tally(shared, await spansAccepted(spansReceived)).in_flight);
+      },
     });
     for (const name of Object.keys(SHARED_METRICS) as (keyof typeof SHARED_METRICS)[]) {
       this.#registerShared(shared, name, SHARED_METRICS[name]);

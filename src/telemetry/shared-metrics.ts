@@ -27,7 +27,15 @@ export const SHARED_METRICS = {
     help: 'Spans accepted from a client but not delivered, by reason',
     type: 'counter',
     label: 'reason',
-    values: ['queue_full', 'retry_exhausted', 'rejected_by_backend', 'export_failed', 'shutdown'],
+    values: [
+      'queue_full',
+      'retry_exhausted',
+      'rejected_by_backend',
+      'export_failed',
+      'shutdown',
+      'storage_corrupt',
+      'storage_error',
+    ],
   },
   exportRequests: {
     name: 'edge_relay_export_requests_total',
@@ -48,8 +56,23 @@ export const SHARED_METRICS = {
   },
   queueSpans: {
     name: 'edge_relay_sending_queue_spans',
-    help: 'Spans in the sending queue or being sent',
+    help: 'Spans handed to the exporter and not yet exported or dropped: compressing, queued (in memory or on disk) or being sent',
     type: 'gauge',
+  },
+  queueFill: {
+    name: 'edge_relay_sending_queue_fill_ratio',
+    help: 'How full the sending queue is, 0 to 1 (batches in memory, or bytes of storage_max_bytes on disk)',
+    type: 'gauge',
+  },
+  spansRecovered: {
+    name: 'edge_relay_spans_recovered_total',
+    help: 'Spans read back from the persistent sending queue at start (a previous run queued them)',
+    type: 'counter',
+  },
+  storageCorruptRecords: {
+    name: 'edge_relay_storage_corrupt_records_total',
+    help: 'Persistent-queue records found torn or failing their checksum (their spans count as dropped, reason storage_corrupt)',
+    type: 'counter',
   },
   spansIngested: {
     name: 'edge_relay_worker_spans_ingested_total',

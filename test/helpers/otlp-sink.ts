@@ -112,7 +112,8 @@ export class OtlpSink {
     this.#server = server;
   }
 
-  static async start(): Promise<OtlpSink> {
+  /** Listens on `port` (0: any free one); a sink restarted on its old port is the backend coming back. */
+  static async start(port = 0): Promise<OtlpSink> {
     const sink: OtlpSink = new OtlpSink(
       createServer(async (req, res) => {
         const chunks: Buffer[] = [];
@@ -130,7 +131,7 @@ export class OtlpSink {
         res.end(answer.body ?? Buffer.alloc(0));
       }),
     );
-    sink.#server.listen(0, '127.0.0.1');
+    sink.#server.listen(port, '127.0.0.1');
     await once(sink.#server, 'listening');
     return sink;
   }

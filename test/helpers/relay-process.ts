@@ -45,10 +45,14 @@ export class RelayProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const relay = new RelayProcess(child, configFile);
-    const ready = await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`relay exited early:\n${relay.output}`);
-      return relay.logLines().find((line) => line.msg === 'edge-relay is ready');
-    }, 'the relay to be ready');
+    const ready = await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`relay exited early:\n${relay.output}`);
+        return relay.logLines().find((line) => line.msg === 'edge-relay is ready');
+      },
+      'the relay to be ready',
+      30_000,
+    );
     relay.receiverPort = ready.receiver as number;
     relay.adminPort = ready.admin as number;
     return relay;
@@ -87,7 +91,8 @@ export class RelayProcess {
 
   /** Sends a signal and waits for the process to exit; returns its exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    // A process ended by a signal has a null exitCode but a signalCode.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     this.child.kill(signal);
     const [code] = (await once(this.child, 'exit')) as [number | null];
     return code;

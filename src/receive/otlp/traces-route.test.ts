@@ -25,6 +25,7 @@ function receiver(room: (shard: number) => boolean = () => true) {
     shards: SHARDS,
     metrics: new RelayMetrics(new SharedMetricsReader(allocateSharedMetrics(1))),
     clientIp: (peer) => peer,
+    admission: { shedding: false, retryAfter: 1, why: undefined },
     accepting: true,
   };
   const config = {

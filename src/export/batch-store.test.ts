@@ -1,0 +1,43 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/load-config.ts';
+import { diskBatchStore, memoryBatchStore } from './batch-store.ts';
+
+const queueConfig = (sending_queue: Record<string, unknown>) =>
+  resolveConfig({ exporter: { sending_queue } }).exporter.sending_queue;
+const body = new Uint8Array(1000);
+
+describe('memoryBatchStore', () => {
+  it('holds queue_size waiting batches plus one per sender, and reports how full it is', () => {
+    const store = memoryBatchStore(queueConfig({ queue_size: 2, num_consumers: 2 }));
+    const held = [1, 2, 3, 4].map((spans) => store.put(body, spans, true));
+    expect(held.every((batch) => batch !== undefined)).toBe(true);
+    expect(store.fill()).toBe(1);
+    expect(store.put(body, 5, true)).toBeUndefined();
+    store.release(held[0] as NonNullable<(typeof held)[0]>);
+    expect(store.fill()).toBe(0.75);
+  });
+
+  it('without a queue (enabled: false), holds only what the senders take', () => {
+    const store = memoryBatchStore(queueConfig({ enabled: false, num_consumers: 1 }));
+    expect(store.put(body, 1, true)).toBeDefined();
+    expect(store.put(body, 1, true)).toBeUndefined();
+  });
+});
+
+describe('diskBatchStore', () => {
+  it('gives each shard its directory and share of storage_max_bytes, and adopts orphaned shards', () => {
+    const storage = join(mkdtempSync(join(tmpdir(), 'batch-store-')), 'queue');
+    const config = queueConfig({ storage, storage_max_bytes: 4 * 1024 * 1024 });
+    // A run with four workers leaves a batch in shard 3.
+    expect(diskBatchStore(config, 3, 4).put(body, 7, true)).toBeDefined();
+    // The next run has two: shard 1 (3 % 2) replays it.
+    const store = diskBatchStore(config, 1, 2);
+    expect(store.recovered.map((batch) => batch.spans)).toEqual([7]);
+    expect(readdirSync(storage).sort()).toEqual(['shard-1']);
+    expect(store.fill()).toBeCloseTo(1020 / (2 * 1024 * 1024));
+    expect(store.put(new Uint8Array(2 * 1024 * 1024), 1, true)).toBeUndefined();
+  });
+});

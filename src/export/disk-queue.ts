@@ -1,0 +1,198 @@
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+// One export batch per file, named by a sequence number so that replay is oldest-first. Each file is
+// a framed record: a fixed header (magic, flags, span count, body length, CRC-32 of the body) and the
+// body. A write torn by a crash leaves a file whose size or checksum does not match: that record alone
+// is detected, counted and removed; the others are untouched because no file is ever rewritten.
+const MAGIC = 0x45525131; // "ERQ1"
+const HEADER_BYTES = 20;
+const FLAG_GZIP = 1;
+const SUFFIX = '.batch';
+const NAME = /^(\d{16})\.batch$/;
+
+/** A batch that lives on disk until it is delivered or dropped. */
+export interface StoredBatch {
+  readonly seq: number;
+  readonly spans: number;
+  readonly gzip: boolean;
+  /** Bytes on disk, header included. */
+  readonly bytes: number;
+}
+
+/** A record that could not be read back: `spans` is 0 when even its header was lost. */
+export interface CorruptRecord {
+  readonly file: string;
+  readonly spans: number;
+  readonly problem: string;
+}
+
+const fileName = (seq: number): string => `${String(seq).padStart(16, '0')}${SUFFIX}`;
+
+function readHeader(fd: number): { spans: number; gzip: boolean; length: number; crc: number } | string {
+  const header = Buffer.alloc(HEADER_BYTES);
+  const got = readSync(fd, header, 0, HEADER_BYTES, 0);
+  if (got < HEADER_BYTES) return `header torn (${got} of ${HEADER_BYTES} bytes)`;
+  if (header.readUInt32BE(0) !== MAGIC) return 'not a batch record (bad magic)';
+  return {
+    gzip: (header.readUInt32BE(4) & FLAG_GZIP) !== 0,
+    spans: header.readUInt32BE(8),
+    length: header.readUInt32BE(12),
+    crc: header.readUInt32BE(16),
+  };
+}
+
+/**
+ * The persistent half of the sending queue for one worker shard: a directory of batch files bounded
+ * in bytes. Synchronous file I/O on purpose: it runs in a worker thread (never on the ingest thread),
+ * batches are few and large, and a write that has returned is in the page cache, so it survives a
+ * SIGKILL of the process (not a power loss of the host: there is no fsync per batch).
+ */
+export class DiskQueue {
+  readonly #dir: string;
+  readonly #maxBytes: number;
+  #usedBytes = 0;
+  #nextSeq = 0;
+
+  private constructor(dir: string, maxBytes: number) {
+    this.#dir = dir;
+    this.#maxBytes = maxBytes;
+  }
+
+  /**
+   * Opens (creating) `dir`, first moving in the records of `adopt` directories (shards that no longer
+   * exist after a change of thread count), and returns the readable records oldest first plus the
+   * corrupt ones, which are removed.
+   */
+  static open(
+    dir: string,
+    maxBytes: number,
+    adopt: readonly string[] = [],
+  ): { queue: DiskQueue; recovered: StoredBatch[]; corrupt: CorruptRecord[] } {
+    mkdirSync(dir, { recursive: true });
+    const queue = new DiskQueue(dir, maxBytes);
+    queue.#nextSeq = queue.#seqs().reduce((max, seq) => Math.max(max, seq + 1), 0);
+    for (const other of adopt) queue.#adopt(other);
+    const recovered: StoredBatch[] = [];
+    const corrupt: CorruptRecord[] = [];
+    for (const seq of queue.#seqs()) {
+      const checked = queue.#check(seq);
+      if ('problem' in checked) {
+        corrupt.push(checked);
+        rmSync(join(dir, fileName(seq)), { force: true });
+      } else {
+        recovered.push(checked);
+        queue.#usedBytes += checked.bytes;
+      }
+    }
+    return { queue, recovered, corrupt };
+  }
+
+  get usedBytes(): number {
+    return this.#usedBytes;
+  }
+
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  /** Writes a batch; undefined when it would take the directory past its byte bound. */
+  append(body: Uint8Array, spans: number, gzip: boolean): StoredBatch | undefined {
+    const bytes = HEADER_BYTES + body.length;
+    if (this.#usedBytes + bytes > this.#maxBytes) return undefined;
+    const header = Buffer.alloc(HEADER_BYTES);
+    header.writeUInt32BE(MAGIC, 0);
+    header.writeUInt32BE(gzip ? FLAG_GZIP : 0, 4);
+    header.writeUInt32BE(spans, 8);
+    header.writeUInt32BE(body.length, 12);
+    header.writeUInt32BE(crc32(body), 16);
+    const seq = this.#nextSeq++;
+    const fd = openSync(join(this.#dir, fileName(seq)), 'wx');
+    try {
+      writeSync(fd, Buffer.concat([header, body]));
+    } finally {
+      closeSync(fd);
+    }
+    this.#usedBytes += bytes;
+    return { seq, spans, gzip, bytes };
+  }
+
+  /** The body of a stored batch, or a description of why it cannot be trusted. */
+  read(batch: StoredBatch): Uint8Array | { problem: string } {
+    let fd: number;
+    try {
+      fd = openSync(join(this.#dir, fileName(batch.seq)), 'r');
+    } catch (err) {
+      return { problem: `cannot open: ${(err as Error).message}` };
+    }
+    try {
+      const header = readHeader(fd);
+      if (typeof header === 'string') return { problem: header };
+      const body = Buffer.alloc(header.length);
+      const got = readSync(fd, body, 0, header.length, HEADER_BYTES);
+      if (got !== header.length) return { problem: `body torn (${got} of ${header.length} bytes)` };
+      if (crc32(body) !== header.crc) return { problem: 'checksum mismatch' };
+      return body;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Deletes a batch once it has been delivered or counted as dropped. */
+  remove(batch: StoredBatch): void {
+    rmSync(join(this.#dir, fileName(batch.seq)), { force: true });
+    this.#usedBytes -= batch.bytes;
+  }
+
+  #seqs(): number[] {
+    return readdirSync(this.#dir)
+      .map((name) => NAME.exec(name)?.[1])
+      .filter((seq): seq is string => seq !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** Validates a record's framing (size against header); the checksum is verified when it is read to send. */
+  #check(seq: number): StoredBatch | CorruptRecord {
+    const file = join(this.#dir, fileName(seq));
+    const fd = openSync(file, 'r');
+    try {
+      const header = readHeader(fd);
+      if (typeof header === 'string') return { file, spans: 0, problem: header };
+      const size = fstatSync(fd).size;
+      if (size !== HEADER_BYTES + header.length) {
+        return {
+          file,
+          spans: header.spans,
+          problem: `record torn: ${size} bytes on disk, header says ${HEADER_BYTES + header.length}`,
+        };
+      }
+      return { seq, spans: header.spans, gzip: header.gzip, bytes: size };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #adopt(other: string): void {
+    let names: string[];
+    try {
+      names = readdirSync(other).filter((name) => NAME.test(name));
+    } catch {
+      return;
+    }
+    for (const name of names.sort())
+      renameSync(join(other, name), join(this.#dir, fileName(this.#nextSeq++)));
+    rmSync(other, { recursive: true, force: true });
+  }
+}

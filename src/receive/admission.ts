@@ -1,0 +1,124 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { MemoryLimits } from '../buffer/memory-limit.ts';
+import { spansHeldByWorkers, spansSettled } from '../telemetry/accounting.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { SharedMetricsReader } from '../telemetry/shared-metrics.ts';
+
+/** Shed when any shard's sending queue is this full, and stop again below the second level. */
+const QUEUE_SHED_AT = 0.9;
+const QUEUE_RESUME_AT = 0.8;
+/** Bounds of the Retry-After we ask for, in seconds. */
+const MIN_RETRY_AFTER = 1;
+const MAX_RETRY_AFTER = 30;
+/** Weight of the newest drain-rate sample in the moving average. */
+const RATE_WEIGHT = 0.3;
+
+type Why = 'memory' | 'queue';
+
+export interface AdmissionSources {
+  limits: MemoryLimits;
+  shared: SharedMetricsReader;
+  rss: () => number;
+  registry: Registry;
+  log: Logger;
+}
+
+/**
+ * Decides whether the receiver takes new data. A timer samples memory (RSS against the memory
+ * limiter's soft limit) and the fill of every shard's sending queue, and sets `shedding` and
+ * `retryAfter`; the ack path only reads those two fields, so refusing costs nothing extra per request.
+ * Retry-After is the time the current drain rate (spans exported, dropped or sampled out per second)
+ * needs to take the relay back under the level where it sheds.
+ */
+export class Admission {
+  shedding = false;
+  retryAfter = MIN_RETRY_AFTER;
+  why: Why | undefined;
+  readonly #sources: AdmissionSources;
+  readonly #gauge: Gauge<'reason'>;
+  #timer: NodeJS.Timeout | undefined;
+  #lastLeft = 0;
+  #lastAt = 0;
+  #rate = 0;
+
+  constructor(sources: AdmissionSources) {
+    this.#sources = sources;
+    this.#gauge = new Gauge({
+      name: 'edge_relay_admission_shedding',
+      help: 'Whether the receiver refuses new data (429), by reason: memory over the soft limit, or a sending queue nearly full',
+      labelNames: ['reason'],
+      registers: [sources.registry],
+    });
+    const limit = new Gauge({
+      name: 'edge_relay_memory_limit_bytes',
+      help: 'The memory limiter: RSS above `soft` is refused new data; `hard` is the configured limit',
+      labelNames: ['kind'],
+      registers: [sources.registry],
+    });
+    limit.set({ kind: 'soft' }, sources.limits.soft);
+    limit.set({ kind: 'hard' }, sources.limits.hard);
+    this.#gauge.set({ reason: 'memory' }, 0);
+    this.#gauge.set({ reason: 'queue' }, 0);
+  }
+
+  start(intervalMs: number): void {
+    this.check(Date.now());
+    this.#timer = setInterval(() => this.check(Date.now()), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** One sample: updates the drain rate and the shedding decision. */
+  check(now: number): void {
+    const { shared, limits, rss } = this.#sources;
+    const left = spansSettled(shared);
+    if (this.#lastAt > 0 && now > this.#lastAt) {
+      const sample = ((left - this.#lastLeft) * 1000) / (now - this.#lastAt);
+      this.#rate = this.#rate === 0 ? sample : RATE_WEIGHT * sample + (1 - RATE_WEIGHT) * this.#rate;
+    }
+    this.#lastLeft = left;
+    this.#lastAt = now;
+
+    const memory = rss();
+    let fill = 0;
+    for (let shard = 0; shard < shared.workers; shard++) {
+      fill = Math.max(fill, shared.read('queueFill', undefined, shard));
+    }
+    const queueOver = fill >= QUEUE_SHED_AT || (this.why === 'queue' && fill >= QUEUE_RESUME_AT);
+    const why: Why | undefined = memory > limits.soft ? 'memory' : queueOver ? 'queue' : undefined;
+    const overshoot =
+      why === 'memory'
+        ? (memory - limits.soft * 0.9) / memory
+        : why === 'queue'
+          ? (fill - QUEUE_RESUME_AT) / fill
+          : 0;
+    this.retryAfter = retryAfterSeconds(spansHeldByWorkers(shared) * overshoot, this.#rate);
+    if (why !== this.why) this.#announce(why, memory, fill);
+    this.why = why;
+    this.shedding = why !== undefined;
+    this.#gauge.set({ reason: 'memory' }, why === 'memory' ? 1 : 0);
+    this.#gauge.set({ reason: 'queue' }, why === 'queue' ? 1 : 0);
+  }
+
+  #announce(why: Why | undefined, rss: number, fill: number): void {
+    const state = {
+      rss,
+      soft_limit: this.#sources.limits.soft,
+      queue_fill: fill,
+      retry_after: this.retryAfter,
+    };
+    if (why)
+      this.#sources.log.warn({ ...state, reason: why }, 'refusing new data (429) until the relay drains');
+    else this.#sources.log.info(state, 'accepting new data again');
+  }
+}
+
+/** Seconds for `excessSpans` to drain at the current rate, within bounds; the maximum when nothing drains. */
+export function retryAfterSeconds(excessSpans: number, spansPerSecond: number): number {
+  if (spansPerSecond < 1) return MAX_RETRY_AFTER;
+  const seconds = Math.ceil(excessSpans / spansPerSecond);
+  return Math.min(MAX_RETRY_AFTER, Math.max(MIN_RETRY_AFTER, seconds));
+}

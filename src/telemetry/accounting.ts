@@ -1,0 +1,64 @@
+import type { Counter } from 'prom-client';
+import { SHARED_METRICS, type SharedMetricsReader } from './shared-metrics.ts';
+
+type DropReason = (typeof SHARED_METRICS.spansDropped.values)[number];
+
+/**
+ * Where every span is: the identity the relay keeps, readable from /metrics and logged at shutdown.
+ *   received + recovered = exported + sampled_out + sum(dropped) + in_flight
+ *   in_flight = in_handoff + buffered + batching + queued
+ * `unaccounted` is the difference of the two sides: 0 whenever the pipeline is at rest.
+ */
+export interface Tally {
+  received: number;
+  recovered: number;
+  exported: number;
+  sampled_out: number;
+  dropped: Record<DropReason, number>;
+  in_handoff: number;
+  buffered: number;
+  batching: number;
+  queued: number;
+  in_flight: number;
+  unaccounted: number;
+}
+
+/** Spans that have left the workers' hands: exported, dropped for any reason, or sampled out. */
+export function spansSettled(shared: SharedMetricsReader): number {
+  let dropped = 0;
+  for (const reason of SHARED_METRICS.spansDropped.values) dropped += shared.read('spansDropped', reason);
+  return shared.read('spansExported') + dropped + shared.read('spansSampledOut');
+}
+
+/** Spans the workers hold: awaiting a sampling decision, batching, or in the sending queue. */
+export function spansHeldByWorkers(shared: SharedMetricsReader): number {
+  return shared.read('bufferedSpans') + shared.read('batchSpans') + shared.read('queueSpans');
+}
+
+/** Spans acknowledged to clients, summed over protocols, from the receiver's counter. */
+export async function spansAccepted(received: Counter<'result' | 'protocol'>): Promise<number> {
+  const { values } = await received.get();
+  return values.filter((v) => v.labels.result === 'accepted').reduce((sum, v) => sum + v.value, 0);
+}
+
+export function tally(shared: SharedMetricsReader, received: number): Tally {
+  const dropped = Object.fromEntries(
+    SHARED_METRICS.spansDropped.values.map((reason) => [reason, shared.read('spansDropped', reason)]),
+  ) as Record<DropReason, number>;
+  const recovered = shared.read('spansRecovered');
+  const inHandoff = received - shared.read('spansIngested');
+  const inFlight = inHandoff + spansHeldByWorkers(shared);
+  return {
+    received,
+    recovered,
+    exported: shared.read('spansExported'),
+    sampled_out: shared.read('spansSampledOut'),
+    dropped,
+    in_handoff: inHandoff,
+    buffered: shared.read('bufferedSpans'),
+    batching: shared.read('batchSpans'),
+    queued: shared.read('queueSpans'),
+    in_flight: inFlight,
+    unaccounted: received + recovered - spansSettled(shared) - inFlight,
+  };
+}

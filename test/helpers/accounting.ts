@@ -1,0 +1,83 @@
+import { expect } from 'vitest';
+import { SHARED_METRICS } from '../../src/telemetry/shared-metrics.ts';
+import type { OtlpSink } from './otlp-sink.ts';
+import type { RelayProcess } from './relay-process.ts';
+import { waitFor } from './wait-for.ts';
+
+const DROP_REASONS = SHARED_METRICS.spansDropped.values;
+
+export interface Accounting {
+  received: number;
+  recovered: number;
+  exported: number;
+  sampledOut: number;
+  dropped: Record<(typeof DROP_REASONS)[number], number>;
+  droppedTotal: number;
+  inFlight: number;
+}
+
+/** The sum of the samples of `name` carrying every given label, from Prometheus text (0 when absent). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (want.every((w) => line.includes(w))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** The accounting identity's terms, all from one scrape of /metrics so that they agree with each other. */
+export async function readAccounting(relay: RelayProcess): Promise<Accounting> {
+  const text = await (await fetch(`http://127.0.0.1:${relay.adminPort}/metrics`)).text();
+  const dropped = Object.fromEntries(
+    DROP_REASONS.map((reason) => [reason, sample(text, 'edge_relay_spans_dropped_total', { reason })]),
+  ) as Accounting['dropped'];
+  return {
+    received: sample(text, 'edge_relay_spans_received_total', { result: 'accepted' }),
+    recovered: sample(text, 'edge_relay_spans_recovered_total'),
+    exported: sample(text, 'edge_relay_spans_exported_total'),
+    sampledOut: sample(text, 'edge_relay_spans_sampled_out_total'),
+    dropped,
+    droppedTotal: Object.values(dropped).reduce((a, b) => a + b, 0),
+    inFlight: sample(text, 'edge_relay_spans_in_flight'),
+  };
+}
+
+/** received + recovered = exported + sampled out + dropped + in flight, with nothing left in flight. */
+export function expectSettled(a: Accounting): void {
+  expect(a.received + a.recovered).toBe(a.exported + a.sampledOut + a.droppedTotal + a.inFlight);
+  expect(a.inFlight).toBe(0);
+}
+
+const balanced = (a: Accounting): boolean =>
+  a.inFlight === 0 && a.received + a.recovered === a.exported + a.sampledOut + a.droppedTotal;
+
+/**
+ * Waits (polling) until nothing is in flight and the identity holds, then checks it once more on a
+ * fresh scrape. One scrape is not atomic (a worker may settle spans between the lines of one
+ * scrape), so a single reading may be off while spans move; at rest it must add up exactly, and a
+ * span that went missing keeps it from ever doing so (the wait times out).
+ */
+export async function settledAccounting(relay: RelayProcess, timeoutMs = 60_000): Promise<Accounting> {
+  await waitFor(
+    async () => balanced(await readAccounting(relay)),
+    'every span to be exported, sampled out or dropped, and the accounting identity to hold',
+    timeoutMs,
+  );
+  const settled = await readAccounting(relay);
+  expectSettled(settled);
+  return settled;
+}
+
+/**
+ * Every acknowledged span reached the sink, except those tail sampling decided against (counted), and
+ * the sink got nothing else.
+ */
+export function expectDelivered(acknowledged: readonly string[], sink: OtlpSink, a: Accounting): void {
+  const arrived = new Set(sink.spans().map((s) => s.spanId));
+  const promised = new Set(acknowledged);
+  expect([...arrived].filter((id) => !promised.has(id))).toEqual([]);
+  expect(arrived.size).toBe(a.exported);
+  expect(a.exported + a.sampledOut).toBe(promised.size);
+}

@@ -1,7 +1,7 @@
 import type { AnyValue, KeyValue } from '../model/span.ts';
 import type { Trace } from './policy.ts';
 
-function valueOf(attributes: readonly KeyValue[], key: string): AnyValue | undefined {
+function attributeValue(attributes: readonly KeyValue[], key: string): AnyValue | undefined {
   for (const attribute of attributes) if (attribute.key === key) return attribute.value;
   return undefined;
 }
@@ -13,11 +13,11 @@ function valueOf(attributes: readonly KeyValue[], key: string): AnyValue | undef
 export function anyAttribute(trace: Trace, key: string, test: (value: AnyValue) => boolean): boolean {
   let lastResource: unknown;
   for (const { span, resource } of trace.spans) {
-    const own = valueOf(span.attributes, key);
+    const own = attributeValue(span.attributes, key);
     if (own !== undefined && test(own)) return true;
     if (resource === lastResource) continue;
     lastResource = resource;
-    const shared = valueOf(resource.attributes, key);
+    const shared = attributeValue(resource.attributes, key);
     if (shared !== undefined && test(shared)) return true;
   }
   return false;

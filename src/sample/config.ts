@@ -208,6 +208,7 @@ function policySchema(compound: Record<string, unknown>) {
       .filter((type) => type !== 'ottl_condition')
       .map((type) => ({
         if: { properties: { type: { const: type } } },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, never awaited.
         then: { required: [type], properties: { [type]: true } },
       })),
   };

@@ -34,7 +34,9 @@ function harness(tailSampling: Record<string, unknown> | undefined) {
   let drained = false;
   const next = {
     consume: (r: readonly SpanRecord[]) => void exported.push(...r),
-    drain: async () => void (drained = true),
+    drain: async () => {
+      drained = true;
+    },
   };
   const sampler = new TailSampler(
     setupOf(tailSampling),

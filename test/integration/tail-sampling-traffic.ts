@@ -17,7 +17,10 @@ export interface BeaconSpan {
 export interface TestTrace {
   traceId: string;
   spans: BeaconSpan[];
-  resource?: { pop?: string; version?: string };
+  pop?: string;
+  version?: string;
+  traceState?: string;
+  flags?: number;
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
@@ -29,7 +32,13 @@ export const traceIdWith = (serial: number, randomness: bigint): string =>
 /** A trace of a root and `children` child spans; `error` marks the last child as failed. */
 export function testTrace(
   traceId: string,
-  options: { children?: number; error?: boolean; path?: string; durMs?: number } = {},
+  options: {
+    children?: number;
+    error?: boolean;
+    path?: string;
+    durMs?: number;
+    attrs?: Record<string, string | number | boolean>;
+  } = {},
 ): TestTrace {
   const rootId = `${traceId.slice(6, 18)}0001`;
   const children = options.children ?? 5;
@@ -39,7 +48,7 @@ export function testTrace(
       name: 'GET',
       start: 0,
       dur: options.durMs ?? 40,
-      attrs: { 'url.path': options.path ?? '/' },
+      attrs: { 'url.path': options.path ?? '/', ...options.attrs },
     },
   ];
   for (let i = 0; i < children; i++) {
@@ -56,14 +65,15 @@ export function testTrace(
 }
 
 /** The JSON text of a beacon carrying some spans of a trace. */
-export function beacon(trace: TestTrace, spans: BeaconSpan[], flags = 1): string {
+export function beacon(trace: TestTrace, spans: BeaconSpan[]): string {
   return JSON.stringify({
     v: 1,
     traceId: trace.traceId,
-    flags,
+    flags: trace.flags ?? 1,
+    ...(trace.traceState ? { traceState: trace.traceState } : {}),
     ts: 1764070000000,
-    worker: { id: '42817', version: trace.resource?.version ?? '1.4.2' },
-    edge: { ip: '203.0.113.7', pop: trace.resource?.pop ?? 'FRA' },
+    worker: { id: '42817', version: trace.version ?? '1.4.2' },
+    edge: { ip: '203.0.113.7', pop: trace.pop ?? 'FRA' },
     spans,
   });
 }

@@ -25,6 +25,16 @@ type Reason = 'wait' | EarlyReason;
 const VICTIM_WINDOW = 8;
 const NO_KEEP: Keep = { policy: undefined, threshold: undefined };
 
+/** This shard's part of the decision cache; none without sampling. */
+function cacheFor(setup: SamplingSetup | undefined): DecisionCache {
+  const sizes = setup?.config.decision_cache;
+  const shards = setup?.shards ?? 1;
+  return new DecisionCache(
+    Math.ceil((sizes?.sampled_cache_size ?? 0) / shards),
+    Math.ceil((sizes?.non_sampled_cache_size ?? 0) / shards),
+  );
+}
+
 interface Active {
   setup: SamplingSetup;
   policies: PolicySet;
@@ -64,12 +74,7 @@ export class TailSampler implements SpanProcessor {
     this.#policyMetrics = policyMetrics;
     this.#clock = clock;
     this.#schedule = schedule;
-    const cache = setup?.config.decision_cache;
-    const shards = setup?.shards ?? 1;
-    this.#cache = new DecisionCache(
-      Math.ceil((cache?.sampled_cache_size ?? 0) / shards),
-      Math.ceil((cache?.non_sampled_cache_size ?? 0) / shards),
-    );
+    this.#cache = cacheFor(setup);
     this.#active = setup && this.#activate(setup);
   }
 
@@ -87,13 +92,7 @@ export class TailSampler implements SpanProcessor {
    */
   reconfigure(setup: SamplingSetup | undefined): void {
     if (!setup) this.#decideAll();
-    if (setup && !this.#active) {
-      const cache = setup.config.decision_cache;
-      this.#cache = new DecisionCache(
-        Math.ceil(cache.sampled_cache_size / setup.shards),
-        Math.ceil(cache.non_sampled_cache_size / setup.shards),
-      );
-    }
+    if (setup && !this.#active) this.#cache = cacheFor(setup);
     this.#active = setup && this.#activate(setup);
     this.#flushKept();
   }

@@ -16,6 +16,8 @@ export function thresholdOf(percentage: number): bigint {
 
 /** The `ot` sub-key of a tracestate, e.g. `rv` or `th`. */
 export function otValue(traceState: string, key: string): string | undefined {
+  // Most spans carry no OpenTelemetry tracestate entry: skip the parse.
+  if (!traceState.includes('ot=')) return undefined;
   const ot = traceStateValue(traceState, 'ot');
   for (const field of ot?.split(';') ?? []) {
     if (field.startsWith(`${key}:`)) return field.slice(key.length + 1);

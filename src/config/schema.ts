@@ -2,6 +2,7 @@ import { batchSchema, memoryLimiterSchema, workersSchema } from '../buffer/confi
 import { enrichmentSchema } from '../enrich/config.ts';
 import { debugExporterSchema, exporterSchema } from '../export/config.ts';
 import { receiverSchema } from '../receive/config.ts';
+import { tailSamplingSchema } from '../sample/config.ts';
 import { adminSchema, logSchema } from '../telemetry/config.ts';
 import { duration } from './schema-keywords.ts';
 
@@ -16,6 +17,7 @@ export const relaySchema = {
     enrichment: enrichmentSchema,
     workers: workersSchema,
     memory_limiter: memoryLimiterSchema,
+    tail_sampling: tailSamplingSchema,
     batch: batchSchema,
     exporter: exporterSchema,
     debug: debugExporterSchema,

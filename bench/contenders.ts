@@ -1,0 +1,101 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { BenchProcess } from './bench-process.ts';
+
+// The servers the bench compares, each started as its own process on the server CPUs.
+
+export type ContenderId = 'ceiling' | 'sdk' | 'relay' | 'relay-sampled';
+
+export interface Target {
+  readonly process: BenchProcess;
+  /** Port that takes POST /v1/beacons. */
+  readonly port: number;
+  /** The relay's /metrics text. */
+  scrape?(): Promise<string>;
+  /** Asks the server to send what it holds now (the SDK's forceFlush). */
+  flush?(signal: AbortSignal): Promise<void>;
+}
+
+export interface Contender {
+  readonly id: ContenderId;
+  readonly label: string;
+  /** Delivers spans to the sink (the ceiling does not). */
+  readonly delivers: boolean;
+  start(sinkUrl: string, cpus: string | undefined, threads: number): Promise<Target>;
+}
+
+const here = (path: string): string => new URL(path, import.meta.url).pathname;
+
+async function startPeer(name: string, script: string, args: string[], cpus: string | undefined): Promise<Target> {
+  const process = await BenchProcess.start({ name, script: here(script), args, cpus, isReady: (l) => l.msg === 'ready' });
+  const port = process.port();
+  return {
+    process,
+    port,
+    async flush(signal) {
+      await fetch(`http://127.0.0.1:${port}/flush`, { method: 'POST', signal });
+    },
+  };
+}
+
+/** The relay's config for the bench: loopback ports, the sink as backend, gzip on (the default). */
+export function relayConfig(sinkUrl: string, threads: number, policies: boolean): Record<string, unknown> {
+  return {
+    receiver: { endpoint: '127.0.0.1:0' },
+    admin: { endpoint: '127.0.0.1:0' },
+    log: { level: 'warn' },
+    workers: { threads },
+    exporter: { traces_endpoint: sinkUrl, compression: 'gzip' },
+    ...(policies ? (parse(readFileSync(here('realistic-policies.yaml'), 'utf8')) as object) : {}),
+  };
+}
+
+async function startRelay(config: Record<string, unknown>, cpus: string | undefined): Promise<Target> {
+  const file = join(tmpdir(), `edge-relay-bench-${process.pid}-${Date.now()}.yaml`);
+  writeFileSync(file, stringify(config));
+  const relay = await BenchProcess.start({
+    name: 'edge-relay',
+    script: here('../src/cli.ts'),
+    args: ['--config', file],
+    cpus,
+    isReady: (l) => l.msg === 'edge-relay is ready',
+    timeoutMs: 30_000,
+  });
+  const admin = relay.port('admin');
+  return {
+    process: relay,
+    port: relay.port('receiver'),
+    async scrape() {
+      return (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    },
+  };
+}
+
+export const CONTENDERS: readonly Contender[] = [
+  {
+    id: 'relay',
+    label: 'edge-relay, keep all',
+    delivers: true,
+    start: (sink, cpus, threads) => startRelay(relayConfig(sink, threads, false), cpus),
+  },
+  {
+    id: 'relay-sampled',
+    label: 'edge-relay, realistic policies',
+    delivers: true,
+    start: (sink, cpus, threads) => startRelay(relayConfig(sink, threads, true), cpus),
+  },
+  {
+    id: 'ceiling',
+    label: 'ceiling (bare fastify)',
+    delivers: false,
+    start: (_sink, cpus) => startPeer('ceiling', 'peers/ceiling.ts', [], cpus),
+  },
+  {
+    id: 'sdk',
+    label: 'OpenTelemetry SDK relay',
+    delivers: true,
+    start: (sink, cpus) => startPeer('sdk-relay', 'peers/sdk-relay.ts', [sink], cpus),
+  },
+];

@@ -48,7 +48,8 @@ export class BenchProcess {
     let output = '';
     const ready = await new Promise<ReadyLine>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${options.name} not ready after ${options.timeoutMs ?? 20_000} ms:\n${output}`)),
+        () =>
+          reject(new Error(`${options.name} not ready after ${options.timeoutMs ?? 20_000} ms:\n${output}`)),
         options.timeoutMs ?? 20_000,
       );
       const onData = (chunk: Buffer) => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { BenchProcess } from './bench-process.ts';
+import { readAccounting } from './relay-accounting.ts';
 
 // The servers the bench compares, each started as its own process on the server CPUs.
 
@@ -12,6 +13,8 @@ export interface Target {
   readonly process: BenchProcess;
   /** Port that takes POST /v1/beacons. */
   readonly port: number;
+  /** Spans the server has acknowledged since it started. */
+  acceptedSpans(): Promise<number>;
   /** The relay's /metrics text. */
   scrape?(): Promise<string>;
   /** Asks the server to send what it holds now (the SDK's forceFlush). */
@@ -28,12 +31,26 @@ export interface Contender {
 
 const here = (path: string): string => new URL(path, import.meta.url).pathname;
 
-async function startPeer(name: string, script: string, args: string[], cpus: string | undefined): Promise<Target> {
-  const process = await BenchProcess.start({ name, script: here(script), args, cpus, isReady: (l) => l.msg === 'ready' });
+async function startPeer(
+  name: string,
+  script: string,
+  args: string[],
+  cpus: string | undefined,
+): Promise<Target> {
+  const process = await BenchProcess.start({
+    name,
+    script: here(script),
+    args,
+    cpus,
+    isReady: (l) => l.msg === 'ready',
+  });
   const port = process.port();
   return {
     process,
     port,
+    async acceptedSpans() {
+      return ((await (await fetch(`http://127.0.0.1:${port}/accepted`)).json()) as { spans: number }).spans;
+    },
     async flush(signal) {
       await fetch(`http://127.0.0.1:${port}/flush`, { method: 'POST', signal });
     },
@@ -64,11 +81,13 @@ async function startRelay(config: Record<string, unknown>, cpus: string | undefi
     timeoutMs: 30_000,
   });
   const admin = relay.port('admin');
+  const scrape = async () => (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
   return {
     process: relay,
     port: relay.port('receiver'),
-    async scrape() {
-      return (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    scrape,
+    async acceptedSpans() {
+      return readAccounting(await scrape()).accepted;
     },
   };
 }

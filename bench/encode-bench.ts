@@ -1,8 +1,8 @@
+import { performance } from 'node:perf_hooks';
+import { constants, gzipSync } from 'node:zlib';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { performance } from 'node:perf_hooks';
-import { gzipSync, constants } from 'node:zlib';
 import { edgeResources } from '../src/enrich/edge-resource.ts';
 import { OtlpEncoder } from '../src/export/otlp-encoder.ts';
 import type { SpanRecord } from '../src/model/span.ts';
@@ -40,7 +40,9 @@ export function encodeBench(beacons: BeaconFactory, seconds: number): EncodeRate
   const parsed: Beacon[] = [];
   while (parsed.length * beacons.spansPerBeacon < BATCH) parsed.push(JSON.parse(beacons.next().toString()));
   const resourceOf = edgeResources({ pops: [], default_service_name: 'edgeworker', pop_cache_size: 16 });
-  const records: SpanRecord[] = parsed.flatMap((b) => beaconToSpans(b, resourceOf(b, '127.0.0.1'))).slice(0, BATCH);
+  const records: SpanRecord[] = parsed
+    .flatMap((b) => beaconToSpans(b, resourceOf(b, '127.0.0.1')))
+    .slice(0, BATCH);
   const resource = records[0]?.resource;
   if (!resource) throw new Error('no spans to encode');
 
@@ -49,9 +51,11 @@ export function encodeBench(beacons: BeaconFactory, seconds: number): EncodeRate
   const provider = new TracerProvider({
     idGenerator: ids,
     resource: resourceFromAttributes(
-      Object.fromEntries(resource.attributes.map((a) => [a.key, 'value' in a.value ? a.value.value : undefined])) as Record<string, string>,
+      Object.fromEntries(
+        resource.attributes.map((a) => [a.key, 'value' in a.value ? a.value.value : undefined]),
+      ) as Record<string, string>,
     ),
-    spanProcessors: [new SimpleSpanProcessor(memory)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
   });
   const tracer = provider.getTracer('edge-relay-bench');
   for (const b of parsed) recordBeacon(tracer, ids, b, { 'akamai.request.id': b.edge?.requestId });
@@ -61,8 +65,11 @@ export function encodeBench(beacons: BeaconFactory, seconds: number): EncodeRate
   const ours = encoder.encode(records);
   return [
     timeIt('edge-relay OtlpEncoder', seconds, records.length, () => encoder.encode(records)),
-    timeIt('otlp-transformer ProtobufTraceSerializer', seconds, sdkSpans.length, () =>
-      ProtobufTraceSerializer.serializeRequest(sdkSpans) as Uint8Array,
+    timeIt(
+      'otlp-transformer ProtobufTraceSerializer',
+      seconds,
+      sdkSpans.length,
+      () => ProtobufTraceSerializer.serializeRequest(sdkSpans) as Uint8Array,
     ),
     timeIt('gzip level 1 of the encoded batch', seconds, records.length, () =>
       gzipSync(ours, { level: constants.Z_BEST_SPEED }),

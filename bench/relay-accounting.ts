@@ -1,7 +1,13 @@
 // The relay's own account of every span, read from its /metrics text, so the bench can set it beside
 // what the sink received: accepted = exported + dropped + sampled out + still in flight.
 
-export const DROP_REASONS = ['queue_full', 'retry_exhausted', 'rejected_by_backend', 'export_failed', 'shutdown'];
+export const DROP_REASONS = [
+  'queue_full',
+  'retry_exhausted',
+  'rejected_by_backend',
+  'export_failed',
+  'shutdown',
+];
 
 /** Sum of the samples of `name` whose labels include every one of `labels`. */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {

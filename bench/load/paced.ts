@@ -64,7 +64,11 @@ export function paced(
   };
 
   const open = (): Connection => {
-    const connection: Connection = { socket: connect(port, '127.0.0.1'), pending: Buffer.alloc(0), scheduledAt: undefined };
+    const connection: Connection = {
+      socket: connect(port, '127.0.0.1'),
+      pending: Buffer.alloc(0),
+      scheduledAt: undefined,
+    };
     connection.socket.setNoDelay(true);
     connection.socket.on('data', (chunk: Buffer) => onData(connection, chunk));
     connection.socket.on('error', () => {});

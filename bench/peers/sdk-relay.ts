@@ -4,7 +4,7 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import Fastify from 'fastify';
 import type { Beacon } from '../../src/receive/beacon/beacon.ts';
 import { BeaconIds, recordBeacon } from './sdk-spans.ts';
-import { serve } from './serve.ts';
+import { acceptedSpans, serve } from './serve.ts';
 
 // What a Node user would write instead of edge-relay: fastify plus the official OpenTelemetry JS SDK
 // with its default BatchSpanProcessor and OTLP protobuf exporter settings. The SDK has one resource
@@ -19,6 +19,7 @@ const provider = new TracerProvider({
 const tracer = provider.getTracer('edge-relay-bench');
 
 const app = Fastify({ logger: false });
+const accepted = acceptedSpans(app);
 app.post('/v1/beacons', async (request, reply) => {
   const beacon = request.body as Beacon;
   recordBeacon(tracer, ids, beacon, {
@@ -29,6 +30,7 @@ app.post('/v1/beacons', async (request, reply) => {
     'akamai.edge.pop': beacon.edge?.pop ?? 'unknown',
     'akamai.request.id': beacon.edge?.requestId,
   });
+  accepted(beacon.spans.length);
   return reply.code(202).send();
 });
 // Lets the harness count what the SDK delivers without waiting out its 5 s schedule.

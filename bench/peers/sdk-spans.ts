@@ -1,4 +1,12 @@
-import { type Attributes, type HrTime, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type HrTime,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import type { IdGenerator } from '@opentelemetry/sdk-trace';
 import type { Beacon } from '../../src/receive/beacon/beacon.ts';
 

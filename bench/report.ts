@@ -1,0 +1,313 @@
+import type { EncodeRate } from './encode-bench.ts';
+import { totalDropped } from './relay-accounting.ts';
+import type { ScenarioResult } from './scenario.ts';
+
+// Turns measurements into the markdown report: pure functions, tested in report.test.ts.
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  node: string;
+  kernel: string;
+}
+
+export interface RunReport {
+  date: string;
+  quick: boolean;
+  /** Why the numbers should not be trusted, if they should not. */
+  caveat?: string;
+  machine: Machine;
+  pinning: string;
+  connections: number;
+  steadyRate: number;
+  encode: EncodeRate[];
+  results: ScenarioResult[];
+  skipped: { label: string; reason: string }[];
+  chartFile: string;
+}
+
+export interface Derived {
+  beaconsPerSecond: number;
+  spansPerSecond: number;
+  /** Spans the server acknowledged. */
+  sent: number;
+  delivered?: number;
+  /** Spans meant for the backend (not sampled out) that did not reach it. */
+  lost?: number;
+  lossPct?: number;
+  /** Lost spans the contender does not count anywhere (no drop reason, not in flight). */
+  unaccounted?: number;
+  cpuPerMillionSpans: number;
+  bytesPerSpan?: number;
+}
+
+export function derive(r: ScenarioResult): Derived {
+  const beaconsPerSecond = r.load.acked / r.load.seconds;
+  const derived: Derived = {
+    beaconsPerSecond,
+    spansPerSecond: beaconsPerSecond * r.spansPerBeacon,
+    sent: r.accepted,
+    cpuPerMillionSpans: r.accepted > 0 ? r.cpuSeconds / (r.accepted / 1e6) : Number.NaN,
+  };
+  if (!r.sink) return derived;
+  const lost = r.accepted - (r.relay?.sampledOut ?? 0) - r.sink.spans;
+  const counted = r.relay ? totalDropped(r.relay) + r.relay.inFlight : 0;
+  return {
+    ...derived,
+    delivered: r.sink.spans,
+    lost,
+    lossPct: r.accepted > 0 ? (100 * lost) / r.accepted : Number.NaN,
+    unaccounted: lost - counted,
+    bytesPerSpan: r.sink.spans > 0 ? r.sink.bytes / r.sink.spans : Number.NaN,
+  };
+}
+
+export function fmt(value: number | undefined, digits = 0): string {
+  if (value === undefined || Number.isNaN(value)) return '–';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function table(headers: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const saturation = (results: ScenarioResult[], id: string): ScenarioResult | undefined =>
+  results.find((r) => r.contender === id && r.scenario === 'saturation');
+
+const ratio = (a: ScenarioResult | undefined, b: ScenarioResult | undefined): number =>
+  a && b ? derive(a).beaconsPerSecond / derive(b).beaconsPerSecond : Number.NaN;
+
+/** One line per goal of issue 7: met, or short by how much. */
+export function goals(results: ScenarioResult[]): string[] {
+  const ceiling = saturation(results, 'ceiling');
+  const sdk = saturation(results, 'sdk');
+  const lines: string[] = [];
+  const throughput = (id: string, label: string, target: number) => {
+    const row = saturation(results, id);
+    if (!row) return lines.push(`- ${label} ≥ ${target} of the ceiling: not measured`);
+    const share = ratio(row, ceiling);
+    const verdict = share >= target ? 'met' : `short by ${fmt(target - share, 2)}`;
+    const vsSdk = ratio(row, sdk);
+    lines.push(
+      `- ${label}: ${fmt(share, 2)} of the ceiling (goal ≥ ${target}): ${verdict}; ` +
+        `${fmt(vsSdk, 2)}× the SDK relay (goal > 1): ${vsSdk > 1 ? 'met' : 'not met'}`,
+    );
+  };
+  throughput('relay-sampled', 'realistic policies', 0.8);
+  throughput('relay', 'keep everything, gzip on', 0.6);
+  for (const r of results.filter((x) => x.contender === 'relay' && x.rate !== undefined)) {
+    const p99 = r.load.latency.p99;
+    lines.push(
+      `- p99 ack ≤ 2 ms at ${fmt(r.rate)} beacons/s, ${r.scenario}: ${fmt(p99, 2)} ms: ` +
+        (p99 <= 2 ? 'met' : `over by ${fmt(p99 - 2, 2)} ms`),
+    );
+  }
+  const relayRows = results.filter((r) => r.contender.startsWith('relay'));
+  const unaccounted = relayRows.reduce((sum, r) => sum + (derive(r).unaccounted ?? 0), 0);
+  const undrained = relayRows.filter((r) => !r.drain.quiet).length;
+  lines.push(
+    `- zero unaccounted loss: ${fmt(unaccounted)} spans unaccounted over ${relayRows.length} edge-relay runs` +
+      (unaccounted === 0 ? ': met' : ': not met') +
+      (undrained > 0
+        ? ` (${undrained} runs had not finished delivering when the bench stopped waiting)`
+        : ''),
+  );
+  return lines;
+}
+
+const ms = (v: number) => fmt(v, 2);
+const mb = (bytes: number) => fmt(bytes / 1024 / 1024, 0);
+
+function throughputTable(results: ScenarioResult[]): string {
+  const ceiling = saturation(results, 'ceiling');
+  const sdk = saturation(results, 'sdk');
+  const rows = results
+    .filter((r) => r.scenario === 'saturation')
+    .map((r) => {
+      const d = derive(r);
+      return [
+        r.label,
+        String(r.threads),
+        fmt(d.beaconsPerSecond),
+        fmt(d.spansPerSecond),
+        fmt(ratio(r, ceiling), 2),
+        fmt(ratio(r, sdk), 2),
+        ms(r.load.latency.p50),
+        ms(r.load.latency.p99),
+        ms(r.load.latency.p999),
+        fmt(r.load.refused),
+        fmt(d.cpuPerMillionSpans, 1),
+        mb(r.peakRss) + (r.peakRssSinceStart ? '*' : ''),
+        fmt(d.lossPct, 2),
+      ];
+    });
+  return table(
+    [
+      'contender',
+      'threads',
+      'beacons/s',
+      'spans/s',
+      '× ceiling',
+      '× SDK',
+      'p50 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'refused',
+      'CPU s / M spans',
+      'peak RSS MB',
+      'loss %',
+    ],
+    rows,
+  );
+}
+
+function latencyTable(results: ScenarioResult[]): string {
+  const rows = results
+    .filter((r) => r.rate !== undefined)
+    .map((r) => {
+      const d = derive(r);
+      return [
+        r.label,
+        r.scenario,
+        fmt(d.beaconsPerSecond),
+        ms(r.load.latency.p50),
+        ms(r.load.latency.p99),
+        ms(r.load.latency.p999),
+        ms(r.load.latency.max),
+        fmt(r.load.refused + r.load.errors),
+        fmt(d.cpuPerMillionSpans, 1),
+        fmt(d.lossPct, 2),
+      ];
+    });
+  return table(
+    [
+      'contender',
+      'scenario',
+      'acked beacons/s',
+      'p50 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'max ms',
+      'refused/failed',
+      'CPU s / M spans',
+      'loss %',
+    ],
+    rows,
+  );
+}
+
+function deliveryTable(results: ScenarioResult[]): string {
+  const rows = results
+    .filter((r) => r.sink)
+    .map((r) => {
+      const d = derive(r);
+      const a = r.relay;
+      const dropped = a
+        ? Object.entries(a.dropped)
+            .filter(([, n]) => n > 0)
+            .map(([reason, n]) => `${reason} ${fmt(n)}`)
+            .join(', ') || '0'
+        : 'not counted';
+      return [
+        `${r.label} (${r.threads})`,
+        r.scenario,
+        fmt(d.sent),
+        fmt(d.delivered),
+        a ? fmt(a.exported) : '–',
+        a ? fmt(a.sampledOut) : '–',
+        dropped,
+        a ? fmt(a.inFlight) : '–',
+        fmt(d.lost),
+        fmt(d.unaccounted),
+        fmt(d.bytesPerSpan, 1),
+        `${fmt(r.drain.seconds, 1)}${r.drain.quiet ? '' : ' (gave up)'}`,
+      ];
+    });
+  return table(
+    [
+      'contender (threads)',
+      'scenario',
+      'acked spans',
+      'delivered',
+      'relay: exported',
+      'sampled out',
+      'dropped (counted)',
+      'in flight',
+      'lost',
+      'unaccounted',
+      'wire B/span',
+      'drain s',
+    ],
+    rows,
+  );
+}
+
+function encodeTable(rates: EncodeRate[]): string {
+  const base = rates.find((r) => r.name.startsWith('otlp-transformer'));
+  return table(
+    ['encoder (batches of 512 spans)', 'spans/s', 'µs/span', 'bytes/span', '× otlp-transformer'],
+    rates.map((r) => [
+      r.name,
+      fmt(r.spansPerSecond),
+      fmt(1e6 / r.spansPerSecond, 2),
+      fmt(r.bytesPerSpan, 1),
+      base && r.name.includes('Encoder') ? fmt(r.spansPerSecond / base.spansPerSecond, 2) : '',
+    ]),
+  );
+}
+
+export function machineLine(m: Machine): string {
+  return `${m.nproc} × ${m.cpuModel}, Node ${m.node}, Linux ${m.kernel}`;
+}
+
+export function formatReport(run: RunReport): string {
+  const r = run.results;
+  return `# edge-relay bench, ${run.date}${run.quick ? ' (quick run)' : ''}
+
+${run.caveat ? `> **${run.caveat}**\n\n` : ''}Machine: ${machineLine(run.machine)}. ${run.pinning}
+
+![throughput and latency](${run.chartFile})
+
+## Goals (issue 7)
+
+${goals(r).join('\n')}
+
+## Throughput at saturation
+
+Closed loop: autocannon, ${run.connections} connections, each sending its next beacon when the last is
+answered. Ratios compare beacons acknowledged per second. Latency is measured per response at µs
+resolution (autocannon's own histogram rounds to whole ms). CPU is the server process's own user +
+system time (all threads, /proc/<pid>/stat) over the run and its drain, per million acknowledged spans.
+Peak RSS is VmHWM${r.some((x) => x.peakRssSinceStart) ? ' (* since process start: the kernel refused a reset)' : ', reset before each scenario'}.
+
+${throughputTable(r)}
+
+## Ack latency at a fixed rate
+
+Open loop at ${fmt(run.steadyRate)} beacons/s (half of edge-relay's saturating rate when keeping
+everything), spread evenly over each second; latency runs from each beacon's scheduled send time, so
+stalls are charged to every beacon queued behind them. "slow backend": the sink answers every export
+after 200 ms. "backend down": the sink answers 503 for the middle third of the run.
+
+${latencyTable(r)}
+
+## Delivery and accounting
+
+Acked spans are the server's own count of acknowledged spans. Delivered spans are counted by the sink
+in the bytes it received (a protobuf tag walk after gunzip). The bench waits for each contender to
+finish delivering (relay: nothing in flight on /metrics; then no request at the sink for 0.5 s),
+bounded. Lost = acked − sampled out − delivered; unaccounted = lost − dropped (counted by reason) − in
+flight. The SDK relay counts nothing, so all of its loss is unaccounted.
+
+${deliveryTable(r)}
+
+## OTLP encoding (micro-bench, harness process)
+
+${encodeTable(run.encode)}
+${
+  run.skipped.length
+    ? `\n## Skipped\n\n${run.skipped.map((s) => `- ${s.label}: ${s.reason}`).join('\n')}\n`
+    : ''
+}`;
+}

@@ -2,11 +2,14 @@ import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 // Every contender gets the same beacons: docs/beacon.md's example (test/fixtures/beacon.json), each with
-// a fresh random trace id. The example carries an error span, so sent as-is an error policy would keep
-// every trace; the mix below keeps the example's shape and makes errors and slow traces a minority.
+// fresh random trace and span ids and a current time base, so that compression sees what it would in
+// production rather than one beacon repeated. The example carries an error span, so sent as-is an error
+// policy would keep every trace; the mix below keeps the example's shape and makes errors and slow
+// traces a minority.
 
 const FIXTURE = new URL('../test/fixtures/beacon.json', import.meta.url);
-const PLACEHOLDER = '0'.repeat(32);
+/** A fixed-width stand-in for `ts` (epoch ms with three decimals: 17 characters until the year 2286). */
+const TS_PLACEHOLDER = 1111111111111.111;
 
 export type TraceKind = 'ok' | 'error' | 'slow';
 
@@ -19,15 +22,23 @@ export function traceKindOf(i: number): TraceKind {
 }
 
 interface BeaconSpan {
+  id: string;
+  parent?: string;
   dur: number;
   status?: string;
   message?: string;
   attrs?: Record<string, unknown>;
 }
 
-function beaconOf(kind: TraceKind): Record<string, unknown> {
-  const beacon = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { traceId: string; spans: BeaconSpan[] };
-  beacon.traceId = PLACEHOLDER;
+interface FixtureBeacon {
+  traceId: string;
+  ts: number;
+  spans: BeaconSpan[];
+}
+
+function beaconOf(kind: TraceKind): FixtureBeacon {
+  const beacon = JSON.parse(readFileSync(FIXTURE, 'utf8')) as FixtureBeacon;
+  beacon.ts = TS_PLACEHOLDER;
   if (kind !== 'error') {
     for (const span of beacon.spans) {
       delete span.status;
@@ -39,17 +50,32 @@ function beaconOf(kind: TraceKind): Record<string, unknown> {
   return beacon;
 }
 
+/** Where in a beacon body each id (the trace id, each span id with its parent references) is written. */
 interface Template {
   body: Buffer;
-  traceIdAt: number;
+  tsAt: number;
+  ids: { hexLength: number; offsets: number[] }[];
+}
+
+function offsetsOf(text: string, needle: string): number[] {
+  const offsets: number[] = [];
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) offsets.push(at);
+  return offsets;
 }
 
 function templateOf(kind: TraceKind): Template {
-  const body = Buffer.from(JSON.stringify(beaconOf(kind)));
-  return { body, traceIdAt: body.indexOf(PLACEHOLDER) };
+  const beacon = beaconOf(kind);
+  const text = JSON.stringify(beacon);
+  const tsAt = text.indexOf(String(TS_PLACEHOLDER));
+  if (tsAt < 0) throw new Error('ts placeholder not found in the beacon text');
+  const ids = [beacon.traceId, ...beacon.spans.map((s) => s.id)].map((id) => ({
+    hexLength: id.length,
+    offsets: offsetsOf(text, `"${id}"`).map((at) => at + 1),
+  }));
+  return { body: Buffer.from(text, 'latin1'), tsAt, ids };
 }
 
-/** Produces beacon bodies with unique random trace ids (random in the low bits, as sampling expects). */
+/** Produces beacon bodies with unique random ids (random in the low bits, as sampling expects). */
 export class BeaconFactory {
   readonly spansPerBeacon: number;
   readonly #templates: Record<TraceKind, Template>;
@@ -59,7 +85,7 @@ export class BeaconFactory {
 
   constructor() {
     this.#templates = { ok: templateOf('ok'), error: templateOf('error'), slow: templateOf('slow') };
-    this.spansPerBeacon = (beaconOf('ok').spans as unknown[]).length;
+    this.spansPerBeacon = beaconOf('ok').spans.length;
   }
 
   /** Beacons produced so far. */
@@ -68,19 +94,24 @@ export class BeaconFactory {
   }
 
   next(): Buffer {
-    const template = this.#templates[traceKindOf(this.#count++)];
+    const template = this.#templates[traceKindOf(this.#count)];
     const body = Buffer.allocUnsafe(template.body.length);
     template.body.copy(body);
-    body.write(this.#traceId(), template.traceIdAt, 'latin1');
+    body.write(`${Date.now()}.${String(this.#count % 1000).padStart(3, '0')}`, template.tsAt, 'latin1');
+    for (const id of template.ids) {
+      const hex = this.#randomHex(id.hexLength / 2);
+      for (const at of id.offsets) body.write(hex, at, 'latin1');
+    }
+    this.#count++;
     return body;
   }
 
-  #traceId(): string {
-    if (this.#randomAt + 16 > this.#random.length) {
+  #randomHex(bytes: number): string {
+    if (this.#randomAt + bytes > this.#random.length) {
       randomFillSync(this.#random);
       this.#randomAt = 0;
     }
-    this.#randomAt += 16;
-    return this.#random.toString('hex', this.#randomAt - 16, this.#randomAt);
+    this.#randomAt += bytes;
+    return this.#random.toString('hex', this.#randomAt - bytes, this.#randomAt);
   }
 }

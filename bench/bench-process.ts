@@ -47,11 +47,10 @@ export class BenchProcess {
     const child = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const ready = await new Promise<ReadyLine>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new Error(`${options.name} not ready after ${options.timeoutMs ?? 20_000} ms:\n${output}`)),
-        options.timeoutMs ?? 20_000,
-      );
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${options.name} not ready after ${options.timeoutMs ?? 20_000} ms:\n${output}`));
+      }, options.timeoutMs ?? 20_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         for (const line of output.split('\n').slice(0, -1)) {

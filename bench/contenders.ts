@@ -62,7 +62,8 @@ export function relayConfig(sinkUrl: string, threads: number, policies: boolean)
   return {
     receiver: { endpoint: '127.0.0.1:0' },
     admin: { endpoint: '127.0.0.1:0' },
-    log: { level: 'warn' },
+    // info: the relay says it is ready at info level; it logs nothing per beacon.
+    log: { level: 'info' },
     workers: { threads },
     exporter: { traces_endpoint: sinkUrl, compression: 'gzip' },
     ...(policies ? (parse(readFileSync(here('realistic-policies.yaml'), 'utf8')) as object) : {}),

@@ -20,6 +20,8 @@ export interface RunReport {
   pinning: string;
   connections: number;
   steadyRate: number;
+  /** The contender whose saturating rate, halved, is the fixed rate. */
+  steadyRateFrom: string;
   encode: EncodeRate[];
   results: ScenarioResult[];
   skipped: { label: string; reason: string }[];
@@ -285,8 +287,8 @@ ${throughputTable(r)}
 
 ## Ack latency at a fixed rate
 
-Open loop at ${fmt(run.steadyRate)} beacons/s (half of edge-relay's saturating rate when keeping
-everything), spread evenly over each second; latency runs from each beacon's scheduled send time, so
+Open loop at ${fmt(run.steadyRate)} beacons/s for every contender (half the saturating rate of
+${run.steadyRateFrom}), spread evenly over each second; latency runs from each beacon's scheduled send time, so
 stalls are charged to every beacon queued behind them. "slow backend": the sink answers every export
 after 200 ms. "backend down": the sink answers 503 for the middle third of the run.
 

@@ -94,6 +94,7 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   const skipped: RunReport['skipped'] = [];
   let steadyRate = 0;
+  let steadyRateFrom = '';
 
   const runContender = async (contender: Contender, threads: number, scenarios: ScenarioName[]) => {
     log(`${contender.label}, ${threads} worker thread(s):`);
@@ -126,8 +127,10 @@ async function main(): Promise<void> {
           const result = await runScenario(contender, target, threads, sink, beacons, spec);
           results.push(result);
           log(progress(result));
-          if (steadyRate === 0 && name === 'saturation')
+          if (steadyRate === 0 && name === 'saturation') {
             steadyRate = Math.round(derive(result).beaconsPerSecond / 2);
+            steadyRateFrom = contender.label;
+          }
         } catch (err) {
           skipped.push({ label: `${contender.label}, ${name}`, reason: errorLine(err) });
           log(`  ${name} failed: ${errorLine(err)}`);
@@ -164,6 +167,7 @@ async function main(): Promise<void> {
     pinning: pins.text,
     connections: PLAN.connections,
     steadyRate,
+    steadyRateFrom,
     encode,
     results,
     skipped,

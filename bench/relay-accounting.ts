@@ -63,3 +63,7 @@ export function accountingDelta(after: RelayAccounting, before: RelayAccounting)
 
 export const totalDropped = (a: RelayAccounting): number =>
   Object.values(a.dropped).reduce((sum, n) => sum + n, 0);
+
+/** Accepted spans without an outcome yet (exported, dropped or sampled out), whatever the gauges say. */
+export const withoutOutcome = (a: RelayAccounting): number =>
+  a.accepted - a.exported - a.sampledOut - totalDropped(a);

@@ -69,9 +69,11 @@ export function fmt(value: number | undefined, digits = 0): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A markdown table with cells padded to their column's width (as biome formats markdown). */
 export function table(headers: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 const saturation = (results: ScenarioResult[], id: string): ScenarioResult | undefined =>
@@ -98,10 +100,12 @@ export function goals(results: ScenarioResult[]): string[] {
   };
   throughput('relay-sampled', 'realistic policies', 0.8);
   throughput('relay', 'keep everything, gzip on', 0.6);
-  for (const r of results.filter((x) => x.contender === 'relay' && x.rate !== undefined)) {
+  for (const r of results.filter((x) => x.contender.startsWith('relay') && x.rate !== undefined)) {
     const p99 = r.load.latency.p99;
+    const steady = results.find((x) => x.contender === r.contender && x.scenario === 'steady');
+    const versus = r !== steady && steady ? ` (steady: ${fmt(steady.load.latency.p99, 2)} ms)` : '';
     lines.push(
-      `- p99 ack ≤ 2 ms at ${fmt(r.rate)} beacons/s, ${r.scenario}: ${fmt(p99, 2)} ms: ` +
+      `- p99 ack ≤ 2 ms at ${fmt(r.rate)} beacons/s, ${r.label}, ${r.scenario}: ${fmt(p99, 2)} ms${versus}: ` +
         (p99 <= 2 ? 'met' : `over by ${fmt(p99 - 2, 2)} ms`),
     );
   }
@@ -139,6 +143,7 @@ function throughputTable(results: ScenarioResult[]): string {
         ms(r.load.latency.p99),
         ms(r.load.latency.p999),
         fmt(r.load.refused),
+        fmt((100 * r.load.generatorCpuSeconds) / r.load.seconds),
         fmt(d.cpuPerMillionSpans, 1),
         mb(r.peakRss) + (r.peakRssSinceStart ? '*' : ''),
         fmt(d.lossPct, 2),
@@ -156,6 +161,7 @@ function throughputTable(results: ScenarioResult[]): string {
       'p99 ms',
       'p99.9 ms',
       'refused',
+      'load-gen CPU %',
       'CPU s / M spans',
       'peak RSS MB',
       'loss %',
@@ -281,6 +287,8 @@ Closed loop: autocannon, ${run.connections} connections, each sending its next b
 answered. Ratios compare beacons acknowledged per second. Latency is measured per response at µs
 resolution (autocannon's own histogram rounds to whole ms). CPU is the server process's own user +
 system time (all threads, /proc/<pid>/stat) over the run and its drain, per million acknowledged spans.
+Load-gen CPU is the harness process's CPU (autocannon) as a share of one core: near 100, the load
+generator rather than the server may be the limit.
 Peak RSS is VmHWM${r.some((x) => x.peakRssSinceStart) ? ' (* since process start: the kernel refused a reset)' : ', reset before each scenario'}.
 
 ${throughputTable(r)}
@@ -298,7 +306,8 @@ ${latencyTable(r)}
 
 Acked spans are the server's own count of acknowledged spans. Delivered spans are counted by the sink
 in the bytes it received (a protobuf tag walk after gunzip). The bench waits for each contender to
-finish delivering (relay: nothing in flight on /metrics; then no request at the sink for 0.5 s),
+finish delivering (relay: every accepted span exported, dropped or sampled out on /metrics; then no
+request at the sink for 0.5 s),
 bounded. Lost = acked − sampled out − delivered; unaccounted = lost − dropped (counted by reason) − in
 flight. The SDK relay counts nothing, so all of its loss is unaccounted.
 

@@ -176,13 +176,14 @@ async function main(): Promise<void> {
   const resultsDir = new URL('results/', import.meta.url);
   writeFileSync(new URL(`${name}.svg`, resultsDir), chartSvg(results));
   writeFileSync(new URL(`${name}.md`, resultsDir), formatReport(run));
+  writeFileSync(new URL(`${name}.json`, resultsDir), `${JSON.stringify(run, null, 2)}\n`);
   if (args.readme || !quick) {
     updateReadme(
       new URL('../README.md', import.meta.url).pathname,
       readmeSummary(run, `bench/results/${name}.md`),
     );
   }
-  log(`wrote bench/results/${name}.md and .svg in ${fmt((Date.now() - started) / 1000)} s`);
+  log(`wrote bench/results/${name}.md, .svg and .json in ${fmt((Date.now() - started) / 1000)} s`);
 }
 
 await main();

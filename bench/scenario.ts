@@ -4,7 +4,7 @@ import type { Contender, ContenderId, Target } from './contenders.ts';
 import type { LoadResult } from './load/load-result.ts';
 import { paced } from './load/paced.ts';
 import { saturate } from './load/saturate.ts';
-import { accountingDelta, type RelayAccounting, readAccounting } from './relay-accounting.ts';
+import { accountingDelta, type RelayAccounting, readAccounting, withoutOutcome } from './relay-accounting.ts';
 import type { SinkClient } from './sink-client.ts';
 
 export type ScenarioName = 'saturation' | 'steady' | 'slow backend' | 'backend down';
@@ -43,7 +43,10 @@ export interface ScenarioResult {
 
 const QUIET_MS = 500;
 
-/** Waits until the contender holds nothing and the sink has seen no new request for a while, bounded. */
+/**
+ * Waits until every span the relay accepted has an outcome (exported, dropped or sampled out) and the
+ * sink has seen no request for a while, bounded: a span that never gets an outcome shows as "gave up".
+ */
 async function drain(
   target: Target,
   sink: SinkClient,
@@ -54,7 +57,7 @@ async function drain(
   await target.flush?.(AbortSignal.timeout(seconds * 1000)).catch(() => {});
   while (Date.now() < deadline) {
     const stats = await sink.stats();
-    const holding = target.scrape ? readAccounting(await target.scrape()).inFlight : 0;
+    const holding = target.scrape ? withoutOutcome(readAccounting(await target.scrape())) : 0;
     if (holding <= 0 && Date.now() - Math.max(stats.lastRequestAt, start) >= QUIET_MS) {
       return { seconds: (Date.now() - start) / 1000, quiet: true };
     }

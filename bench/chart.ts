@@ -1,4 +1,4 @@
-import { derive, fmt } from './report.ts';
+import { derive, fmt, runLabel } from './report.ts';
 import type { ScenarioResult } from './scenario.ts';
 
 // The report's chart, as hand-written SVG: throughput at saturation and p99 ack latency at a fixed rate,
@@ -31,7 +31,7 @@ function panel(
     parts.push(
       `<text x="${left + LABEL_WIDTH - 6}" y="${y + 14}" text-anchor="end">${xml(bar.label)}</text>`,
       `<rect x="${left + LABEL_WIDTH}" y="${y + 3}" width="${width.toFixed(1)}" height="${ROW - 6}" fill="${bar.label.startsWith('edge-relay') ? '#2b6cb0' : '#a0aec0'}"/>`,
-      `<text x="${left + LABEL_WIDTH + width + 4}" y="${y + 14}">${xml(bar.text)}</text>`,
+      `<text x="${(left + LABEL_WIDTH + width + 4).toFixed(1)}" y="${y + 14}">${xml(bar.text)}</text>`,
     );
   });
   if (marker) {
@@ -51,7 +51,7 @@ export function chartSvg(results: ScenarioResult[]): string {
     .map((r) => {
       const spans = derive(r).spansPerSecond;
       return {
-        label: `${r.label} (${r.threads} thr)`,
+        label: runLabel(r),
         value: spans,
         text: `${fmt(spans / 1000, 1)}k spans/s`,
       };

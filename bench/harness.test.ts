@@ -113,6 +113,7 @@ describe('report', () => {
       'edge_relay_worker_spans_ingested_total 54',
       'edge_relay_spans_exported_total 40',
       'edge_relay_spans_dropped_total{reason="queue_full"} 2',
+      'edge_relay_spans_dropped_total{reason="some_new_reason"} 1',
       'edge_relay_batch_spans 12',
     ].join('\n');
     expect(readAccounting(text)).toMatchObject({

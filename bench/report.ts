@@ -64,6 +64,10 @@ export function derive(r: ScenarioResult): Derived {
   };
 }
 
+/** The contender, with its worker threads where it has any (edge-relay). */
+export const runLabel = (r: ScenarioResult): string =>
+  r.contender.startsWith('relay') ? `${r.label}, ${r.threads} thread${r.threads === 1 ? '' : 's'}` : r.label;
+
 export function fmt(value: number | undefined, digits = 0): string {
   if (value === undefined || Number.isNaN(value)) return '–';
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -133,8 +137,7 @@ function throughputTable(results: ScenarioResult[]): string {
     .map((r) => {
       const d = derive(r);
       return [
-        r.label,
-        String(r.threads),
+        runLabel(r),
         fmt(d.beaconsPerSecond),
         fmt(d.spansPerSecond),
         fmt(ratio(r, ceiling), 2),
@@ -152,7 +155,6 @@ function throughputTable(results: ScenarioResult[]): string {
   return table(
     [
       'contender',
-      'threads',
       'beacons/s',
       'spans/s',
       '× ceiling',
@@ -218,7 +220,7 @@ function deliveryTable(results: ScenarioResult[]): string {
             .join(', ') || '0'
         : 'not counted';
       return [
-        `${r.label} (${r.threads})`,
+        runLabel(r),
         r.scenario,
         fmt(d.sent),
         fmt(d.delivered),
@@ -234,7 +236,7 @@ function deliveryTable(results: ScenarioResult[]): string {
     });
   return table(
     [
-      'contender (threads)',
+      'contender',
       'scenario',
       'acked spans',
       'delivered',

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   let steadyRateFrom = '';
 
   const runContender = async (contender: Contender, threads: number, scenarios: ScenarioName[]) => {
-    log(`${contender.label}, ${threads} worker thread(s):`);
+    log(`${contender.label}${contender.id.startsWith('relay') ? `, ${threads} worker thread(s)` : ''}:`);
     let target: Awaited<ReturnType<Contender['start']>>;
     try {
       target = await contender.start(sink.tracesUrl, pins.server, threads);

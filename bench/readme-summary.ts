@@ -32,7 +32,7 @@ Latest run: [${resultsPath}](${resultsPath}), ${run.date}${run.quick ? ', quick'
 ${run.caveat ? `**${run.caveat}**\n` : ''}
 ${table(['contender', 'spans/s at saturation', '× ceiling', `p99 ms at ${fmt(run.steadyRate)} beacons/s: steady / slow backend / backend down`, 'CPU s / M spans', 'loss % at saturation'], rows)}
 
-${goals(run.results).join('\n')}
+${goals(run.results, run.skipped).join('\n')}
 ${END}`;
 }
 

@@ -1,3 +1,4 @@
+import { CONTENDERS } from './contenders.ts';
 import type { EncodeRate } from './encode-bench.ts';
 import { totalDropped } from './relay-accounting.ts';
 import type { ScenarioResult } from './scenario.ts';
@@ -87,13 +88,19 @@ const ratio = (a: ScenarioResult | undefined, b: ScenarioResult | undefined): nu
   a && b ? derive(a).beaconsPerSecond / derive(b).beaconsPerSecond : Number.NaN;
 
 /** One line per goal of issue 7: met, or short by how much. */
-export function goals(results: ScenarioResult[]): string[] {
+export function goals(results: ScenarioResult[], skipped: RunReport['skipped'] = []): string[] {
   const ceiling = saturation(results, 'ceiling');
   const sdk = saturation(results, 'sdk');
   const lines: string[] = [];
   const throughput = (id: string, label: string, target: number) => {
     const row = saturation(results, id);
-    if (!row) return lines.push(`- ${label} ≥ ${target} of the ceiling: not measured`);
+    if (!row) {
+      const contender = CONTENDERS.find((c) => c.id === id)?.label;
+      const why = skipped.find((s) => s.label === contender)?.reason;
+      return lines.push(
+        `- ${label} ≥ ${target} of the ceiling: not measured${why ? ` (${contender} ${why})` : ''}`,
+      );
+    }
     const share = ratio(row, ceiling);
     const verdict = share >= target ? 'met' : `short by ${fmt(target - share, 2)}`;
     const vsSdk = ratio(row, sdk);
@@ -281,7 +288,7 @@ ${run.caveat ? `> **${run.caveat}**\n\n` : ''}Machine: ${machineLine(run.machine
 
 ## Goals (issue 7)
 
-${goals(r).join('\n')}
+${goals(r, run.skipped).join('\n')}
 
 ## Throughput at saturation
 

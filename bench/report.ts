@@ -314,11 +314,11 @@ ${latencyTable(r)}
 ## Delivery and accounting
 
 Acked spans are the server's own count of acknowledged spans. Delivered spans are counted by the sink
-in the bytes it received (a protobuf tag walk after gunzip). The bench waits for each contender to
-finish delivering (relay: every accepted span exported, dropped or sampled out on /metrics; then no
-request at the sink for 0.5 s),
-bounded. Lost = acked − sampled out − delivered; unaccounted = lost − dropped (counted by reason) − in
-flight. The SDK relay counts nothing, so all of its loss is unaccounted.
+in the bytes it received (a protobuf tag walk after gunzip). After each run the bench waits, bounded,
+until the contender has finished delivering: for edge-relay, until /metrics shows an outcome (exported,
+dropped or sampled out) for every accepted span; for all, until the sink has seen no request for 0.5 s.
+Lost = acked − sampled out − delivered; unaccounted = lost − dropped (counted by reason) − in flight.
+The SDK relay counts nothing, so all of its loss is unaccounted.
 
 ${deliveryTable(r)}
 

@@ -293,7 +293,7 @@ ${goals(r, run.skipped).join('\n')}
 ## Throughput at saturation
 
 Closed loop: autocannon, ${run.connections} connections, each sending its next beacon when the last is
-answered. Ratios compare beacons acknowledged per second. Latency is measured per response at µs
+answered, after an unmeasured warm-up of each contender. Ratios compare beacons acknowledged per second. Latency is measured per response at µs
 resolution (autocannon's own histogram rounds to whole ms). CPU is the server process's own user +
 system time (all threads, /proc/<pid>/stat) over the run and its drain, per million acknowledged spans.
 Load-gen CPU is the harness process's CPU (autocannon) as a share of one core: near 100, the load

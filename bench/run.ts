@@ -24,8 +24,8 @@ const { values: args } = parseArgs({
 const quick = args.quick;
 
 const PLAN = quick
-  ? { saturation: 2, steady: 2, slow: 2, down: 3, drain: 12, encode: 0.3, connections: 64 }
-  : { saturation: 15, steady: 15, slow: 15, down: 20, drain: 30, encode: 2, connections: 64 };
+  ? { warmup: 1, saturation: 2, steady: 2, slow: 2, down: 2, drain: 12, encode: 0.3, connections: 64 }
+  : { warmup: 3, saturation: 15, steady: 15, slow: 15, down: 20, drain: 30, encode: 2, connections: 64 };
 
 const SCENARIOS: Record<ContenderId, ScenarioName[]> = {
   relay: ['saturation', 'steady', 'slow backend', 'backend down'],
@@ -107,6 +107,13 @@ async function main(): Promise<void> {
       return;
     }
     try {
+      // Unmeasured: every contender's code is compiled and its pools filled before the first number.
+      await runScenario(contender, target, threads, sink, beacons, {
+        name: 'saturation',
+        seconds: PLAN.warmup,
+        connections: PLAN.connections,
+        drainSeconds: PLAN.drain,
+      });
       for (const name of scenarios) {
         const seconds =
           name === 'saturation'

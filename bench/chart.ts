@@ -11,7 +11,7 @@ interface Bar {
 }
 
 const ROW = 22;
-const LABEL_WIDTH = 250;
+const LABEL_WIDTH = 290;
 const BAR_WIDTH = 260;
 const PANEL_WIDTH = LABEL_WIDTH + BAR_WIDTH + 80;
 
@@ -69,7 +69,7 @@ export function chartSvg(results: ScenarioResult[]): string {
   const logScale = (v: number) => Math.max(0, Math.log10(Math.max(v, 0.1) / 0.1) / Math.log10(maxMs / 0.1));
   const rows = Math.max(throughput.length, latency.length);
   const height = 36 + rows * ROW + 30;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${PANEL_WIDTH * 2}" height="${height}" font-family="sans-serif" font-size="12">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${PANEL_WIDTH * 2}" height="${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
 ${panel(0, 'Throughput at saturation (spans/s)', throughput, (v) => v / maxSpans)}
 ${panel(PANEL_WIDTH, 'p99 ack latency at a fixed rate (ms, log scale)', latency, logScale, { at: 2, label: 'goal 2 ms' })}

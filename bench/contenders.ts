@@ -70,12 +70,19 @@ export function relayConfig(sinkUrl: string, threads: number, policies: boolean)
   };
 }
 
+let relayCli = here('../src/cli.ts');
+
+/** Runs another build of the relay (e.g. dist/cli.js after `npm run build`, or another checkout). */
+export function useRelayCli(path: string): void {
+  relayCli = path;
+}
+
 async function startRelay(config: Record<string, unknown>, cpus: string | undefined): Promise<Target> {
   const file = join(tmpdir(), `edge-relay-bench-${process.pid}-${Date.now()}.yaml`);
   writeFileSync(file, stringify(config));
   const relay = await BenchProcess.start({
     name: 'edge-relay',
-    script: here('../src/cli.ts'),
+    script: relayCli,
     args: ['--config', file],
     cpus,
     isReady: (l) => l.msg === 'edge-relay is ready',

@@ -1,17 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BeaconFactory } from './beacons.ts';
 import { chartSvg } from './chart.ts';
-import { CONTENDERS, type Contender, type ContenderId } from './contenders.ts';
+import { CONTENDERS, type Contender, type ContenderId, useRelayCli } from './contenders.ts';
 import { encodeBench } from './encode-bench.ts';
 import { readmeSummary, updateReadme } from './readme-summary.ts';
 import { derive, fmt, formatReport, type Machine, type RunReport } from './report.ts';
 import { runScenario, type ScenarioName, type ScenarioResult } from './scenario.ts';
 import { SinkClient } from './sink-client.ts';
 
-// npm run bench [-- --quick] [-- --readme] [-- --caveat "why these numbers are shaky"]
+// npm run bench [-- --quick] [--readme] [--caveat "why these numbers are shaky"] [--relay path/to/cli]
 // Runs every contender through every scenario on 127.0.0.1 and writes bench/results/<date>.md + .svg.
 
 const { values: args } = parseArgs({
@@ -19,9 +20,11 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     readme: { type: 'boolean', default: false },
     caveat: { type: 'string' },
+    relay: { type: 'string' },
   },
 });
 const quick = args.quick;
+if (args.relay) useRelayCli(resolve(args.relay));
 
 const PLAN = quick
   ? { warmup: 1, saturation: 2, steady: 2, slow: 2, down: 2, drain: 12, encode: 0.3, connections: 64 }

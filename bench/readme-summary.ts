@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { derive, fmt, goals, machineLine, type RunReport, table } from './report.ts';
+import { cpuRatio, derive, fmt, goals, machineLine, type RunReport, ratio, table } from './report.ts';
 
 // Keeps the README's Performance section in step with the latest run, between two markers.
 
@@ -21,7 +21,8 @@ export function readmeSummary(run: RunReport, resultsPath: string): string {
       return [
         r.label,
         fmt(d.spansPerSecond),
-        ceiling ? fmt(d.beaconsPerSecond / derive(ceiling).beaconsPerSecond, 2) : '–',
+        fmt(ratio(r, ceiling), 2),
+        fmt(cpuRatio(r, ceiling), 2),
         [atRate('steady'), atRate('slow backend'), atRate('backend down')].map((v) => fmt(v, 2)).join(' / '),
         fmt(d.cpuPerMillionSpans, 1),
         fmt(d.lossPct, 2),
@@ -30,7 +31,7 @@ export function readmeSummary(run: RunReport, resultsPath: string): string {
   return `${START}
 Latest run: [${resultsPath}](${resultsPath}), ${run.date}${run.quick ? ', quick' : ''}, on ${machineLine(run.machine)}.
 ${run.caveat ? `**${run.caveat}**\n` : ''}
-${table(['contender', 'spans/s at saturation', '× ceiling', `p99 ms at ${fmt(run.steadyRate)} beacons/s: steady / slow backend / backend down`, 'CPU s / M spans', 'loss % at saturation'], rows)}
+${table(['contender', 'spans/s at saturation', '× ceiling', '× ceiling by CPU', `p99 ms at ${fmt(run.steadyRate)} beacons/s: steady / slow backend / backend down`, 'CPU s / M spans', 'loss % at saturation'], rows)}
 
 ${goals(run.results, run.skipped).join('\n')}
 ${END}`;

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpuSeconds, peakRss, resetPeakRss } from './proc-stats.ts';
+import { cpuSeconds, peakRss, resetPeakRss, type ThreadCpu, threadCpuSeconds } from './proc-stats.ts';
 
 export type ReadyLine = Record<string, unknown>;
 
@@ -88,6 +88,10 @@ export class BenchProcess {
 
   cpuSeconds(): number {
     return cpuSeconds(this.pid);
+  }
+
+  threadCpuSeconds(): ThreadCpu {
+    return threadCpuSeconds(this.pid);
   }
 
   peakRss(): number {

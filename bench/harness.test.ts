@@ -62,6 +62,7 @@ const result = (over: Partial<ScenarioResult>): ScenarioResult => ({
   },
   accepted: 6000,
   cpuSeconds: 0.6,
+  threadCpu: { main: 0.4, workers: 0.1, other: 0.1 },
   peakRss: 1,
   peakRssSinceStart: false,
   drain: { seconds: 1, quiet: true },

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 // A process's own resource usage from /proc (Linux): CPU time of all its threads, and peak RSS.
 
@@ -19,6 +19,34 @@ export function peakRssOfStatus(status: string): number {
 
 export function cpuSeconds(pid: number): number {
   return cpuSecondsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+export interface ThreadCpu {
+  /** The main thread: the event loop that acknowledges beacons. */
+  main: number;
+  /** worker_threads (named WorkerThread by Node). */
+  workers: number;
+  /** Everything else: V8's garbage collector and compiler helpers, the libuv pool (gzip, DNS, files). */
+  other: number;
+}
+
+/** CPU seconds of a process's threads, grouped by role, from /proc/<pid>/task/<tid>/{comm,stat}. */
+export function threadCpuSeconds(pid: number): ThreadCpu {
+  const cpu: ThreadCpu = { main: 0, workers: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let seconds: number;
+    let name: string;
+    try {
+      seconds = cpuSecondsOfStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // the thread ended between listing and reading
+    }
+    if (Number(tid) === pid) cpu.main += seconds;
+    else if (name === 'WorkerThread') cpu.workers += seconds;
+    else cpu.other += seconds;
+  }
+  return cpu;
 }
 
 export function peakRss(pid: number): number {

@@ -187,6 +187,22 @@ function throughputTable(results: ScenarioResult[]): string {
   );
 }
 
+function threadTable(results: ScenarioResult[]): string {
+  const perBeacon = (seconds: number, r: ScenarioResult) => fmt((seconds / r.load.acked) * 1e6, 1);
+  return table(
+    ['contender', 'main thread', 'worker threads', 'other threads', 'whole process'],
+    results
+      .filter((r) => r.scenario === 'saturation')
+      .map((r) => [
+        runLabel(r),
+        perBeacon(r.threadCpu.main, r),
+        perBeacon(r.threadCpu.workers, r),
+        perBeacon(r.threadCpu.other, r),
+        perBeacon(r.cpuSeconds, r),
+      ]),
+  );
+}
+
 function latencyTable(results: ScenarioResult[]): string {
   const rows = results
     .filter((r) => r.rate !== undefined)
@@ -311,6 +327,13 @@ generator rather than the server may be the limit.
 Peak RSS is VmHWM${r.some((x) => x.peakRssSinceStart) ? ' (* since process start: the kernel refused a reset)' : ', reset before each scenario'}.
 
 ${throughputTable(r)}
+
+### Where the CPU goes (µs of CPU per acknowledged beacon, saturation)
+
+The main thread is the ack path; worker threads hold, sample, encode and export; other threads are V8's
+garbage collector and compiler helpers and the libuv pool (where gzip runs). From /proc/<pid>/task.
+
+${threadTable(r)}
 
 ## Ack latency at a fixed rate
 

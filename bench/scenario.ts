@@ -4,6 +4,7 @@ import type { Contender, ContenderId, Target } from './contenders.ts';
 import type { LoadResult } from './load/load-result.ts';
 import { paced } from './load/paced.ts';
 import { saturate } from './load/saturate.ts';
+import type { ThreadCpu } from './proc-stats.ts';
 import { accountingDelta, type RelayAccounting, readAccounting, withoutOutcome } from './relay-accounting.ts';
 import type { SinkClient } from './sink-client.ts';
 
@@ -34,6 +35,8 @@ export interface ScenarioResult {
   sink?: { spans: number; bytes: number; requests: number; refused: number };
   /** CPU seconds of the server process over load and drain. */
   cpuSeconds: number;
+  /** The same, by thread role (threads that ended during the scenario are missing here). */
+  threadCpu: ThreadCpu;
   /** Peak RSS in bytes during the scenario (or since start, where the kernel cannot reset it). */
   peakRss: number;
   peakRssSinceStart: boolean;
@@ -81,6 +84,7 @@ export async function runScenario(
   const acceptedBefore = await target.acceptedSpans();
   const peakReset = target.process.resetPeakRss();
   const cpuBefore = target.process.cpuSeconds();
+  const threadsBefore = target.process.threadCpuSeconds();
 
   const outage: NodeJS.Timeout[] = [];
   if (spec.name === 'backend down') {
@@ -102,6 +106,7 @@ export async function runScenario(
     ? await drain(target, sink, spec.drainSeconds)
     : { seconds: 0, quiet: true };
   const cpuSeconds = target.process.cpuSeconds() - cpuBefore;
+  const threadsAfter = target.process.threadCpuSeconds();
   const peakRss = target.process.peakRss();
   const sinkAfter = await sink.stats();
   const accepted = (await target.acceptedSpans()) - acceptedBefore;
@@ -127,6 +132,11 @@ export async function runScenario(
         }
       : {}),
     cpuSeconds,
+    threadCpu: {
+      main: threadsAfter.main - threadsBefore.main,
+      workers: threadsAfter.workers - threadsBefore.workers,
+      other: threadsAfter.other - threadsBefore.other,
+    },
     peakRss,
     peakRssSinceStart: !peakReset,
     ...(relayAfter && relayBefore ? { relay: accountingDelta(relayAfter, relayBefore) } : {}),

@@ -331,7 +331,8 @@ ${throughputTable(r)}
 ### Where the CPU goes (µs of CPU per acknowledged beacon, saturation)
 
 The main thread is the ack path; worker threads hold, sample, encode and export; other threads are V8's
-garbage collector and compiler helpers and the libuv pool (where gzip runs). From /proc/<pid>/task.
+garbage collector and compiler helpers and the libuv pool (where gzip runs). From /proc/<pid>/task;
+the kernel apportions each thread separately, so the parts need not add up exactly to the whole.
 
 ${threadTable(r)}
 
@@ -349,7 +350,7 @@ ${latencyTable(r)}
 Acked spans are the server's own count of acknowledged spans. Delivered spans are counted by the sink
 in the bytes it received (a protobuf tag walk after gunzip). After each run the bench waits, bounded,
 until the contender has finished delivering: for edge-relay, until /metrics shows an outcome (exported,
-dropped or sampled out) for every accepted span; for all, until the sink has seen no request for 0.5 s.
+dropped or sampled out) for every accepted span; for all, until the sink has seen no request for 0.3 s.
 Lost = acked − sampled out − delivered; unaccounted = lost − dropped (counted by reason) − in flight.
 The SDK relay counts nothing, so all of its loss is unaccounted.
 

@@ -27,7 +27,7 @@ const quick = args.quick;
 if (args.relay) useRelayCli(resolve(args.relay));
 
 const PLAN = quick
-  ? { warmup: 1, saturation: 2, steady: 2, slow: 2, down: 2, drain: 12, encode: 0.3, connections: 64 }
+  ? { warmup: 0.5, saturation: 1.5, steady: 1.5, slow: 1.5, down: 2, drain: 12, encode: 0.3, connections: 64 }
   : { warmup: 3, saturation: 15, steady: 15, slow: 15, down: 20, drain: 30, encode: 2, connections: 64 };
 
 const SCENARIOS: Record<ContenderId, ScenarioName[]> = {

@@ -44,7 +44,7 @@ export interface ScenarioResult {
   drain: { seconds: number; quiet: boolean };
 }
 
-const QUIET_MS = 500;
+const QUIET_MS = 300;
 
 /**
  * Waits until every span the relay accepted has an outcome (exported, dropped or sampled out) and the

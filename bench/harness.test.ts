@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { edgeResources } from '../src/enrich/edge-resource.ts';
 import { OtlpEncoder } from '../src/export/otlp-encoder.ts';
@@ -8,8 +11,9 @@ import { BeaconFactory, traceKindOf } from './beacons.ts';
 import { summarize } from './load/latency.ts';
 import { parseResponse } from './load/paced.ts';
 import { cpuSecondsOfStat, peakRssOfStatus } from './proc-stats.ts';
+import { readmeSummary, updateReadme } from './readme-summary.ts';
 import { readAccounting } from './relay-accounting.ts';
-import { derive, goals } from './report.ts';
+import { derive, goals, type RunReport } from './report.ts';
 import type { ScenarioResult } from './scenario.ts';
 import { countOtlpSpans } from './span-count.ts';
 
@@ -105,6 +109,31 @@ describe('report', () => {
     ]);
     expect(lines.join('\n')).toContain('0.50 of the ceiling (goal ≥ 0.6): short by 0.10');
     expect(lines.join('\n')).toContain('over by 0.50 ms');
+  });
+
+  it('rewrites only the summary block of the README', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-readme-')), 'README.md');
+    writeFileSync(file, '# x\n<!-- bench:summary:start -->\nold\n<!-- bench:summary:end -->\nafter\n');
+    const run: RunReport = {
+      date: '2026-01-01',
+      quick: true,
+      machine: { nproc: 2, cpuModel: 'cpu', node: 'v24', kernel: '6' },
+      pinning: '',
+      connections: 1,
+      steadyRate: 50,
+      steadyRateFrom: 'edge-relay, keep all',
+      encode: [],
+      results: [result({})],
+      skipped: [],
+      chartFile: 'x.svg',
+    };
+    updateReadme(file, readmeSummary(run, 'bench/results/x.md'));
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('old');
+    expect(text).toMatch(
+      /^# x\n<!-- bench:summary:start -->\nLatest run: .*x\.md.*\n[\s\S]*<!-- bench:summary:end -->\nafter\n$/,
+    );
+    expect(text).toContain('| edge-relay, keep all | 600 ');
   });
 
   it('reads the relay accounting from /metrics text', () => {

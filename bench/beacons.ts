@@ -88,11 +88,6 @@ export class BeaconFactory {
     this.spansPerBeacon = beaconOf('ok').spans.length;
   }
 
-  /** Beacons produced so far. */
-  get count(): number {
-    return this.#count;
-  }
-
   next(): Buffer {
     const template = this.#templates[traceKindOf(this.#count)];
     const body = Buffer.allocUnsafe(template.body.length);

@@ -159,6 +159,9 @@ function throughputTable(results: ScenarioResult[]): string {
         ms(r.load.latency.p50),
         ms(r.load.latency.p99),
         ms(r.load.latency.p999),
+        r.load.autocannonMs
+          ? [r.load.autocannonMs.p50, r.load.autocannonMs.p99, r.load.autocannonMs.p999].join(' / ')
+          : '–',
         fmt(r.load.refused),
         fmt((100 * r.load.generatorCpuSeconds) / r.load.seconds),
         fmt(d.cpuPerMillionSpans, 1),
@@ -177,6 +180,7 @@ function throughputTable(results: ScenarioResult[]): string {
       'p50 ms',
       'p99 ms',
       'p99.9 ms',
+      'autocannon ms',
       'refused',
       'load-gen CPU %',
       'CPU s / M spans',
@@ -261,6 +265,7 @@ function deliveryTable(results: ScenarioResult[]): string {
         a ? fmt(a.inFlight) : '–',
         fmt(d.lost),
         fmt(d.unaccounted),
+        fmt(r.sink?.requests),
         fmt(d.bytesPerSpan, 1),
         `${fmt(r.drain.seconds, 1)}${r.drain.quiet ? '' : ' (gave up)'}`,
       ];
@@ -277,6 +282,7 @@ function deliveryTable(results: ScenarioResult[]): string {
       'in flight',
       'lost',
       'unaccounted',
+      'export requests',
       'wire B/span',
       'drain s',
     ],
@@ -319,8 +325,9 @@ ${goals(r, run.skipped).join('\n')}
 Closed loop: autocannon, ${run.connections} connections, each sending its next beacon when the last is
 answered, after an unmeasured warm-up of each contender. Ratios compare beacons acknowledged per second;
 "by CPU" compares spans per CPU second of the server process instead, which contention from other jobs
-on the machine disturbs far less. Latency is measured per response at µs
-resolution (autocannon's own histogram rounds to whole ms). CPU is the server process's own user +
+on the machine disturbs far less. Latency is autocannon's response time of each
+acknowledged beacon, kept at µs resolution; its own histogram (p50 / p99 / p99.9, whole ms) is shown
+beside it. CPU is the server process's own user +
 system time (all threads, /proc/<pid>/stat) over the run and its drain, per million acknowledged spans.
 Load-gen CPU is the harness process's CPU (autocannon) as a share of one core: near 100, the load
 generator rather than the server may be the limit.

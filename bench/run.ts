@@ -143,7 +143,9 @@ async function main(): Promise<void> {
           }
         } catch (err) {
           skipped.push({ label: `${contender.label}, ${name}`, reason: errorLine(err) });
-          log(`  ${name} failed: ${errorLine(err)}`);
+          log(
+            `  ${name} failed: ${errorLine(err)}\n  its output ended with:\n${target.process.output.slice(-2000)}`,
+          );
         }
       }
     } finally {

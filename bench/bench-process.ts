@@ -8,6 +8,8 @@ export interface StartOptions {
   name: string;
   script: string;
   args?: string[];
+  /** Options for node itself, before the script (e.g. V8 heap flags). */
+  nodeOptions?: string[];
   /** CPU list for taskset (e.g. "1"); undefined leaves the process unpinned. */
   cpus?: string | undefined;
   /** Recognises the line the process prints once it serves. */
@@ -41,7 +43,7 @@ export class BenchProcess {
   }
 
   static async start(options: StartOptions): Promise<BenchProcess> {
-    const node = [process.execPath, options.script, ...(options.args ?? [])];
+    const node = [process.execPath, ...(options.nodeOptions ?? []), options.script, ...(options.args ?? [])];
     const [command, ...args] = options.cpus ? ['taskset', '-c', options.cpus, ...node] : node;
     // taskset execs node in place, so the child's pid is the measured process's pid.
     const child = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { BenchProcess } from './bench-process.ts';
 import { readAccounting } from './relay-accounting.ts';
@@ -71,11 +71,25 @@ export function relayConfig(sinkUrl: string, threads: number, policies: boolean)
 }
 
 let relayCli = here('../src/cli.ts');
+let relayNodeOptions: string[] = [];
 
-/** Runs another build of the relay (e.g. dist/cli.js after `npm run build`, or another checkout). */
-export function useRelayCli(path: string): void {
-  relayCli = path;
+/**
+ * Runs another build of the relay (e.g. dist/cli.js after `npm run build`, or another checkout), or the
+ * same one with other node options, to compare a change before and after.
+ */
+export function useRelay(cli: string | undefined, nodeOptions: string[]): void {
+  if (cli) relayCli = cli;
+  relayNodeOptions = nodeOptions;
 }
+
+/** The relay's command line as the report shows it. */
+export const relayCommand = (): string =>
+  [
+    'node',
+    ...relayNodeOptions,
+    relative(process.cwd(), relayCli) || relayCli,
+    '--config <bench config>',
+  ].join(' ');
 
 async function startRelay(config: Record<string, unknown>, cpus: string | undefined): Promise<Target> {
   const file = join(tmpdir(), `edge-relay-bench-${process.pid}-${Date.now()}.yaml`);
@@ -83,6 +97,7 @@ async function startRelay(config: Record<string, unknown>, cpus: string | undefi
   const relay = await BenchProcess.start({
     name: 'edge-relay',
     script: relayCli,
+    nodeOptions: relayNodeOptions,
     args: ['--config', file],
     cpus,
     isReady: (l) => l.msg === 'edge-relay is ready',

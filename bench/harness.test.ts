@@ -118,6 +118,7 @@ describe('report', () => {
       date: '2026-01-01',
       quick: true,
       machine: { nproc: 2, cpuModel: 'cpu', node: 'v24', kernel: '6' },
+      relayCommand: 'node src/cli.ts',
       pinning: '',
       connections: 1,
       steadyRate: 50,

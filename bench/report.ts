@@ -18,6 +18,8 @@ export interface RunReport {
   /** Why the numbers should not be trusted, if they should not. */
   caveat?: string;
   machine: Machine;
+  /** How edge-relay was started: its CLI and any node options. */
+  relayCommand: string;
   pinning: string;
   connections: number;
   steadyRate: number;
@@ -312,7 +314,7 @@ export function formatReport(run: RunReport): string {
   const r = run.results;
   return `# edge-relay bench, ${run.date}${run.quick ? ' (quick run)' : ''}
 
-${run.caveat ? `> **${run.caveat}**\n\n` : ''}Machine: ${machineLine(run.machine)}. ${run.pinning}
+${run.caveat ? `> **${run.caveat}**\n\n` : ''}Machine: ${machineLine(run.machine)}. ${run.pinning} edge-relay ran as \`${run.relayCommand}\`.
 
 ![throughput and latency](${run.chartFile})
 

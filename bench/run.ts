@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BeaconFactory } from './beacons.ts';
 import { chartSvg } from './chart.ts';
-import { CONTENDERS, type Contender, type ContenderId, useRelayCli } from './contenders.ts';
+import { CONTENDERS, type Contender, type ContenderId, relayCommand, useRelay } from './contenders.ts';
 import { encodeBench } from './encode-bench.ts';
 import { readmeSummary, updateReadme } from './readme-summary.ts';
 import { derive, fmt, formatReport, type Machine, type RunReport } from './report.ts';
@@ -13,6 +13,7 @@ import { runScenario, type ScenarioName, type ScenarioResult } from './scenario.
 import { SinkClient } from './sink-client.ts';
 
 // npm run bench [-- --quick] [--readme] [--caveat "why these numbers are shaky"] [--relay path/to/cli]
+//   [--relay-node-option=--max-semi-space-size=32 ...]
 // Runs every contender through every scenario on 127.0.0.1 and writes bench/results/<date>.md + .svg.
 
 const { values: args } = parseArgs({
@@ -21,10 +22,11 @@ const { values: args } = parseArgs({
     readme: { type: 'boolean', default: false },
     caveat: { type: 'string' },
     relay: { type: 'string' },
+    'relay-node-option': { type: 'string', multiple: true },
   },
 });
 const quick = args.quick;
-if (args.relay) useRelayCli(resolve(args.relay));
+useRelay(args.relay && resolve(args.relay), args['relay-node-option'] ?? []);
 
 const PLAN = quick
   ? { warmup: 0.5, saturation: 1.5, steady: 1.5, slow: 1.5, down: 2, drain: 12, encode: 0.3, connections: 64 }
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
     quick,
     ...(caveat ? { caveat } : {}),
     machine: host,
+    relayCommand: relayCommand(),
     pinning: pins.text,
     connections: PLAN.connections,
     steadyRate,

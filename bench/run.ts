@@ -29,8 +29,11 @@ const quick = args.quick;
 useRelay(args.relay && resolve(args.relay), args['relay-node-option'] ?? []);
 
 const PLAN = quick
-  ? { warmup: 0.5, saturation: 1.5, steady: 1.5, slow: 1.5, down: 2, drain: 12, encode: 0.3, connections: 64 }
-  : { warmup: 3, saturation: 15, steady: 15, slow: 15, down: 20, drain: 30, encode: 2, connections: 64 };
+  ? { warmup: 0.5, drain: 12, encode: 0.3, connections: 64 }
+  : { warmup: 3, drain: 30, encode: 2, connections: 64 };
+const SECONDS: Record<ScenarioName, number> = quick
+  ? { saturation: 1.5, steady: 1.5, 'slow backend': 1.5, 'backend down': 2 }
+  : { saturation: 15, steady: 15, 'slow backend': 15, 'backend down': 20 };
 
 const SCENARIOS: Record<ContenderId, ScenarioName[]> = {
   relay: ['saturation', 'steady', 'slow backend', 'backend down'],
@@ -113,43 +116,33 @@ async function main(): Promise<void> {
     }
     try {
       // Unmeasured: every contender's code is compiled and its pools filled before the first number.
-      await runScenario(contender, target, threads, sink, beacons, {
+      const warmup = {
         name: 'saturation',
         seconds: PLAN.warmup,
         connections: PLAN.connections,
         drainSeconds: PLAN.drain,
-      });
+      } as const;
+      await runScenario(contender, target, threads, sink, beacons, warmup);
       for (const name of scenarios) {
-        const seconds =
-          name === 'saturation'
-            ? PLAN.saturation
-            : name === 'steady'
-              ? PLAN.steady
-              : name === 'slow backend'
-                ? PLAN.slow
-                : PLAN.down;
         const spec = {
           name,
-          seconds,
+          seconds: SECONDS[name],
           connections: PLAN.connections,
           drainSeconds: PLAN.drain,
           ...(name === 'saturation' ? {} : { rate: steadyRate }),
         };
-        try {
-          const result = await runScenario(contender, target, threads, sink, beacons, spec);
-          results.push(result);
-          log(progress(result));
-          if (steadyRate === 0 && name === 'saturation') {
-            steadyRate = Math.round(derive(result).beaconsPerSecond / 2);
-            steadyRateFrom = contender.label;
-          }
-        } catch (err) {
-          skipped.push({ label: `${contender.label}, ${name}`, reason: errorLine(err) });
-          log(
-            `  ${name} failed: ${errorLine(err)}\n  its output ended with:\n${target.process.output.slice(-2000)}`,
-          );
+        const result = await runScenario(contender, target, threads, sink, beacons, spec);
+        results.push(result);
+        log(progress(result));
+        if (steadyRate === 0 && name === 'saturation') {
+          steadyRate = Math.round(derive(result).beaconsPerSecond / 2);
+          steadyRateFrom = contender.label;
         }
       }
+    } catch (err) {
+      // A contender that fails mid-way (a crash, a refused connection) loses its remaining scenarios only.
+      skipped.push({ label: contender.label, reason: `failed: ${errorLine(err)}` });
+      log(`  failed: ${errorLine(err)}\n  its output ended with:\n${target.process.output.slice(-2000)}`);
     } finally {
       await target.process.stop();
     }
@@ -168,7 +161,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const name = `${date}${quick ? '-quick' : ''}`;
   const caveat = [
-    quick ? `Quick run (${PLAN.saturation} s per scenario): proves the harness, not the numbers.` : '',
+    quick ? `Quick run (${SECONDS.saturation} s per scenario): proves the harness, not the numbers.` : '',
     args.caveat ?? '',
   ]
     .filter(Boolean)

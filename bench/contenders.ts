@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -70,6 +70,18 @@ export function relayConfig(sinkUrl: string, threads: number, policies: boolean)
   };
 }
 
+let relayConfigDir: string | undefined;
+
+/** One temporary directory for the run's relay configs, removed when the harness exits. */
+function configDir(): string {
+  if (!relayConfigDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-relay-bench-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    relayConfigDir = dir;
+  }
+  return relayConfigDir;
+}
+
 let relayCli = here('../src/cli.ts');
 let relayNodeOptions: string[] = [];
 
@@ -92,7 +104,7 @@ export const relayCommand = (): string =>
   ].join(' ');
 
 async function startRelay(config: Record<string, unknown>, cpus: string | undefined): Promise<Target> {
-  const file = join(tmpdir(), `edge-relay-bench-${process.pid}-${Date.now()}.yaml`);
+  const file = join(configDir(), `relay-${Date.now()}.yaml`);
   writeFileSync(file, stringify(config));
   const relay = await BenchProcess.start({
     name: 'edge-relay',

@@ -8,6 +8,13 @@ import { waitFor } from './wait-for.ts';
 
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
 
+// A test that times out, or fails between start and stop, must not leave a relay running: whatever is
+// still alive when the test worker exits is killed.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A relay started as a real process (the CLI, on its own config file), with its output captured. */
 export class RelayProcess {
   readonly child: ChildProcess;
@@ -44,6 +51,8 @@ export class RelayProcess {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     const relay = new RelayProcess(child, configFile);
     const ready = await waitFor(
       () => {
@@ -52,7 +61,10 @@ export class RelayProcess {
       },
       'the relay to be ready',
       30_000,
-    );
+    ).catch((error: unknown) => {
+      child.kill('SIGKILL');
+      throw error;
+    });
     relay.receiverPort = ready.receiver as number;
     relay.adminPort = ready.admin as number;
     return relay;

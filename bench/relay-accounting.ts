@@ -1,24 +1,7 @@
 // The relay's own account of every span, read from its /metrics text, so the bench can set it beside
 // what the sink received: accepted = exported + dropped + sampled out + still in flight.
 
-export const DROP_REASONS = [
-  'queue_full',
-  'retry_exhausted',
-  'rejected_by_backend',
-  'export_failed',
-  'shutdown',
-];
-
-/** Sum of the samples of `name` whose labels include every one of `labels`. */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (want.every((w) => line.includes(w))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
+import { metricValue } from '../test/helpers/prometheus-text.ts';
 
 /** Every reason the relay reports, including any added after this bench was written. */
 function droppedByReason(text: string): Record<string, number> {
@@ -42,18 +25,12 @@ export interface RelayAccounting {
 
 export function readAccounting(text: string): RelayAccounting {
   const accepted = metricValue(text, 'edge_relay_spans_received_total', { result: 'accepted' });
-  const ingested = metricValue(text, 'edge_relay_worker_spans_ingested_total');
   return {
     accepted,
     exported: metricValue(text, 'edge_relay_spans_exported_total'),
     sampledOut: metricValue(text, 'edge_relay_spans_sampled_out_total'),
     dropped: droppedByReason(text),
-    inFlight:
-      accepted -
-      ingested +
-      metricValue(text, 'edge_relay_sampling_buffered_spans') +
-      metricValue(text, 'edge_relay_batch_spans') +
-      metricValue(text, 'edge_relay_sending_queue_spans'),
+    inFlight: metricValue(text, 'edge_relay_spans_in_flight'),
   };
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { SHARED_METRICS } from '../../src/telemetry/shared-metrics.ts';
 import type { OtlpSink } from './otlp-sink.ts';
+import { metricValue } from './prometheus-text.ts';
 import type { RelayProcess } from './relay-process.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -16,31 +17,20 @@ export interface Accounting {
   inFlight: number;
 }
 
-/** The sum of the samples of `name` carrying every given label, from Prometheus text (0 when absent). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (want.every((w) => line.includes(w))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
 /** The accounting identity's terms, all from one scrape of /metrics so that they agree with each other. */
 export async function readAccounting(relay: RelayProcess): Promise<Accounting> {
   const text = await (await fetch(`http://127.0.0.1:${relay.adminPort}/metrics`)).text();
   const dropped = Object.fromEntries(
-    DROP_REASONS.map((reason) => [reason, sample(text, 'edge_relay_spans_dropped_total', { reason })]),
+    DROP_REASONS.map((reason) => [reason, metricValue(text, 'edge_relay_spans_dropped_total', { reason })]),
   ) as Accounting['dropped'];
   return {
-    received: sample(text, 'edge_relay_spans_received_total', { result: 'accepted' }),
-    recovered: sample(text, 'edge_relay_spans_recovered_total'),
-    exported: sample(text, 'edge_relay_spans_exported_total'),
-    sampledOut: sample(text, 'edge_relay_spans_sampled_out_total'),
+    received: metricValue(text, 'edge_relay_spans_received_total', { result: 'accepted' }),
+    recovered: metricValue(text, 'edge_relay_spans_recovered_total'),
+    exported: metricValue(text, 'edge_relay_spans_exported_total'),
+    sampledOut: metricValue(text, 'edge_relay_spans_sampled_out_total'),
     dropped,
     droppedTotal: Object.values(dropped).reduce((a, b) => a + b, 0),
-    inFlight: sample(text, 'edge_relay_spans_in_flight'),
+    inFlight: metricValue(text, 'edge_relay_spans_in_flight'),
   };
 }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { metricValue } from './prometheus-text.ts';
 import { waitFor } from './wait-for.ts';
 
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -92,13 +93,11 @@ export class RelayProcess {
 
   /** The value of one sample of a metric from /metrics (0 when absent). */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${this.adminPort}/metrics`)).text();
-    const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-      if (want.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return 0;
+    return metricValue(
+      await (await fetch(`http://127.0.0.1:${this.adminPort}/metrics`)).text(),
+      name,
+      labels,
+    );
   }
 
   /** Sends a signal and waits for the process to exit; returns its exit code. */

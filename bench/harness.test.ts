@@ -141,11 +141,10 @@ describe('report', () => {
     const text = [
       'edge_relay_spans_received_total{result="accepted",protocol="beacon"} 60',
       'edge_relay_spans_received_total{result="rejected",protocol="beacon"} 6',
-      'edge_relay_worker_spans_ingested_total 54',
       'edge_relay_spans_exported_total 40',
       'edge_relay_spans_dropped_total{reason="queue_full"} 2',
       'edge_relay_spans_dropped_total{reason="some_new_reason"} 1',
-      'edge_relay_batch_spans 12',
+      'edge_relay_spans_in_flight 18',
     ].join('\n');
     expect(readAccounting(text)).toMatchObject({
       accepted: 60,

@@ -5,9 +5,16 @@ import type { ShardPool } from './shard-pool.ts';
 /** Most beacons in one hand-off message; bounds the latency a single big flush adds. */
 const MAX_ITEMS = 256;
 
+/**
+ * How long accepted data waits for more to share its message. The client's ack is already sent, so
+ * this delays only when the worker sees the spans; waiting one timer tick rather than one event-loop
+ * turn lets a busy receiver gather many beacons per message (a postMessage costs more than a parse).
+ */
+const FLUSH_DELAY_MS = 5;
+
 interface ShardBuffer {
-  text: string;
-  items: number;
+  /** Beacon hand-off items (JSON texts), joined only when sent: joining once copies less than growing a string. */
+  beacons: string[];
   /** OTLP requests' spans for this shard, each already encoded as its own ExportTraceServiceRequest. */
   otlp: OtlpItem[];
   /** Bytes of the beacon text. */
@@ -19,9 +26,9 @@ interface ShardBuffer {
 
 /**
  * Hands accepted beacons (and OTLP requests' spans, already split by shard) to their shard in batches:
- * everything accepted during one turn of the event loop goes out as one message per shard and kind
- * (setImmediate), so the per-message cost is paid once per turn, not once per beacon. Bytes handed off and not yet taken up are bounded; past the bound the receiver
- * sheds load instead of letting worker mailboxes grow.
+ * everything accepted within FLUSH_DELAY_MS goes out as one message per shard and kind, so the
+ * per-message cost is shared by every beacon in it. Bytes handed off and not yet taken up are bounded;
+ * past the bound the receiver sheds load instead of letting worker mailboxes grow.
  */
 export class Handoff {
   readonly #pool: ShardPool;
@@ -35,8 +42,7 @@ export class Handoff {
     this.#metrics = metrics;
     this.#maxPendingPerShard = maxPendingBytes / pool.size;
     this.#shards = Array.from({ length: pool.size }, () => ({
-      text: '',
-      items: 0,
+      beacons: [],
       otlp: [],
       bytes: 0,
       otlpBytes: 0,
@@ -65,8 +71,7 @@ export class Handoff {
     if (!this.hasRoom(shard)) return false;
     const buffer = this.#shards[shard] as ShardBuffer;
     const item = `{"ip":${JSON.stringify(ip)},"b":${beaconJson}}`;
-    buffer.text = buffer.items === 0 ? item : `${buffer.text},${item}`;
-    buffer.items++;
+    buffer.beacons.push(item);
     buffer.bytes += item.length;
     this.#queued(shard, buffer);
     return true;
@@ -79,16 +84,15 @@ export class Handoff {
   offerOtlp(shard: number, item: OtlpItem): void {
     const buffer = this.#shards[shard] as ShardBuffer;
     buffer.otlp.push(item);
-    buffer.items++;
     buffer.otlpBytes += item.body.byteLength;
     this.#queued(shard, buffer);
   }
 
   #queued(shard: number, buffer: ShardBuffer): void {
-    if (buffer.items >= MAX_ITEMS) this.#send(shard);
+    if (buffer.beacons.length + buffer.otlp.length >= MAX_ITEMS) this.#send(shard);
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => this.flush());
+      setTimeout(() => this.flush(), FLUSH_DELAY_MS);
     }
   }
 
@@ -99,18 +103,17 @@ export class Handoff {
 
   #send(shard: number): void {
     const buffer = this.#shards[shard] as ShardBuffer;
-    if (buffer.items === 0) return;
+    if (buffer.beacons.length + buffer.otlp.length === 0) return;
     if (buffer.bytes > 0)
-      this.#pool.post(shard, { type: 'beacons', text: `[${buffer.text}]`, bytes: buffer.bytes });
+      this.#pool.post(shard, { type: 'beacons', text: `[${buffer.beacons.join(',')}]`, bytes: buffer.bytes });
     if (buffer.otlpBytes > 0) {
       // The bodies are the route's own copies: transferred, not cloned.
       const transfer = buffer.otlp.map((item) => item.body.buffer as ArrayBuffer);
       this.#pool.post(shard, { type: 'otlp', items: buffer.otlp, bytes: buffer.otlpBytes }, transfer);
     }
     buffer.posted += buffer.bytes + buffer.otlpBytes;
-    buffer.text = '';
+    buffer.beacons = [];
     buffer.otlp = [];
-    buffer.items = 0;
     buffer.bytes = 0;
     buffer.otlpBytes = 0;
   }

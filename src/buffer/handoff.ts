@@ -1,4 +1,5 @@
 import type { SharedMetricsReader } from '../telemetry/shared-metrics.ts';
+import type { OtlpItem } from './messages.ts';
 import type { ShardPool } from './shard-pool.ts';
 
 /** Most beacons in one hand-off message; bounds the latency a single big flush adds. */
@@ -7,7 +8,11 @@ const MAX_ITEMS = 256;
 interface ShardBuffer {
   text: string;
   items: number;
+  /** OTLP requests' spans for this shard, each already encoded as its own ExportTraceServiceRequest. */
+  otlp: OtlpItem[];
+  /** Bytes of the beacon text. */
   bytes: number;
+  otlpBytes: number;
   /** Bytes ever posted to this shard; the shard counts what it has taken up in shared memory. */
   posted: number;
 }
@@ -29,29 +34,62 @@ export class Handoff {
     this.#pool = pool;
     this.#metrics = metrics;
     this.#maxPendingPerShard = maxPendingBytes / pool.size;
-    this.#shards = Array.from({ length: pool.size }, () => ({ text: '', items: 0, bytes: 0, posted: 0 }));
+    this.#shards = Array.from({ length: pool.size }, () => ({
+      text: '',
+      items: 0,
+      otlp: [],
+      bytes: 0,
+      otlpBytes: 0,
+      posted: 0,
+    }));
   }
 
   /** Bytes handed to a shard (or waiting to be) that it has not yet taken up. */
   pendingBytes(shard: number): number {
     const buffer = this.#shards[shard] as ShardBuffer;
-    return buffer.posted + buffer.bytes - this.#metrics.read('handoffBytesDone', undefined, shard);
+    return (
+      buffer.posted +
+      buffer.bytes +
+      buffer.otlpBytes -
+      this.#metrics.read('handoffBytesDone', undefined, shard)
+    );
+  }
+
+  /** False when the shard is over its bound and ingest for it should be refused. */
+  hasRoom(shard: number): boolean {
+    return this.pendingBytes(shard) <= this.#maxPendingPerShard;
   }
 
   /** Queues a validated beacon (its JSON text) for its shard; false when that shard is over its bound. */
   offer(shard: number, ip: string, beaconJson: string): boolean {
-    if (this.pendingBytes(shard) > this.#maxPendingPerShard) return false;
+    if (!this.hasRoom(shard)) return false;
     const buffer = this.#shards[shard] as ShardBuffer;
     const item = `{"ip":${JSON.stringify(ip)},"b":${beaconJson}}`;
     buffer.text = buffer.items === 0 ? item : `${buffer.text},${item}`;
     buffer.items++;
     buffer.bytes += item.length;
+    this.#queued(shard, buffer);
+    return true;
+  }
+
+  /**
+   * Queues one OTLP request's spans for a shard, as ExportTraceServiceRequest bytes the shard decodes.
+   * The caller checks hasRoom for every shard of a request first, so a request is taken whole or refused.
+   */
+  offerOtlp(shard: number, item: OtlpItem): void {
+    const buffer = this.#shards[shard] as ShardBuffer;
+    buffer.otlp.push(item);
+    buffer.items++;
+    buffer.otlpBytes += item.body.byteLength;
+    this.#queued(shard, buffer);
+  }
+
+  #queued(shard: number, buffer: ShardBuffer): void {
     if (buffer.items >= MAX_ITEMS) this.#send(shard);
     else if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.flush());
     }
-    return true;
   }
 
   flush(): void {
@@ -62,10 +100,18 @@ export class Handoff {
   #send(shard: number): void {
     const buffer = this.#shards[shard] as ShardBuffer;
     if (buffer.items === 0) return;
-    this.#pool.post(shard, { type: 'beacons', text: `[${buffer.text}]`, bytes: buffer.bytes });
-    buffer.posted += buffer.bytes;
+    if (buffer.bytes > 0)
+      this.#pool.post(shard, { type: 'beacons', text: `[${buffer.text}]`, bytes: buffer.bytes });
+    if (buffer.otlpBytes > 0) {
+      // The bodies are the route's own copies: transferred, not cloned.
+      const transfer = buffer.otlp.map((item) => item.body.buffer as ArrayBuffer);
+      this.#pool.post(shard, { type: 'otlp', items: buffer.otlp, bytes: buffer.otlpBytes }, transfer);
+    }
+    buffer.posted += buffer.bytes + buffer.otlpBytes;
     buffer.text = '';
+    buffer.otlp = [];
     buffer.items = 0;
     buffer.bytes = 0;
+    buffer.otlpBytes = 0;
   }
 }

@@ -1,12 +1,19 @@
 import type { RelayConfig } from '../config/relay-config.ts';
 
-// Messages between the ingest thread and its worker shards. Ingest is handed off as one JSON text per
-// flush (a string copies far cheaper than an object graph is cloned), which the worker parses once.
+// Messages between the ingest thread and its worker shards. Beacons are handed off as one JSON text per
+// flush (a string copies far cheaper than an object graph is cloned), which the worker parses once;
+// OTLP spans as protobuf bytes per request, transferred (docs/architecture.md, "OTLP ingest").
 
 /** One accepted beacon inside a hand-off: the peer address and the beacon exactly as validated. */
 export interface HandoffItem {
   ip: string;
   b: unknown;
+}
+
+/** One OTLP request's spans for a shard: the peer address and an ExportTraceServiceRequest with only them. */
+export interface OtlpItem {
+  ip: string;
+  body: Uint8Array;
 }
 
 export interface WorkerData {
@@ -15,6 +22,9 @@ export interface WorkerData {
   metrics: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'beacons'; text: string; bytes: number } | { type: 'drain'; deadline: number };
+export type ToWorker =
+  | { type: 'beacons'; text: string; bytes: number }
+  | { type: 'otlp'; items: OtlpItem[]; bytes: number }
+  | { type: 'drain'; deadline: number };
 
 export type FromWorker = { type: 'ready' } | { type: 'drained' };

@@ -52,8 +52,8 @@ export class ShardPool {
     return this.#workers.length;
   }
 
-  post(shard: number, message: ToWorker): void {
-    (this.#workers[shard] as Worker).postMessage(message);
+  post(shard: number, message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    (this.#workers[shard] as Worker).postMessage(message, transfer);
   }
 
   /** Asks every shard to hand on what it holds and finish exporting by the deadline, then stops them. */

@@ -1,16 +1,18 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { edgeResources } from '../enrich/edge-resource.ts';
+import { otlpEnrichment } from '../enrich/otlp-resource.ts';
 import { missingExporterSetting } from '../export/config.ts';
 import { debugExporter } from '../export/debug-exporter.ts';
 import type { Exporter } from '../export/exporter.ts';
 import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
 import type { Beacon } from '../receive/beacon/beacon.ts';
 import { beaconToSpans } from '../receive/beacon/beacon-to-spans.ts';
+import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { BatchProcessor } from './batch-processor.ts';
-import type { FromWorker, HandoffItem, ToWorker, WorkerData } from './messages.ts';
+import type { FromWorker, HandoffItem, OtlpItem, ToWorker, WorkerData } from './messages.ts';
 import type { SpanProcessor } from './span-processor.ts';
 
 // Entry point of one worker shard: every trace whose id maps to this shard is held, decided, encoded
@@ -28,6 +30,7 @@ const pipeline: SpanProcessor = new BatchProcessor(config.batch, exporter, (span
   metrics.set('batchSpans', spans),
 );
 const resourceOf = edgeResources(config.enrichment);
+const enrichOtlp = otlpEnrichment(config.enrichment);
 
 function ingestBeacons(text: string): void {
   const items = JSON.parse(text) as HandoffItem[];
@@ -39,12 +42,26 @@ function ingestBeacons(text: string): void {
   }
 }
 
+/** OTLP spans arrive checked by the receiver; only their resources are enriched here. */
+function ingestOtlp(items: OtlpItem[]): void {
+  for (const { ip, body } of items) {
+    const records = decodeOtlpProto(body).records;
+    enrichOtlp(records, ip);
+    metrics.add('spansIngested', records.length);
+    pipeline.consume(records);
+  }
+}
+
 const post = (message: FromWorker): void => port.postMessage(message);
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'beacons':
       ingestBeacons(message.text);
+      metrics.add('handoffBytesDone', message.bytes);
+      break;
+    case 'otlp':
+      ingestOtlp(message.items);
       metrics.add('handoffBytesDone', message.bytes);
       break;
     case 'drain':

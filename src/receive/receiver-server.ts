@@ -7,6 +7,8 @@ import type { ReceiverConfig } from './config.ts';
 import { decodeContentEncoding } from './decode-body.ts';
 import { errorHandler, jsonErrorBody } from './error-handler.ts';
 import type { IngestContext } from './ingest-context.ts';
+import { otlpErrorBody } from './otlp/otlp-response.ts';
+import { registerTracesRoute, TRACES_PATH } from './otlp/traces-route.ts';
 
 /** The ingest server: body decoding, auth, error answers, and the ingest routes. */
 export function createReceiver(config: ReceiverConfig, ingest: IngestContext, log: Logger): FastifyInstance {
@@ -40,10 +42,17 @@ export function createReceiver(config: ReceiverConfig, ingest: IngestContext, lo
     });
   }
 
-  app.setErrorHandler(errorHandler(ingest.metrics, log, () => jsonErrorBody));
+  app.setErrorHandler(
+    errorHandler(ingest.metrics, log, (request) =>
+      request.routeOptions.url === TRACES_PATH
+        ? otlpErrorBody(request.headers['content-type'])
+        : jsonErrorBody,
+    ),
+  );
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
   });
   registerBeaconRoute(app, ingest);
+  registerTracesRoute(app, ingest);
   return app;
 }

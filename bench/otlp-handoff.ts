@@ -1,0 +1,87 @@
+// Main-thread cost per span of taking an OTLP request: decode (needed to validate and answer partial
+// success), then one hand-off form per shard. Run: node bench/otlp-handoff.ts [spansPerRequest] [shards]
+import { randomBytes } from 'node:crypto';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { shardOf } from '../src/buffer/shard-of.ts';
+import { OtlpEncoder } from '../src/export/otlp-encoder.ts';
+import type { SpanRecord } from '../src/model/span.ts';
+import { decodeOtlpJson } from '../src/receive/otlp/decode-otlp-json.ts';
+import { decodeOtlpProto } from '../src/receive/otlp/decode-otlp-proto.ts';
+
+const SPANS = Number(process.argv[2] ?? 512);
+const SHARDS = Number(process.argv[3] ?? 2);
+const DURATION_MS = 1500;
+
+const resource = resourceFromAttributes({ 'service.name': 'checkout', 'service.version': '1.2.3', 'host.name': 'h1' });
+function span(traceId: string): ReadableSpan {
+  const spanId = randomBytes(8).toString('hex');
+  return {
+    name: 'GET /api/cart',
+    kind: SpanKind.SERVER,
+    spanContext: () => ({ traceId, spanId, traceFlags: 1 }),
+    parentSpanContext: { traceId, spanId: randomBytes(8).toString('hex'), traceFlags: 1 },
+    startTime: [1764000000, 123456789],
+    endTime: [1764000000, 223456789],
+    duration: [0, 100000000],
+    ended: true,
+    status: { code: SpanStatusCode.OK },
+    attributes: {
+      'http.request.method': 'GET',
+      'http.route': '/api/cart',
+      'http.response.status_code': 200,
+      'url.full': 'https://shop.example.com/api/cart?id=12345',
+      'server.address': 'shop.example.com',
+      'user_agent.original': 'Mozilla/5.0',
+    },
+    links: [],
+    events: [{ name: 'cache.miss', time: [1764000000, 150000000], attributes: { key: 'cart:1' } }],
+    resource,
+    instrumentationScope: { name: 'http', version: '1.0.0' },
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
+// Two spans per trace, as a batch from a service handling many requests.
+const spans = Array.from({ length: SPANS }, (_, i) => i).map(() => span(randomBytes(16).toString('hex')));
+const proto = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array);
+const json = Buffer.from(JsonTraceSerializer.serializeRequest(spans) as Uint8Array);
+
+function byShard(records: readonly SpanRecord[]): SpanRecord[][] {
+  const out: SpanRecord[][] = Array.from({ length: SHARDS }, () => []);
+  for (const r of records) (out[shardOf(r.span.traceId, SHARDS)] as SpanRecord[]).push(r);
+  return out;
+}
+
+function measure(name: string, work: () => void): void {
+  for (let i = 0; i < 50; i++) work();
+  let runs = 0;
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(DURATION_MS) * 1_000_000n;
+  let now = start;
+  while (now < end && runs < 100_000) {
+    work();
+    runs++;
+    now = process.hrtime.bigint();
+  }
+  const perSpan = Number(now - start) / 1000 / runs / SPANS;
+  console.log(`${name.padEnd(52)} ${perSpan.toFixed(2)} µs/span`);
+}
+
+const encoder = new OtlpEncoder();
+const records = decodeOtlpProto(proto).records;
+console.log(`${SPANS} spans per request, ${SHARDS} shards, protobuf ${proto.length} B, JSON ${json.length} B`);
+measure('decode protobuf (receiver)', () => decodeOtlpProto(proto));
+measure('decode JSON (receiver)', () => decodeOtlpJson(json));
+measure('JSON.parse alone', () => JSON.parse(json.toString('utf8')));
+measure('split + encode per shard + copy (chosen)', () => {
+  for (const part of byShard(records)) if (part.length > 0) new Uint8Array(encoder.encode(part));
+});
+measure('split + structuredClone per shard (alternative)', () => {
+  for (const part of byShard(records)) if (part.length > 0) structuredClone(part);
+});
+measure('decode protobuf again (worker)', () => decodeOtlpProto(proto));

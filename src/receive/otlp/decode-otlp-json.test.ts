@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import type { RequestError } from '../../errors.ts';
+import type { SpanRecord } from '../../model/span.ts';
+import { decodeOtlpJson } from './decode-otlp-json.ts';
+
+const TRACE = '0AF7651916CD43DD8448EB211C80319C';
+const SPAN = 'b7ad6b7169203331';
+
+const request = (span: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  resourceSpans: [
+    {
+      resource: {
+        attributes: [{ key: 'service.name', value: { stringValue: 'api' } }],
+        droppedAttributesCount: 1,
+      },
+      schemaUrl: 'https://r',
+      scopeSpans: [{ scope: { name: 'lib', version: '2' }, schemaUrl: 'https://s', spans: [span] }],
+      ...extra,
+    },
+  ],
+});
+const decode = (body: unknown) =>
+  decodeOtlpJson(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+const first = (body: unknown) => decode(body).records[0] as SpanRecord;
+const refusal = (body: unknown): RequestError => {
+  try {
+    decode(body);
+  } catch (err) {
+    return err as RequestError;
+  }
+  throw new Error('expected the body to be refused');
+};
+
+describe('decodeOtlpJson', () => {
+  it('reads OTLP/JSON: hex ids, enum integers, 64-bit integers as strings or numbers, base64 bytes', () => {
+    const { span, resource, scope } = first(
+      request({
+        traceId: TRACE,
+        spanId: SPAN,
+        parentSpanId: '',
+        traceState: 'a=1',
+        flags: 257,
+        name: 'n',
+        kind: 3,
+        startTimeUnixNano: '1764000000123456789',
+        endTimeUnixNano: 1764000000223456,
+        attributes: [
+          { key: 's', value: { stringValue: 'x' } },
+          { key: 'i', value: { intValue: '-9223372036854775808' } },
+          { key: 'n', value: { intValue: 7 } },
+          { key: 'd', value: { doubleValue: 'Infinity' } },
+          { key: 'b', value: { boolValue: false } },
+          { key: 'y', value: { bytesValue: 'AP8=' } },
+          { key: 'a', value: { arrayValue: { values: [{ intValue: '1' }, {}] } } },
+          { key: 'k', value: { kvlistValue: { values: [{ key: 'in', value: { stringValue: 'v' } }] } } },
+          { key: 'e' },
+        ],
+        droppedAttributesCount: 2,
+        events: [{ timeUnixNano: '5', name: 'ev', attributes: [], droppedAttributesCount: 3 }],
+        droppedEventsCount: 4,
+        links: [{ traceId: TRACE, spanId: SPAN, traceState: 't', flags: 1, droppedAttributesCount: 5 }],
+        droppedLinksCount: 6,
+        status: { code: 2, message: 'm' },
+        someFutureField: { ignored: true },
+      }),
+    );
+    expect(span).toEqual({
+      traceId: TRACE.toLowerCase(),
+      spanId: SPAN,
+      parentSpanId: '',
+      traceState: 'a=1',
+      flags: 257,
+      name: 'n',
+      kind: 3,
+      startTimeUnixNano: 1764000000123456789n,
+      endTimeUnixNano: 1764000000223456n,
+      attributes: [
+        { key: 's', value: { type: 'string', value: 'x' } },
+        { key: 'i', value: { type: 'int', value: -9223372036854775808n } },
+        { key: 'n', value: { type: 'int', value: 7 } },
+        { key: 'd', value: { type: 'double', value: Number.POSITIVE_INFINITY } },
+        { key: 'b', value: { type: 'bool', value: false } },
+        { key: 'y', value: { type: 'bytes', value: new Uint8Array([0, 255]) } },
+        { key: 'a', value: { type: 'array', value: [{ type: 'int', value: 1 }, { type: 'empty' }] } },
+        {
+          key: 'k',
+          value: { type: 'kvlist', value: [{ key: 'in', value: { type: 'string', value: 'v' } }] },
+        },
+        { key: 'e', value: { type: 'empty' } },
+      ],
+      droppedAttributesCount: 2,
+      events: [{ timeUnixNano: 5n, name: 'ev', attributes: [], droppedAttributesCount: 3 }],
+      droppedEventsCount: 4,
+      links: [
+        {
+          traceId: TRACE.toLowerCase(),
+          spanId: SPAN,
+          traceState: 't',
+          attributes: [],
+          droppedAttributesCount: 5,
+          flags: 1,
+        },
+      ],
+      droppedLinksCount: 6,
+      status: { code: 2, message: 'm' },
+    });
+    expect(resource).toMatchObject({ droppedAttributesCount: 1, schemaUrl: 'https://r' });
+    expect(scope).toMatchObject({ name: 'lib', version: '2', schemaUrl: 'https://s' });
+  });
+
+  it('accepts the proto field names and enum names too', () => {
+    const { span } = first({
+      resource_spans: [
+        {
+          scope_spans: [
+            {
+              spans: [
+                {
+                  trace_id: TRACE,
+                  span_id: SPAN,
+                  start_time_unix_nano: '10',
+                  kind: 'SPAN_KIND_CONSUMER',
+                  status: { code: 'STATUS_CODE_OK' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(span).toMatchObject({ startTimeUnixNano: 10n, kind: 5, status: { code: 1, message: '' } });
+  });
+
+  it('rejects spans with unusable ids alone', () => {
+    const batch = decode(request({ traceId: 'xyz', spanId: SPAN }));
+    expect(batch.records).toHaveLength(0);
+    expect(batch.problem).toMatch(/spans\[0\]: trace_id must be 16 bytes \(32 hex digits\), got "xyz"/);
+  });
+
+  it.each([
+    ['not JSON', '{', /^body is not valid JSON/],
+    [
+      'spans not a list',
+      request({}, { scopeSpans: [{ spans: {} }] }),
+      /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans: expected an array, got a object/,
+    ],
+    [
+      'a time that is not an integer',
+      request({ traceId: TRACE, spanId: SPAN, endTimeUnixNano: 1.5 }),
+      /spans\[0\]\.endTimeUnixNano: expected a 64-bit integer/,
+    ],
+    [
+      'an int beyond 64 bits',
+      request({ attributes: [{ key: 'x', value: { intValue: '99999999999999999999' } }] }),
+      /spans\[0\]\.attributes\[0\]\.intValue: 99999999999999999999 is out of the 64-bit range/,
+    ],
+    ['a name that is a number', request({ name: 5 }), /spans\[0\]\.name: expected a string, got a number/],
+    [
+      'bytes that are not base64',
+      request({ attributes: [{ key: 'x', value: { bytesValue: '%%' } }] }),
+      /bytesValue: expected base64 bytes/,
+    ],
+    [
+      'an unknown kind name',
+      request({ kind: 'SPAN_KIND_SIDEWAYS' }),
+      /kind: expected an integer or one of SPAN_KIND_UNSPECIFIED/,
+    ],
+  ])('refuses %s, naming where', (_what, body, message) => {
+    const error = refusal(body);
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses values nested deeper than the limit, however deep the JSON goes', () => {
+    // Built as text: far deeper than JSON.stringify (or a recursive walk) could handle.
+    const depth = 100_000;
+    const value = `${'{"kvlistValue":{"values":[{"key":"k","value":'.repeat(depth)}{}${'}]}}'.repeat(depth)}`;
+    const body = JSON.stringify(request({ attributes: [{ key: 'deep', value: 0 }] })).replace(
+      '"value":0',
+      `"value":${value}`,
+    );
+    expect(refusal(body).message).toMatch(/nest deeper than 32 levels/);
+  });
+});

@@ -1,0 +1,317 @@
+import { invalid } from '../../errors.ts';
+import type {
+  AnyValue,
+  KeyValue,
+  Resource,
+  Scope,
+  Span,
+  SpanEvent,
+  SpanKind,
+  SpanLink,
+  StatusCode,
+} from '../../model/span.ts';
+import { MAX_VALUE_DEPTH, type OtlpBatch, OtlpBatchBuilder } from './otlp-batch.ts';
+
+// OTLP/JSON (the proto3 JSON mapping with OTLP's exceptions): trace and span ids are hex, enums are
+// integers (names are accepted too), 64-bit integers are strings or numbers, bytes are base64. Keys
+// are lowerCamelCase; the proto field names are accepted as well, as the Collector does. Unknown keys
+// are ignored, as the specification requires.
+
+type Json = Record<string, unknown>;
+
+/** A value of the wrong type; `where` grows as the error travels up to the request. */
+class WrongType extends Error {
+  where: string;
+  constructor(where: string, problem: string) {
+    super(problem);
+    this.where = where;
+  }
+}
+
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+
+const wrong = (key: string, expected: string, value: unknown): WrongType =>
+  new WrongType(key, `expected ${expected}, got ${describe(value)}`);
+
+/** The value under the lowerCamelCase key or, failing that, the proto field name. */
+function field(obj: Json, camel: string, snake?: string): unknown {
+  const value = obj[camel];
+  return value === undefined && snake !== undefined ? obj[snake] : value;
+}
+
+function object(value: unknown, key: string): Json | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw wrong(key, 'an object', value);
+  return value as Json;
+}
+
+function list(value: unknown, key: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw wrong(key, 'an array', value);
+  return value;
+}
+
+function string(obj: Json, camel: string, snake?: string): string {
+  const value = field(obj, camel, snake);
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw wrong(camel, 'a string', value);
+  return value;
+}
+
+const INTEGER = /^-?\d+$/;
+
+function uint32(obj: Json, camel: string, snake?: string): number {
+  const value = field(obj, camel, snake);
+  if (value === undefined || value === null) return 0;
+  const n = typeof value === 'string' && INTEGER.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw wrong(camel, 'an unsigned 32-bit integer', value);
+  return n;
+}
+
+/** A 64-bit integer as JSON number or decimal string: a number when safe, else an exact bigint. */
+function int64(value: unknown, key: string): number | bigint {
+  if (typeof value === 'number' && Number.isInteger(value))
+    return Number.isSafeInteger(value) ? value : BigInt(value);
+  if (typeof value === 'string' && INTEGER.test(value)) {
+    const big = BigInt.asIntN(64, BigInt(value));
+    if (big !== BigInt(value)) throw new WrongType(key, `${value} is out of the 64-bit range`);
+    return Number.isSafeInteger(Number(big)) && BigInt(Number(big)) === big ? Number(big) : big;
+  }
+  throw wrong(key, 'a 64-bit integer (number or decimal string)', value);
+}
+
+function nanos(obj: Json, camel: string, snake: string): bigint {
+  const value = field(obj, camel, snake);
+  if (value === undefined || value === null) return 0n;
+  const n = int64(value, camel);
+  if (n < 0) throw new WrongType(camel, `expected an unsigned 64-bit integer, got ${value}`);
+  return BigInt(n);
+}
+
+function double(value: unknown, key: string): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
+  if (value === 'NaN') return Number.NaN;
+  throw wrong(key, 'a number', value);
+}
+
+function enumValue(obj: Json, key: string, names: readonly string[]): number {
+  const value = obj[key];
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && names.includes(value)) return names.indexOf(value);
+  throw wrong(key, `an integer or one of ${names.join(', ')}`, value);
+}
+
+const KIND_NAMES = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+];
+const STATUS_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+function bytes(value: unknown, key: string): Uint8Array {
+  if (typeof value !== 'string' || !BASE64.test(value)) throw wrong(key, 'base64 bytes', value);
+  return Uint8Array.from(Buffer.from(value, 'base64'));
+}
+
+/** Ids are hex in OTLP/JSON; the span check rejects anything that is not 16 or 8 bytes of it. */
+const hexId = (obj: Json, camel: string, snake: string): string => string(obj, camel, snake).toLowerCase();
+
+function anyValue(value: unknown, depth: number): AnyValue {
+  if (depth > MAX_VALUE_DEPTH)
+    throw new WrongType('value', `attribute values nest deeper than ${MAX_VALUE_DEPTH} levels`);
+  const v = object(value, 'value');
+  if (v === undefined) return { type: 'empty' };
+  for (const key in v) {
+    const inner = v[key];
+    if (inner === undefined || inner === null) continue;
+    switch (key) {
+      case 'stringValue':
+      case 'string_value':
+        if (typeof inner !== 'string') throw wrong(key, 'a string', inner);
+        return { type: 'string', value: inner };
+      case 'boolValue':
+      case 'bool_value':
+        if (typeof inner !== 'boolean') throw wrong(key, 'a boolean', inner);
+        return { type: 'bool', value: inner };
+      case 'intValue':
+      case 'int_value':
+        return { type: 'int', value: int64(inner, key) };
+      case 'doubleValue':
+      case 'double_value':
+        return { type: 'double', value: double(inner, key) };
+      case 'bytesValue':
+      case 'bytes_value':
+        return { type: 'bytes', value: bytes(inner, key) };
+      case 'arrayValue':
+      case 'array_value': {
+        const values = list(object(inner, key)?.values, 'values');
+        return { type: 'array', value: values.map((item) => anyValue(item, depth + 1)) };
+      }
+      case 'kvlistValue':
+      case 'kvlist_value': {
+        const values = list(object(inner, key)?.values, 'values');
+        return { type: 'kvlist', value: keyValues(values, depth + 1) };
+      }
+    }
+  }
+  return { type: 'empty' };
+}
+
+function keyValues(items: unknown[], depth: number): KeyValue[] {
+  const out: KeyValue[] = [];
+  for (const [i, item] of items.entries()) {
+    const kv = object(item, `[${i}]`) ?? {};
+    try {
+      out.push({ key: string(kv, 'key'), value: anyValue(kv.value, depth) });
+    } catch (err) {
+      if (err instanceof WrongType) err.where = `[${i}].${err.where}`;
+      throw err;
+    }
+  }
+  return out;
+}
+
+function attributes(obj: Json, key = 'attributes'): KeyValue[] {
+  try {
+    return keyValues(list(obj[key], key), 1);
+  } catch (err) {
+    if (err instanceof WrongType) err.where = `${key}${err.where.startsWith('[') ? '' : '.'}${err.where}`;
+    throw err;
+  }
+}
+
+const droppedAttributes = (obj: Json): number =>
+  uint32(obj, 'droppedAttributesCount', 'dropped_attributes_count');
+
+function event(value: unknown): SpanEvent {
+  const e = object(value, 'event') ?? {};
+  return {
+    timeUnixNano: nanos(e, 'timeUnixNano', 'time_unix_nano'),
+    name: string(e, 'name'),
+    attributes: attributes(e),
+    droppedAttributesCount: droppedAttributes(e),
+  };
+}
+
+function link(value: unknown): SpanLink {
+  const l = object(value, 'link') ?? {};
+  return {
+    traceId: hexId(l, 'traceId', 'trace_id'),
+    spanId: hexId(l, 'spanId', 'span_id'),
+    traceState: string(l, 'traceState', 'trace_state'),
+    attributes: attributes(l),
+    droppedAttributesCount: droppedAttributes(l),
+    flags: uint32(l, 'flags'),
+  };
+}
+
+/** Runs `read` over a list, naming the item in any error it throws. */
+function each<T>(items: unknown[], key: string, read: (item: unknown, index: number) => T): T[] {
+  return items.map((item, i) => {
+    try {
+      return read(item, i);
+    } catch (err) {
+      if (err instanceof WrongType) err.where = `${key}[${i}].${err.where}`;
+      throw err;
+    }
+  });
+}
+
+function span(value: unknown): Span {
+  const s = object(value, 'span') ?? {};
+  const status = object(s.status, 'status') ?? {};
+  return {
+    traceId: hexId(s, 'traceId', 'trace_id'),
+    spanId: hexId(s, 'spanId', 'span_id'),
+    parentSpanId: hexId(s, 'parentSpanId', 'parent_span_id'),
+    traceState: string(s, 'traceState', 'trace_state'),
+    flags: uint32(s, 'flags'),
+    name: string(s, 'name'),
+    kind: enumValue(s, 'kind', KIND_NAMES) as SpanKind,
+    startTimeUnixNano: nanos(s, 'startTimeUnixNano', 'start_time_unix_nano'),
+    endTimeUnixNano: nanos(s, 'endTimeUnixNano', 'end_time_unix_nano'),
+    attributes: attributes(s),
+    droppedAttributesCount: droppedAttributes(s),
+    events: each(list(s.events, 'events'), 'events', event),
+    droppedEventsCount: uint32(s, 'droppedEventsCount', 'dropped_events_count'),
+    links: each(list(s.links, 'links'), 'links', link),
+    droppedLinksCount: uint32(s, 'droppedLinksCount', 'dropped_links_count'),
+    status: {
+      code: enumValue(status, 'code', STATUS_NAMES) as StatusCode,
+      message: string(status, 'message'),
+    },
+  };
+}
+
+/** The encoded size of a span, estimated: what the memory bound counts until the worker decodes it exactly. */
+const estimatedSize = (s: Span): number =>
+  64 + s.name.length + 24 * (s.attributes.length + s.events.length + s.links.length);
+
+function resourceSpans(value: unknown, index: number, batch: OtlpBatchBuilder): void {
+  const rs = object(value, 'resourceSpans') ?? {};
+  const r = object(rs.resource, 'resource') ?? {};
+  const schemaUrl = string(rs, 'schemaUrl', 'schema_url');
+  const resourceAttributes = attributes(r);
+  const resource: Resource = {
+    attributes: resourceAttributes,
+    droppedAttributesCount: droppedAttributes(r),
+    schemaUrl,
+    key: `otlp-json\n${schemaUrl}\n${JSON.stringify(r)}`,
+  };
+  const scopes = list(field(rs, 'scopeSpans', 'scope_spans'), 'scopeSpans');
+  each(scopes, 'scopeSpans', (scoped, s) => {
+    const ss = object(scoped, 'scopeSpans') ?? {};
+    const sc = object(ss.scope, 'scope') ?? {};
+    const scopeSchemaUrl = string(ss, 'schemaUrl', 'schema_url');
+    const scope: Scope = {
+      name: string(sc, 'name'),
+      version: string(sc, 'version'),
+      attributes: attributes(sc),
+      droppedAttributesCount: droppedAttributes(sc),
+      schemaUrl: scopeSchemaUrl,
+      key: `otlp-json\n${scopeSchemaUrl}\n${JSON.stringify(sc)}`,
+    };
+    each(list(ss.spans, 'spans'), 'spans', (item, i) => {
+      const decoded = span(item);
+      batch.add(
+        decoded,
+        resource,
+        scope,
+        estimatedSize(decoded),
+        () => `resourceSpans[${index}].scopeSpans[${s}].spans[${i}]`,
+      );
+    });
+  });
+}
+
+/**
+ * Decodes an `application/json` ExportTraceServiceRequest. Invalid JSON or a value of the wrong type
+ * refuses the request (400, naming where); spans with unusable ids are rejected one by one.
+ */
+export function decodeOtlpJson(body: Buffer): OtlpBatch {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw invalid(`body is not valid JSON: ${(err as Error).message}`);
+  }
+  const batch = new OtlpBatchBuilder();
+  try {
+    const request = object(parsed, 'request');
+    const items = list(request && field(request, 'resourceSpans', 'resource_spans'), 'resourceSpans');
+    each(items, 'resourceSpans', (item, i) => resourceSpans(item, i, batch));
+  } catch (err) {
+    if (err instanceof WrongType) throw invalid(`${err.where}: ${err.message}`);
+    throw err;
+  }
+  return batch.finish();
+}

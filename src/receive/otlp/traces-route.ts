@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { shardOf } from '../../buffer/shard-of.ts';
+import { overloaded, shuttingDown } from '../../errors.ts';
+import { OtlpEncoder } from '../../export/otlp-encoder.ts';
+import type { SpanRecord } from '../../model/span.ts';
+import type { IngestContext } from '../ingest-context.ts';
+import { decodeOtlpJson } from './decode-otlp-json.ts';
+import { decodeOtlpProto } from './decode-otlp-proto.ts';
+import { exportResponse, isProtobuf, JSON_TYPE, PROTOBUF } from './otlp-response.ts';
+
+export const TRACES_PATH = '/v1/traces';
+
+/** Groups accepted spans by the shard that owns their trace. */
+function byShard(records: readonly SpanRecord[], shards: number): SpanRecord[][] {
+  const out: SpanRecord[][] = Array.from({ length: shards }, () => []);
+  for (const record of records) (out[shardOf(record.span.traceId, shards)] as SpanRecord[]).push(record);
+  return out;
+}
+
+/**
+ * POST /v1/traces (OTLP/HTTP): decode and check every span here, since partial success must be
+ * answered; then hand each shard its spans as an ExportTraceServiceRequest of their own, and answer.
+ * A request is taken whole or refused whole (429) when any of its shards is over its bound.
+ */
+export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext): void {
+  const spansAccepted = ingest.metrics.spansReceived.labels({ result: 'accepted', protocol: 'otlp' });
+  const spansRejected = ingest.metrics.spansReceived.labels({ result: 'rejected', protocol: 'otlp' });
+  const ackLatency = ingest.metrics.ackLatency.labels({ route: 'traces' });
+  const encoder = new OtlpEncoder();
+
+  app.post(TRACES_PATH, (request, reply) => {
+    const protobufBody = isProtobuf(request.headers['content-type']);
+    const body = request.body as Buffer;
+    const batch = protobufBody ? decodeOtlpProto(body) : decodeOtlpJson(body);
+    spansRejected.inc(batch.rejected);
+    if (!ingest.accepting) {
+      spansRejected.inc(batch.records.length);
+      throw shuttingDown();
+    }
+    const shards = byShard(batch.records, ingest.shards);
+    if (shards.some((records, shard) => records.length > 0 && !ingest.handoff.hasRoom(shard))) {
+      spansRejected.inc(batch.records.length);
+      throw overloaded(1);
+    }
+    const ip = ingest.clientIp(
+      request.socket.remoteAddress ?? '',
+      request.headers['x-forwarded-for'] as string | undefined,
+    );
+    for (const [shard, records] of shards.entries()) {
+      // A copy of the encoder's output that owns its memory, so it can be transferred to the worker.
+      if (records.length > 0)
+        ingest.handoff.offerOtlp(shard, { ip, body: new Uint8Array(encoder.encode(records)) });
+    }
+    spansAccepted.inc(batch.records.length);
+    reply
+      .code(200)
+      .type(protobufBody ? PROTOBUF : JSON_TYPE)
+      .send(exportResponse(batch, protobufBody));
+    ackLatency.observe(reply.elapsedTime / 1000);
+  });
+}

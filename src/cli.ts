@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load-config.ts';
+import { watchConfig } from './config/watch-config.ts';
 import { ConfigError } from './errors.ts';
 import { startRelay } from './relay.ts';
 import { createLogger } from './telemetry/logger.ts';
@@ -22,6 +23,7 @@ async function run(configFile: string): Promise<void> {
   const config = loadConfig(configFile);
   const log = createLogger(config.log.level);
   const relay = await startRelay(config, log);
+  const stopWatching = watchConfig(configFile, log, (next) => relay.reload(next));
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -29,6 +31,7 @@ async function run(configFile: string): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    stopWatching();
     log.info({ signal }, 'draining before exit');
     // Last resort if draining itself hangs: the orchestrator's grace period must not be the one to end it.
     setTimeout(() => process.exit(1), config.shutdown_timeout + 5000).unref();

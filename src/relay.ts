@@ -8,14 +8,22 @@ import { missingExporterSetting } from './export/config.ts';
 import { clientIp } from './receive/client-ip.ts';
 import type { IngestContext } from './receive/ingest-context.ts';
 import { createReceiver } from './receive/receiver-server.ts';
+import { samplingSetup } from './sample/sampling-setup.ts';
 import { createAdminServer } from './telemetry/admin-server.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { RelayMetrics } from './telemetry/metrics.ts';
+import {
+  allocateSamplingMetrics,
+  PolicySlots,
+  registerSamplingMetrics,
+} from './telemetry/sampling-metrics.ts';
 import { allocateSharedMetrics, SHARED_METRICS, SharedMetricsReader } from './telemetry/shared-metrics.ts';
 
 export interface Relay {
   readonly receiverPort: number;
   readonly adminPort: number;
+  /** Applies a reloaded config's tail_sampling block; other sections need a restart. */
+  reload(config: RelayConfig): void;
   /** Fails readiness, stops ingest, drains the workers by the shutdown timeout. */
   stop(): Promise<void>;
 }
@@ -36,13 +44,21 @@ function announceExport(config: RelayConfig, log: Logger): void {
 
 /** Starts the worker shards, the receiver and the admin server: the whole relay in one process. */
 export async function startRelay(config: RelayConfig, log: Logger): Promise<Relay> {
-  const threads = resolveThreads(config.workers);
+  const threads = resolveThreads(config.workers, config.tail_sampling?.num_shards);
   const sharedMetrics = allocateSharedMetrics(threads);
   const reader = new SharedMetricsReader(sharedMetrics);
   const metrics = new RelayMetrics(reader);
+  const samplingMetrics = allocateSamplingMetrics(threads);
+  const policySlots = new PolicySlots();
+  registerSamplingMetrics(metrics.registry, samplingMetrics, policySlots);
   let ready = false;
 
-  const pool = await ShardPool.start(config, threads, sharedMetrics, log, (error) => {
+  const shared = {
+    metrics: sharedMetrics,
+    samplingMetrics,
+    sampling: samplingSetup(config.tail_sampling, threads, policySlots),
+  };
+  const pool = await ShardPool.start(config, threads, shared, log, (error) => {
     // A shard that dies takes its buffered traces with it: stop being ready so traffic moves elsewhere,
     // and exit so the orchestrator restarts the process.
     ready = false;
@@ -71,6 +87,14 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   return {
     receiverPort,
     adminPort,
+    reload(next) {
+      pool.reconfigure(samplingSetup(next.tail_sampling, threads, policySlots));
+      const { tail_sampling: _was, ...running } = config;
+      const { tail_sampling: _now, ...reloaded } = next;
+      if (JSON.stringify(running) !== JSON.stringify(reloaded)) {
+        log.warn('only tail_sampling is applied on reload; restart the relay to apply the other changes');
+      }
+    },
     async stop() {
       const deadline = Date.now() + config.shutdown_timeout;
       ready = false;

@@ -38,6 +38,7 @@ export const workersSchema = {
   },
 } as const;
 
-export function resolveThreads(config: WorkersConfig): number {
-  return config.threads > 0 ? config.threads : availableParallelism();
+/** workers.threads, else tail_sampling.num_shards (each thread is one shard), else one per CPU. */
+export function resolveThreads(config: WorkersConfig, numShards = 0): number {
+  return config.threads || numShards || availableParallelism();
 }

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RelayConfig } from '../config/relay-config.ts';
+import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { FromWorker, ToWorker, WorkerData } from './messages.ts';
 
@@ -26,12 +27,12 @@ export class ShardPool {
   static async start(
     config: RelayConfig,
     threads: number,
-    metrics: SharedArrayBuffer,
+    shared: Omit<WorkerData, 'shard' | 'config'>,
     log: Logger,
     onCrash: (error: Error) => void,
   ): Promise<ShardPool> {
     const workers = Array.from({ length: threads }, (_, shard) => {
-      const data: WorkerData = { shard, config, metrics };
+      const data: WorkerData = { shard, config, ...shared };
       return new Worker(workerUrl, { workerData: data });
     });
     const pool = new ShardPool(workers);
@@ -54,6 +55,12 @@ export class ShardPool {
 
   post(shard: number, message: ToWorker, transfer: ArrayBuffer[] = []): void {
     (this.#workers[shard] as Worker).postMessage(message, transfer);
+  }
+
+  /** Hands new sampling policies to every shard; buffered traces stay where they are. */
+  reconfigure(sampling: SamplingSetup | undefined): void {
+    for (const worker of this.#workers)
+      worker.postMessage({ type: 'reconfigure', sampling } satisfies ToWorker);
   }
 
   /** Asks every shard to hand on what it holds and finish exporting by the deadline, then stops them. */

@@ -9,7 +9,9 @@ import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
 import type { Beacon } from '../receive/beacon/beacon.ts';
 import { beaconToSpans } from '../receive/beacon/beacon-to-spans.ts';
 import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
+import { TailSampler } from '../sample/tail-sampler.ts';
 import { createLogger } from '../telemetry/logger.ts';
+import { SamplingMetricsWriter } from '../telemetry/sampling-metrics.ts';
 import { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import type { FromWorker, HandoffItem, OtlpItem, ToWorker, WorkerData } from './messages.ts';
@@ -17,7 +19,7 @@ import type { SpanProcessor } from './span-processor.ts';
 
 // Entry point of one worker shard: every trace whose id maps to this shard is held, decided, encoded
 // and exported here, off the thread that acknowledges beacons.
-const { shard, config, metrics: metricsBuffer } = workerData as WorkerData;
+const { shard, config, metrics: metricsBuffer, sampling, samplingMetrics } = workerData as WorkerData;
 const port = parentPort as NonNullable<typeof parentPort>;
 const log = createLogger(config.log.level, { shard });
 const metrics = new SharedMetricsWriter(metricsBuffer, shard);
@@ -26,9 +28,10 @@ const exporter: Exporter =
   missingExporterSetting(config.exporter) === undefined
     ? otlpHttpExporter(config.exporter, metrics, log)
     : debugExporter(config.debug, metrics, (line) => writeSync(1, `${line}\n`));
-const pipeline: SpanProcessor = new BatchProcessor(config.batch, exporter, (spans) =>
+const batch: SpanProcessor = new BatchProcessor(config.batch, exporter, (spans) =>
   metrics.set('batchSpans', spans),
 );
+const pipeline = new TailSampler(sampling, batch, metrics, new SamplingMetricsWriter(samplingMetrics, shard));
 const resourceOf = edgeResources(config.enrichment);
 const enrichOtlp = otlpEnrichment(config.enrichment);
 
@@ -63,6 +66,9 @@ port.on('message', (message: ToWorker) => {
     case 'otlp':
       ingestOtlp(message.items);
       metrics.add('handoffBytesDone', message.bytes);
+      break;
+    case 'reconfigure':
+      pipeline.reconfigure(message.sampling);
       break;
     case 'drain':
       pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));

@@ -3,6 +3,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { parseCidr } from '../enrich/cidr.ts';
 import { ConfigError } from '../errors.ts';
+import { withPolicyNames } from '../sample/policy-path.ts';
+import { checkTailSampling } from '../sample/validate-sampling.ts';
 import { substituteEnvDeep } from './env-substitution.ts';
 import type { RelayConfig } from './relay-config.ts';
 import { relaySchema } from './schema.ts';
@@ -40,9 +42,11 @@ function describe(error: ErrorObject): ConfigError {
 export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const config = substituteEnvDeep(tree ?? {}, env);
   if (!validate(config)) {
-    throw describe((validate.errors as ErrorObject[])[0] as ErrorObject);
+    throw withPolicyNames(config, describe((validate.errors as ErrorObject[])[0] as ErrorObject));
   }
-  return config as unknown as RelayConfig;
+  const relayConfig = config as unknown as RelayConfig;
+  if (relayConfig.tail_sampling) checkTailSampling(relayConfig.tail_sampling, relayConfig.workers.threads);
+  return relayConfig;
 }
 
 /** Reads, substitutes and validates a YAML config file. */

@@ -2,6 +2,7 @@ import type { BatchConfig, WorkersConfig } from '../buffer/config.ts';
 import type { EnrichmentConfig } from '../enrich/config.ts';
 import type { DebugExporterConfig, ExporterConfig } from '../export/config.ts';
 import type { ReceiverConfig } from '../receive/config.ts';
+import type { TailSamplingConfig } from '../sample/config.ts';
 import type { AdminConfig, LogConfig } from '../telemetry/config.ts';
 
 /** The validated configuration with every default filled in and every duration in milliseconds. */
@@ -11,6 +12,8 @@ export interface RelayConfig {
   log: LogConfig;
   enrichment: EnrichmentConfig;
   workers: WorkersConfig;
+  /** Absent: every span is kept. */
+  tail_sampling?: TailSamplingConfig;
   batch: BatchConfig;
   exporter: ExporterConfig;
   debug: DebugExporterConfig;

@@ -2,6 +2,7 @@ import { batchSchema, workersSchema } from '../buffer/config.ts';
 import { enrichmentSchema } from '../enrich/config.ts';
 import { debugExporterSchema, exporterSchema } from '../export/config.ts';
 import { receiverSchema } from '../receive/config.ts';
+import { tailSamplingSchema } from '../sample/config.ts';
 import { adminSchema, logSchema } from '../telemetry/config.ts';
 import { duration } from './schema-keywords.ts';
 
@@ -15,6 +16,7 @@ export const relaySchema = {
     log: logSchema,
     enrichment: enrichmentSchema,
     workers: workersSchema,
+    tail_sampling: tailSamplingSchema,
     batch: batchSchema,
     exporter: exporterSchema,
     debug: debugExporterSchema,

@@ -1,0 +1,9 @@
+import { describe, expect, it } from 'vitest';
+import { trace } from '../../test/helpers/span-fixture.ts';
+import { alwaysSample } from './always-sample.ts';
+
+describe('always_sample', () => {
+  it('keeps every trace, without a probability threshold', () => {
+    expect(alwaysSample('all').evaluate(trace({}))).toEqual({ kind: 'sampled' });
+  });
+});

@@ -1,0 +1,35 @@
+import { LRUCache } from 'lru-cache';
+
+/** How a kept trace was kept, so that its late spans get the same annotations. */
+export interface Keep {
+  readonly policy: string | undefined;
+  readonly threshold: bigint | undefined;
+}
+
+/**
+ * Decisions remembered after a trace leaves the buffer (lru-cache, kept and dropped apart, as the
+ * Collector's decision_cache): late spans follow the first decision, so a trace is never split by a
+ * second one while its id is cached. A size of 0 disables that half.
+ */
+export class DecisionCache {
+  readonly #kept: LRUCache<string, Keep> | undefined;
+  readonly #dropped: LRUCache<string, true> | undefined;
+
+  constructor(keptSize: number, droppedSize: number) {
+    this.#kept = keptSize > 0 ? new LRUCache({ max: keptSize }) : undefined;
+    this.#dropped = droppedSize > 0 ? new LRUCache({ max: droppedSize }) : undefined;
+  }
+
+  keep(traceId: string, keep: Keep): void {
+    this.#kept?.set(traceId, keep);
+  }
+
+  drop(traceId: string): void {
+    this.#dropped?.set(traceId, true);
+  }
+
+  /** The cached decision: how it was kept, 'dropped', or undefined when unknown. */
+  get(traceId: string): Keep | 'dropped' | undefined {
+    return this.#kept?.get(traceId) ?? (this.#dropped?.get(traceId) ? 'dropped' : undefined);
+  }
+}

@@ -1,0 +1,23 @@
+import type { LatencyConfig } from './config.ts';
+import { type Policy, sampledIf } from './policy.ts';
+
+/**
+ * Keeps traces by duration, from the earliest span start to the latest span end. Without an upper bound,
+ * the trace must last longer than threshold_ms; with one, between the two bounds inclusive (as the Collector).
+ */
+export function latency(name: string, config: LatencyConfig): Policy {
+  const { threshold_ms: lower, upper_threshold_ms: upper } = config;
+  return {
+    name,
+    evaluate(trace) {
+      let start: bigint | undefined;
+      let end = 0n;
+      for (const { span } of trace.spans) {
+        if (start === undefined || span.startTimeUnixNano < start) start = span.startTimeUnixNano;
+        if (span.endTimeUnixNano > end) end = span.endTimeUnixNano;
+      }
+      const ms = start === undefined ? 0 : Number(end - start) / 1e6;
+      return sampledIf(upper > 0 ? ms >= lower && ms <= upper : ms > lower);
+    },
+  };
+}

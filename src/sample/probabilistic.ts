@@ -1,0 +1,25 @@
+import type { ProbabilisticConfig } from './config.ts';
+import type { Decision, Policy } from './policy.ts';
+import { NOT_SAMPLED, SAMPLED } from './policy.ts';
+import { randomnessOf, saltedRandomness, thresholdOf } from './probability.ts';
+
+/**
+ * Keeps sampling_percentage of traces. Without hash_salt the decision is consistent probability sampling
+ * on the trace id's randomness, so every relay and every OTel consistent sampler agrees, and kept traces
+ * carry the threshold. With hash_salt (meant to decorrelate tiers) it hashes salt and trace id like the
+ * Collector; such a decision is not consistent, so it carries no threshold.
+ */
+export function probabilistic(name: string, config: ProbabilisticConfig): Policy {
+  const threshold = thresholdOf(config.sampling_percentage);
+  const salt = config.hash_salt;
+  const sampled: Decision = threshold === 0n || salt ? SAMPLED : { kind: 'sampled', threshold };
+  return {
+    name,
+    evaluate(trace) {
+      const first = trace.spans[0]?.span;
+      if (!first) return NOT_SAMPLED;
+      const r = salt ? saltedRandomness(trace.traceId, salt) : randomnessOf(trace.traceId, first.traceState);
+      return r >= threshold ? sampled : NOT_SAMPLED;
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { RateLimitingConfig } from './config.ts';
+import { type Clock, type Policy, sampledIf } from './policy.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/**
+ * Keeps whole traces while a token bucket of spans allows: spans_per_second refill, burst_capacity
+ * (default one second's worth) at most. `share` is this shard's part of the limit.
+ */
+export function rateLimiting(name: string, config: RateLimitingConfig, share: number, clock: Clock): Policy {
+  const rate = config.spans_per_second * share;
+  const bucket = new TokenBucket(rate, (config.burst_capacity || config.spans_per_second) * share, clock);
+  return { name, evaluate: (trace) => sampledIf(bucket.take(trace.spans.length)) };
+}

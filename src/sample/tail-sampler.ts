@@ -1,0 +1,249 @@
+import type { SpanProcessor } from '../buffer/span-processor.ts';
+import type { SpanRecord } from '../model/span.ts';
+import type { SamplingMetricsWriter } from '../telemetry/sampling-metrics.ts';
+import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import { annotate } from './annotate.ts';
+import { DeadlineQueue } from './deadline-queue.ts';
+import { DecisionCache, type Keep } from './decision-cache.ts';
+import { PolicySet } from './policies.ts';
+import type { Clock } from './policy.ts';
+import { type SamplingSetup, shardLimits } from './sampling-setup.ts';
+import { type BufferedTrace, TraceBuffer } from './trace-buffer.ts';
+
+/** Calls `fn` after `delayMs`; returns a cancel function. Injectable so tests drive time themselves. */
+export type Scheduler = (delayMs: number, fn: () => void) => () => void;
+
+const timerScheduler: Scheduler = (delay, fn) => {
+  const timer = setTimeout(fn, delay);
+  return () => clearTimeout(timer);
+};
+
+type EarlyReason = 'root' | 'size' | 'memory' | 'span_ingest' | 'shutdown';
+type Reason = 'wait' | EarlyReason;
+
+/** Traces among the oldest from which memory pressure picks the largest to decide early. */
+const VICTIM_WINDOW = 8;
+const NO_KEEP: Keep = { policy: undefined, threshold: undefined };
+
+interface Active {
+  setup: SamplingSetup;
+  policies: PolicySet;
+  limits: { traces: number; bytes: number };
+}
+
+/**
+ * The tail sampler of one worker shard, before the batch processor: holds spans per trace, decides each
+ * trace once with the configured policies and hands kept spans on. Without a tail_sampling config it
+ * passes everything through.
+ */
+export class TailSampler implements SpanProcessor {
+  readonly #next: SpanProcessor;
+  readonly #metrics: SharedMetricsWriter;
+  readonly #policyMetrics: SamplingMetricsWriter;
+  readonly #clock: Clock;
+  readonly #schedule: Scheduler;
+  readonly #buffer = new TraceBuffer();
+  readonly #queue = new DeadlineQueue();
+  #cache: DecisionCache;
+  #active: Active | undefined;
+  #cancelTimer: (() => void) | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  /** Kept spans collected during one consume or tick, handed on together. */
+  #kept: SpanRecord[] = [];
+
+  constructor(
+    setup: SamplingSetup | undefined,
+    next: SpanProcessor,
+    metrics: SharedMetricsWriter,
+    policyMetrics: SamplingMetricsWriter,
+    clock: Clock = Date.now,
+    schedule: Scheduler = timerScheduler,
+  ) {
+    this.#next = next;
+    this.#metrics = metrics;
+    this.#policyMetrics = policyMetrics;
+    this.#clock = clock;
+    this.#schedule = schedule;
+    const cache = setup?.config.decision_cache;
+    const shards = setup?.shards ?? 1;
+    this.#cache = new DecisionCache(
+      Math.ceil((cache?.sampled_cache_size ?? 0) / shards),
+      Math.ceil((cache?.non_sampled_cache_size ?? 0) / shards),
+    );
+    this.#active = setup && this.#activate(setup);
+  }
+
+  #activate(setup: SamplingSetup): Active {
+    return {
+      setup,
+      policies: new PolicySet(setup.config, 1 / setup.shards, this.#clock),
+      limits: shardLimits(setup),
+    };
+  }
+
+  /**
+   * New policies from a reload. Buffered traces stay and are decided by the new policies when due;
+   * without a tail_sampling block any more, they are decided now by the old ones and later spans pass.
+   */
+  reconfigure(setup: SamplingSetup | undefined): void {
+    if (!setup) this.#decideAll();
+    if (setup && !this.#active) {
+      const cache = setup.config.decision_cache;
+      this.#cache = new DecisionCache(
+        Math.ceil(cache.sampled_cache_size / setup.shards),
+        Math.ceil(cache.non_sampled_cache_size / setup.shards),
+      );
+    }
+    this.#active = setup && this.#activate(setup);
+    this.#flushKept();
+  }
+
+  consume(records: readonly SpanRecord[]): void {
+    const active = this.#active;
+    if (!active) {
+      this.#next.consume(records);
+      return;
+    }
+    const now = this.#clock();
+    const touched = new Set<BufferedTrace>();
+    let cachedTrace = '';
+    for (const record of records) {
+      const traceId = record.span.traceId;
+      let trace = this.#buffer.get(traceId);
+      if (!trace) {
+        const cached = this.#cache.get(traceId);
+        if (cached !== undefined) {
+          this.#late(record, cached, traceId !== cachedTrace, active);
+          cachedTrace = traceId;
+          continue;
+        }
+        trace = this.#buffer.open(traceId, now, now + active.setup.config.decision_wait);
+        this.#queue.push(trace);
+      }
+      this.#buffer.add(trace, record);
+      touched.add(trace);
+    }
+    for (const trace of touched) this.#afterIngest(trace, now, active);
+    this.#enforceBounds(active);
+    this.#flushKept();
+    this.#arm();
+  }
+
+  #late(record: SpanRecord, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
+    const decision = cached === 'dropped' ? 'not_sampled' : 'sampled';
+    if (newTrace) this.#metrics.add('decisionCacheHits', 1, decision);
+    this.#metrics.add('lateSpans', 1, decision);
+    if (cached === 'dropped') {
+      this.#metrics.add('spansSampledOut', 1);
+      return;
+    }
+    annotate([record], cached, active.setup.config.record_policy);
+    this.#kept.push(record);
+  }
+
+  #afterIngest(trace: BufferedTrace, now: number, active: Active): void {
+    const config = active.setup.config;
+    const overBytes = config.maximum_trace_size_bytes > 0 && trace.bytes > config.maximum_trace_size_bytes;
+    const overSpans = config.max_spans_per_trace > 0 && trace.spans.length > config.max_spans_per_trace;
+    if (overBytes || overSpans) {
+      this.#decide(trace, 'size', active);
+      return;
+    }
+    if (
+      config.sampling_strategy === 'span-ingest' &&
+      active.policies.evaluate(trace).outcome !== 'not_sampled'
+    ) {
+      this.#decide(trace, 'span_ingest', active);
+      return;
+    }
+    const afterRoot = config.decision_wait_after_root_received;
+    if (trace.rootSeen && trace.dueBecause === 'wait' && afterRoot > 0 && now + afterRoot < trace.deadline) {
+      trace.deadline = now + afterRoot;
+      trace.dueBecause = 'root';
+      this.#queue.push(trace);
+    }
+  }
+
+  /** Over num_traces or max_buffered_bytes, decides old, large traces early instead of evicting any. */
+  #enforceBounds(active: Active): void {
+    const { traces, bytes } = active.limits;
+    while (this.#buffer.size > traces || this.#buffer.bytes > bytes) {
+      const victim = this.#buffer.victim(VICTIM_WINDOW);
+      if (!victim) break;
+      this.#decide(victim, 'memory', active);
+    }
+  }
+
+  #decide(trace: BufferedTrace, reason: Reason, active: Active): void {
+    const { setup, policies } = active;
+    const verdict = policies.evaluate(trace, (index, outcome) =>
+      this.#policyMetrics.decision(setup.slots[index] as number, outcome),
+    );
+    this.#buffer.remove(trace);
+    this.#metrics.add('tracesDecided', 1, verdict.outcome);
+    if (reason !== 'wait') this.#metrics.add('tracesDecidedEarly', 1, reason);
+    this.#policyMetrics.latency((this.#clock() - trace.firstArrival) / 1000);
+    if (verdict.outcome !== 'sampled') {
+      this.#cache.drop(trace.traceId);
+      this.#metrics.add('spansSampledOut', trace.spans.length);
+      return;
+    }
+    const keep: Keep =
+      verdict.threshold === undefined && !setup.config.record_policy
+        ? NO_KEEP
+        : { policy: verdict.policy, threshold: verdict.threshold };
+    this.#cache.keep(trace.traceId, keep);
+    annotate(trace.spans, keep, setup.config.record_policy);
+    for (const record of trace.spans) this.#kept.push(record);
+  }
+
+  /** Decides every trace that is due; the shard's one timer calls it. */
+  tick(): void {
+    this.#cancelTimer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const active = this.#active;
+    if (active) {
+      const now = this.#clock();
+      for (let due = this.#queue.popDue(now); due; due = this.#queue.popDue(now)) {
+        const { trace, at } = due;
+        // Entries left behind when a trace was decided or its deadline moved are skipped.
+        if (this.#buffer.has(trace) && trace.deadline === at) this.#decide(trace, trace.dueBecause, active);
+      }
+      this.#flushKept();
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    const next = this.#queue.peek();
+    if (next === undefined || next >= this.#timerAt) return;
+    this.#cancelTimer?.();
+    this.#timerAt = next;
+    this.#cancelTimer = this.#schedule(Math.max(0, next - this.#clock()), () => this.tick());
+  }
+
+  #decideAll(): void {
+    const active = this.#active;
+    if (!active) return;
+    for (const trace of this.#buffer.all()) this.#decide(trace, 'shutdown', active);
+    this.#queue.clear();
+  }
+
+  #flushKept(): void {
+    this.#metrics.set('bufferedTraces', this.#buffer.size);
+    this.#metrics.set('bufferedSpans', this.#buffer.spans);
+    this.#metrics.set('bufferedBytes', this.#buffer.bytes);
+    if (this.#kept.length === 0) return;
+    const kept = this.#kept;
+    this.#kept = [];
+    this.#next.consume(kept);
+  }
+
+  /** Decides every buffered trace at once (nothing is dropped for want of time), then drains the next stage. */
+  async drain(deadline: number): Promise<void> {
+    this.#cancelTimer?.();
+    this.#decideAll();
+    this.#flushKept();
+    await this.#next.drain(deadline);
+  }
+}

@@ -1,0 +1,81 @@
+import type { SpanRecord } from '../model/span.ts';
+import type { Trace } from './policy.ts';
+
+export type WaitReason = 'wait' | 'root';
+
+/** A trace awaiting its decision. */
+export interface BufferedTrace extends Trace {
+  readonly spans: SpanRecord[];
+  bytes: number;
+  /** Epoch ms when its first span arrived. */
+  readonly firstArrival: number;
+  /** Epoch ms at which it is due; earlier than decision_wait once the root has arrived. */
+  deadline: number;
+  dueBecause: WaitReason;
+  rootSeen: boolean;
+}
+
+/**
+ * The traces of one shard awaiting decisions, with running totals for the memory bound. A Map keeps
+ * insertion order, so the oldest traces are always at the front.
+ */
+export class TraceBuffer {
+  readonly #traces = new Map<string, BufferedTrace>();
+  spans = 0;
+  bytes = 0;
+
+  get size(): number {
+    return this.#traces.size;
+  }
+
+  get(traceId: string): BufferedTrace | undefined {
+    return this.#traces.get(traceId);
+  }
+
+  has(trace: BufferedTrace): boolean {
+    return this.#traces.get(trace.traceId) === trace;
+  }
+
+  open(traceId: string, now: number, deadline: number): BufferedTrace {
+    const trace: BufferedTrace = {
+      traceId,
+      spans: [],
+      bytes: 0,
+      firstArrival: now,
+      deadline,
+      dueBecause: 'wait',
+      rootSeen: false,
+    };
+    this.#traces.set(traceId, trace);
+    return trace;
+  }
+
+  add(trace: BufferedTrace, record: SpanRecord): void {
+    trace.spans.push(record);
+    trace.bytes += record.size;
+    this.spans++;
+    this.bytes += record.size;
+    if (record.span.parentSpanId === '') trace.rootSeen = true;
+  }
+
+  remove(trace: BufferedTrace): void {
+    this.#traces.delete(trace.traceId);
+    this.spans -= trace.spans.length;
+    this.bytes -= trace.bytes;
+  }
+
+  /** Of the `window` oldest traces, the largest: under memory pressure it frees the most for the least loss of wait. */
+  victim(window: number): BufferedTrace | undefined {
+    let pick: BufferedTrace | undefined;
+    let seen = 0;
+    for (const trace of this.#traces.values()) {
+      if (!pick || trace.bytes > pick.bytes) pick = trace;
+      if (++seen >= window) break;
+    }
+    return pick;
+  }
+
+  all(): BufferedTrace[] {
+    return [...this.#traces.values()];
+  }
+}

@@ -28,7 +28,11 @@ export class RelayProcess {
   }
 
   /** Starts a relay on ephemeral loopback ports; `config` is merged over those. */
-  static async start(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
+  static async start(
+    config: Record<string, unknown>,
+    env: NodeJS.ProcessEnv = {},
+    readyTimeoutMs = 10_000,
+  ): Promise<RelayProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'edge-relay-test-'));
     const configFile = join(dir, 'relay.yaml');
     writeFileSync(
@@ -45,10 +49,14 @@ export class RelayProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const relay = new RelayProcess(child, configFile);
-    const ready = await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`relay exited early:\n${relay.output}`);
-      return relay.logLines().find((line) => line.msg === 'edge-relay is ready');
-    }, 'the relay to be ready');
+    const ready = await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`relay exited early:\n${relay.output}`);
+        return relay.logLines().find((line) => line.msg === 'edge-relay is ready');
+      },
+      'the relay to be ready',
+      readyTimeoutMs,
+    );
     relay.receiverPort = ready.receiver as number;
     relay.adminPort = ready.admin as number;
     return relay;

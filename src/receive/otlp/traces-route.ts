@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { shardOf } from '../../buffer/shard-of.ts';
+import { FORWARDED_HEADER, hopsOf } from '../../cluster/forward-header.ts';
 import { overloaded, shuttingDown } from '../../errors.ts';
 import { OtlpEncoder } from '../../export/otlp-encoder.ts';
 import type { SpanRecord } from '../../model/span.ts';
@@ -46,10 +47,11 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       request.socket.remoteAddress ?? '',
       request.headers['x-forwarded-for'] as string | undefined,
     );
+    const hops = hopsOf(request.headers[FORWARDED_HEADER]);
     for (const [shard, records] of shards.entries()) {
       // A copy of the encoder's output that owns its memory, so it can be transferred to the worker.
       if (records.length > 0)
-        ingest.handoff.offerOtlp(shard, { ip, body: new Uint8Array(encoder.encode(records)) });
+        ingest.handoff.offerOtlp(shard, { ip, body: new Uint8Array(encoder.encode(records)), hops });
     }
     spansAccepted.inc(batch.records.length);
     reply

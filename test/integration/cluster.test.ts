@@ -1,0 +1,141 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  freePorts,
+  membersSettled,
+  sendSpan,
+  sumMetric,
+  type TestSpan,
+  testTrace,
+} from '../helpers/cluster.ts';
+import { OtlpSink } from '../helpers/otlp-sink.ts';
+import { RelayProcess } from '../helpers/relay-process.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { randomTraceId } from '../support/beacons.ts';
+
+// Kept traces have 6 spans; the policy keeps a trace only when one replica saw all 6 of them at its
+// decision, so a trace split between replicas is not kept whole and the test sees it.
+const KEPT_SIZE = 6;
+const DROPPED_SIZE = 3;
+
+function relayConfig(sinkUrl: string, self: string, peers: string[]) {
+  return {
+    receiver: { endpoint: self.replace('http://', '') },
+    workers: { threads: 1 },
+    batch: { timeout: '20ms' },
+    exporter: { traces_endpoint: sinkUrl, retry_on_failure: { initial_interval: '50ms' } },
+    tail_sampling: {
+      decision_wait: '3s',
+      policies: [{ name: 'whole', type: 'span_count', span_count: { min_spans: KEPT_SIZE } }],
+    },
+    cluster: { self, peers, probe_interval: '150ms', forward: { timeout: '10ms' } },
+    shutdown_timeout: '10s',
+  };
+}
+
+const shuffle = <T>(items: T[]): T[] => {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+};
+
+describe('three replicas, static peers, one sink', () => {
+  const started: RelayProcess[] = [];
+  let sink: OtlpSink;
+
+  afterAll(async () => {
+    await Promise.all(started.map((relay) => relay.stop()));
+    await sink?.close();
+  });
+
+  it('keeps every trace whole and decided once while one replica leaves and another joins', async () => {
+    sink = await OtlpSink.start();
+    const urls = (await freePorts(4)).map((port) => `http://127.0.0.1:${port}`);
+    // Several relays start at once on a shared 2-core machine: give them time to be ready.
+    const start = (url: string) => RelayProcess.start(relayConfig(sink.url, url, urls), {}, 45_000);
+    const [a, b, c] = await Promise.all(urls.slice(0, 3).map(start));
+    const first = [a, b, c] as RelayProcess[];
+    started.push(...first);
+    await membersSettled(first, 3);
+
+    const kept = Array.from({ length: 40 }, () => randomTraceId());
+    const dropped = Array.from({ length: 20 }, () => randomTraceId());
+    const spans = shuffle([
+      ...kept.flatMap((id) => testTrace(id, KEPT_SIZE)),
+      ...dropped.flatMap((id) => testTrace(id, DROPPED_SIZE)),
+    ]);
+    const live = new Set<RelayProcess>(first);
+    let acknowledged = 0;
+    let unacknowledged = 0;
+    const sendAll = async (batch: TestSpan[]) => {
+      for (let i = 0; i < batch.length; i += 8) {
+        await Promise.all(
+          batch.slice(i, i + 8).map(async (span) => {
+            // A client whose request is refused sends it to another replica, as a load balancer would.
+            for (let attempt = 0; attempt < 5; attempt++) {
+              const replicas = [...live];
+              const relay = replicas[Math.floor(Math.random() * replicas.length)] as RelayProcess;
+              if (await sendSpan(relay, span, Math.random() < 0.5)) {
+                acknowledged++;
+                return;
+              }
+            }
+            unacknowledged++;
+          }),
+        );
+      }
+    };
+
+    const half = Math.floor(spans.length / 2);
+    await sendAll(spans.slice(0, half));
+    // Mid-stream: C leaves (SIGTERM) and D joins, while the rest of the spans keep coming.
+    const decidedByC = await sumMetric([c as RelayProcess], 'edge_relay_sampling_traces_decided_total');
+    live.delete(c as RelayProcess);
+    const cExit = (c as RelayProcess).stop();
+    const joining = start(urls[3] as string).then((d) => {
+      started.push(d);
+      live.add(d);
+      return d;
+    });
+    await sendAll(spans.slice(half, Math.floor(spans.length * 0.75)));
+    const d = await joining;
+    await sendAll(spans.slice(Math.floor(spans.length * 0.75)));
+    expect(await cExit).toBe(0);
+    const last = [a, b, d] as RelayProcess[];
+    await membersSettled(last, 3);
+
+    expect(unacknowledged).toBe(0);
+    expect(acknowledged).toBe(spans.length);
+    await waitFor(
+      async () =>
+        (await sumMetric(last, 'edge_relay_sampling_traces_decided_total')) + decidedByC >=
+        kept.length + dropped.length,
+      'every trace to be decided',
+      20_000,
+    );
+    await waitFor(() => sink.spans().length >= kept.length * KEPT_SIZE, 'the kept spans at the sink', 10_000);
+
+    // Whole: every kept trace arrived with all its spans, exactly once; no other trace arrived.
+    const bySpan = new Map<string, number>();
+    for (const span of sink.spans()) bySpan.set(span.spanId, (bySpan.get(span.spanId) ?? 0) + 1);
+    expect([...bySpan.values()].filter((n) => n > 1)).toEqual([]);
+    const byTrace = Map.groupBy(sink.spans(), (span) => span.traceId);
+    expect([...byTrace.keys()].sort()).toEqual([...kept].sort());
+    for (const id of kept) expect(byTrace.get(id)?.length, `spans of trace ${id}`).toBe(KEPT_SIZE);
+
+    // Decided once: one decision per trace across the cluster, and no conflicting decisions.
+    const cLog = (c as RelayProcess).logLines().find((line) => line.msg === 'edge-relay stopped');
+    expect(cLog?.dropped).toMatchObject({ peer_unreachable: 0, shutdown: 0 });
+    expect((await sumMetric(last, 'edge_relay_sampling_traces_decided_total')) + decidedByC).toBe(
+      kept.length + dropped.length,
+    );
+    expect(await sumMetric(last, 'edge_relay_cluster_decision_conflicts_total')).toBe(0);
+    for (const reason of ['peer_unreachable', 'peer_rejected', 'peer_queue_full', 'shutdown', 'queue_full']) {
+      expect(await sumMetric(last, 'edge_relay_spans_dropped_total', { reason })).toBe(0);
+    }
+    // The hops really happened: spans went between replicas, and C handed its traces over.
+    expect(await sumMetric(last, 'edge_relay_cluster_spans_received_total')).toBeGreaterThan(0);
+    expect(await sumMetric(last, 'edge_relay_cluster_membership_changes_total')).toBeGreaterThan(0);
+  }, 150_000);
+});

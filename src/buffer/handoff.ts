@@ -18,9 +18,9 @@ interface ShardBuffer {
 }
 
 /**
- * Hands accepted beacons to their shard in batches: everything accepted during one turn of the event
- * loop goes out as one message per shard (setImmediate), so the per-message cost is paid once per turn,
- * not once per beacon. Bytes handed off and not yet taken up are bounded; past the bound the receiver
+ * Hands accepted beacons (and OTLP requests' spans, already split by shard) to their shard in batches:
+ * everything accepted during one turn of the event loop goes out as one message per shard and kind
+ * (setImmediate), so the per-message cost is paid once per turn, not once per beacon. Bytes handed off and not yet taken up are bounded; past the bound the receiver
  * sheds load instead of letting worker mailboxes grow.
  */
 export class Handoff {

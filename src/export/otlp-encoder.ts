@@ -145,12 +145,14 @@ function encodeScope(scope: Scope): Uint8Array {
 
 interface Group {
   resource: Resource;
-  scopes: Map<string, { scope: Scope; spans: Span[] }>;
+  /** Spans by index into the records. */
+  scopes: Map<string, { scope: Scope; spans: number[] }>;
 }
 
 function groupByResourceAndScope(records: readonly SpanRecord[]): Map<string, Group> {
   const groups = new Map<string, Group>();
-  for (const { span, resource, scope } of records) {
+  for (let i = 0; i < records.length; i++) {
+    const { resource, scope } = records[i] as SpanRecord;
     let group = groups.get(resource.key);
     if (!group) {
       group = { resource, scopes: new Map() };
@@ -161,7 +163,7 @@ function groupByResourceAndScope(records: readonly SpanRecord[]): Map<string, Gr
       scoped = { scope, spans: [] };
       group.scopes.set(scope.key, scoped);
     }
-    scoped.spans.push(span);
+    scoped.spans.push(i);
   }
   return groups;
 }
@@ -180,7 +182,11 @@ export class OtlpEncoder {
     this.#cacheLimit = cacheLimit;
   }
 
-  encode(records: readonly SpanRecord[]): Uint8Array {
+  /**
+   * `spanBytes`, when given, holds each record's Span message as already encoded (index for index):
+   * those bytes are copied in instead of encoding the span again.
+   */
+  encode(records: readonly SpanRecord[], spanBytes?: readonly Uint8Array[]): Uint8Array {
     const w = Writer.create();
     for (const group of groupByResourceAndScope(records).values()) {
       w.uint32(tag(1, LEN)).fork();
@@ -190,10 +196,14 @@ export class OtlpEncoder {
       for (const { scope, spans } of group.scopes.values()) {
         w.uint32(tag(2, LEN)).fork();
         w.uint32(tag(1, LEN)).bytes(this.#cached(this.#scopes, scope.key, scope, encodeScope));
-        for (const span of spans) {
-          w.uint32(tag(2, LEN)).fork();
-          writeSpan(w, span);
-          w.ldelim();
+        for (const i of spans) {
+          const bytes = spanBytes?.[i];
+          if (bytes) w.uint32(tag(2, LEN)).bytes(bytes);
+          else {
+            w.uint32(tag(2, LEN)).fork();
+            writeSpan(w, (records[i] as SpanRecord).span);
+            w.ldelim();
+          }
         }
         writeString(w, 3, scope.schemaUrl);
         w.ldelim();

@@ -82,12 +82,18 @@ function int64(value: unknown, key: string): number | bigint {
   throw wrong(key, 'a 64-bit integer (number or decimal string)', value);
 }
 
+const MAX_UINT64 = 2n ** 64n - 1n;
+const UNSIGNED = /^\d+$/;
+
+/** A fixed64 time in nanoseconds, exact: JSON numbers beyond 2^53 are already rounded, so strings are usual. */
 function nanos(obj: Json, camel: string, snake: string): bigint {
   const value = field(obj, camel, snake);
   if (value === undefined || value === null) return 0n;
-  const n = int64(value, camel);
-  if (n < 0) throw new WrongType(camel, `expected an unsigned 64-bit integer, got ${value}`);
-  return BigInt(n);
+  if (typeof value === 'string' && UNSIGNED.test(value)) {
+    const n = BigInt(value);
+    if (n <= MAX_UINT64) return n;
+  } else if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return BigInt(value);
+  throw wrong(camel, 'an unsigned 64-bit integer (number or decimal string)', value);
 }
 
 function double(value: unknown, key: string): number {

@@ -27,9 +27,51 @@ const FIXED32 = 5;
 /** A malformed message: the request is refused as a whole. */
 class Malformed extends Error {}
 
-function expectWire(field: string, wire: number, want: number): void {
-  if (wire !== want) throw new Malformed(`${field} has wire type ${wire}, expected ${want}`);
+/**
+ * The field number of a tag, checked against the wire types a message's fields must have (indexed
+ * by field number); 0 for a field the message does not know, which the caller skips.
+ */
+function fieldOf(tag: number, wires: readonly (number | undefined)[], message: string): number {
+  const field = tag >>> 3;
+  const want = wires[field];
+  if (want === undefined) return 0;
+  if ((tag & 7) !== want)
+    throw new Malformed(`${message} field ${field} has wire type ${tag & 7}, expected ${want}`);
+  return field;
 }
+
+// Wire types of each message's fields, by field number (opentelemetry-proto).
+const U = undefined;
+const REQUEST = [U, LEN];
+const RESOURCE_SPANS = [U, LEN, LEN, LEN];
+const SCOPE_SPANS = [U, LEN, LEN, LEN];
+const RESOURCE = [U, LEN, VARINT];
+const SCOPE = [U, LEN, LEN, LEN, VARINT];
+const SPAN = [
+  U,
+  LEN,
+  LEN,
+  LEN,
+  LEN,
+  LEN,
+  VARINT,
+  FIXED64,
+  FIXED64,
+  LEN,
+  VARINT,
+  LEN,
+  VARINT,
+  LEN,
+  VARINT,
+  LEN,
+  FIXED32,
+];
+const EVENT = [U, FIXED64, LEN, LEN, VARINT];
+const LINK = [U, LEN, LEN, LEN, LEN, VARINT, FIXED32];
+const STATUS = [U, U, LEN, VARINT];
+const ANY_VALUE = [U, LEN, VARINT, VARINT, FIXED64, LEN, LEN, LEN];
+const KEY_VALUE = [U, LEN, LEN];
+const VALUES = [U, LEN];
 
 /** Reads a length prefix and returns where the sub-message ends. */
 function messageEnd(r: R): number {
@@ -73,7 +115,7 @@ function readInt64(r: R): number | bigint {
 
 function hexId(r: R): string {
   const end = messageEnd(r);
-  const hex = Buffer.from(r.buf.buffer, r.buf.byteOffset + r.pos, end - r.pos).toString('hex');
+  const hex = (r.buf as Buffer).toString('hex', r.pos, end);
   r.pos = end;
   return hex;
 }
@@ -84,49 +126,44 @@ function readAnyValue(r: R, end: number, depth: number): AnyValue {
   let value: AnyValue = { type: 'empty' };
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
+    switch (fieldOf(tag, ANY_VALUE, 'AnyValue')) {
       case 1:
-        expectWire('AnyValue.string_value', tag & 7, LEN);
         value = { type: 'string', value: r.string() };
         break;
       case 2:
-        expectWire('AnyValue.bool_value', tag & 7, VARINT);
         value = { type: 'bool', value: r.bool() };
         break;
       case 3:
-        expectWire('AnyValue.int_value', tag & 7, VARINT);
         value = { type: 'int', value: readInt64(r) };
         break;
       case 4:
-        expectWire('AnyValue.double_value', tag & 7, FIXED64);
         value = { type: 'double', value: r.double() };
         break;
       case 5: {
-        expectWire('AnyValue.array_value', tag & 7, LEN);
         const arrayEnd = messageEnd(r);
         const items: AnyValue[] = [];
         while (r.pos < arrayEnd) {
           const itemTag = r.uint32();
-          if (itemTag === ((1 << 3) | LEN)) items.push(readAnyValue(r, messageEnd(r), depth + 1));
+          if (fieldOf(itemTag, VALUES, 'ArrayValue') === 1)
+            items.push(readAnyValue(r, messageEnd(r), depth + 1));
           else r.skipType(itemTag & 7);
         }
         value = { type: 'array', value: items };
         break;
       }
       case 6: {
-        expectWire('AnyValue.kvlist_value', tag & 7, LEN);
         const listEnd = messageEnd(r);
         const items: KeyValue[] = [];
         while (r.pos < listEnd) {
           const itemTag = r.uint32();
-          if (itemTag === ((1 << 3) | LEN)) items.push(readKeyValue(r, messageEnd(r), depth + 1));
+          if (fieldOf(itemTag, VALUES, 'KeyValueList') === 1)
+            items.push(readKeyValue(r, messageEnd(r), depth + 1));
           else r.skipType(itemTag & 7);
         }
         value = { type: 'kvlist', value: items };
         break;
       }
       case 7:
-        expectWire('AnyValue.bytes_value', tag & 7, LEN);
         value = { type: 'bytes', value: Uint8Array.from(r.bytes()) };
         break;
       default:
@@ -141,16 +178,16 @@ function readKeyValue(r: R, end: number, depth: number): KeyValue {
   let value: AnyValue = { type: 'empty' };
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | LEN)) key = r.string();
-    else if (tag === ((2 << 3) | LEN)) value = readAnyValue(r, messageEnd(r), depth);
+    const field = fieldOf(tag, KEY_VALUE, 'KeyValue');
+    if (field === 1) key = r.string();
+    else if (field === 2) value = readAnyValue(r, messageEnd(r), depth);
     else r.skipType(tag & 7);
   }
   return { key, value };
 }
 
-/** Reads one repeated KeyValue entry (the tag is already read) onto `into`. */
-function pushKeyValue(r: R, tag: number, field: string, into: KeyValue[]): void {
-  expectWire(field, tag & 7, LEN);
+/** Reads one repeated KeyValue entry (its tag is already read and checked) onto `into`. */
+function pushKeyValue(r: R, into: KeyValue[]): void {
   into.push(readKeyValue(r, messageEnd(r), 1));
 }
 
@@ -161,16 +198,15 @@ function readEvent(r: R, end: number): SpanEvent {
   let droppedAttributesCount = 0;
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
+    switch (fieldOf(tag, EVENT, 'Event')) {
       case 1:
-        expectWire('Event.time_unix_nano', tag & 7, FIXED64);
         timeUnixNano = readFixed64(r);
         break;
       case 2:
         name = r.string();
         break;
       case 3:
-        pushKeyValue(r, tag, 'Event.attributes', attributes);
+        pushKeyValue(r, attributes);
         break;
       case 4:
         droppedAttributesCount = r.uint32();
@@ -191,7 +227,7 @@ function readLink(r: R, end: number): SpanLink {
   let flags = 0;
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
+    switch (fieldOf(tag, LINK, 'Link')) {
       case 1:
         traceId = hexId(r);
         break;
@@ -202,13 +238,12 @@ function readLink(r: R, end: number): SpanLink {
         traceState = r.string();
         break;
       case 4:
-        pushKeyValue(r, tag, 'Link.attributes', attributes);
+        pushKeyValue(r, attributes);
         break;
       case 5:
         droppedAttributesCount = r.uint32();
         break;
       case 6:
-        expectWire('Link.flags', tag & 7, FIXED32);
         flags = r.fixed32();
         break;
       default:
@@ -223,8 +258,9 @@ function readStatus(r: R, end: number): Span['status'] {
   let message = '';
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 2) message = r.string();
-    else if (tag >>> 3 === 3) code = r.uint32();
+    const field = fieldOf(tag, STATUS, 'Status');
+    if (field === 2) message = r.string();
+    else if (field === 3) code = r.uint32();
     else r.skipType(tag & 7);
   }
   return { code: code as StatusCode, message };
@@ -249,7 +285,7 @@ function readSpan(r: R, end: number): Span {
   let status: Span['status'] = { code: 0, message: '' };
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
+    switch (fieldOf(tag, SPAN, 'Span')) {
       case 1:
         traceId = hexId(r);
         break;
@@ -269,39 +305,33 @@ function readSpan(r: R, end: number): Span {
         kind = r.uint32();
         break;
       case 7:
-        expectWire('Span.start_time_unix_nano', tag & 7, FIXED64);
         startTimeUnixNano = readFixed64(r);
         break;
       case 8:
-        expectWire('Span.end_time_unix_nano', tag & 7, FIXED64);
         endTimeUnixNano = readFixed64(r);
         break;
       case 9:
-        pushKeyValue(r, tag, 'Span.attributes', attributes);
+        pushKeyValue(r, attributes);
         break;
       case 10:
         droppedAttributesCount = r.uint32();
         break;
       case 11:
-        expectWire('Span.events', tag & 7, LEN);
         events.push(readEvent(r, messageEnd(r)));
         break;
       case 12:
         droppedEventsCount = r.uint32();
         break;
       case 13:
-        expectWire('Span.links', tag & 7, LEN);
         links.push(readLink(r, messageEnd(r)));
         break;
       case 14:
         droppedLinksCount = r.uint32();
         break;
       case 15:
-        expectWire('Span.status', tag & 7, LEN);
         status = readStatus(r, messageEnd(r));
         break;
       case 16:
-        expectWire('Span.flags', tag & 7, FIXED32);
         flags = r.fixed32();
         break;
       default:
@@ -338,50 +368,61 @@ interface Described {
   bytes: string;
 }
 
-function readDescribed(r: R, end: number, fields: { attributes: number; dropped: number }): Described {
+interface DescribedFields {
+  wires: readonly (number | undefined)[];
+  message: string;
+  attributes: number;
+  dropped: number;
+}
+
+function readDescribed(r: R, end: number, fields: DescribedFields): Described {
   const described: Described = {
     name: '',
     version: '',
     attributes: [],
     droppedAttributesCount: 0,
-    bytes: Buffer.from(r.buf.buffer, r.buf.byteOffset + r.pos, end - r.pos).toString('latin1'),
+    bytes: (r.buf as Buffer).toString('latin1', r.pos, end),
   };
   while (r.pos < end) {
     const tag = r.uint32();
-    const field = tag >>> 3;
-    if (field === fields.attributes) pushKeyValue(r, tag, 'attributes', described.attributes);
+    const field = fieldOf(tag, fields.wires, fields.message);
+    if (field === 0) r.skipType(tag & 7);
+    else if (field === fields.attributes) pushKeyValue(r, described.attributes);
     else if (field === fields.dropped) described.droppedAttributesCount = r.uint32();
-    else if (fields.attributes === 3 && field === 1) described.name = r.string();
-    else if (fields.attributes === 3 && field === 2) described.version = r.string();
-    else r.skipType(tag & 7);
+    // Only InstrumentationScope gets here with fields 1 and 2: Resource uses them for the above.
+    else if (field === 1) described.name = r.string();
+    else described.version = r.string();
   }
   return described;
 }
 
-const RESOURCE_FIELDS = { attributes: 1, dropped: 2 };
-const SCOPE_FIELDS = { attributes: 3, dropped: 4 };
+const RESOURCE_FIELDS: DescribedFields = { wires: RESOURCE, message: 'Resource', attributes: 1, dropped: 2 };
+const SCOPE_FIELDS: DescribedFields = {
+  wires: SCOPE,
+  message: 'InstrumentationScope',
+  attributes: 3,
+  dropped: 4,
+};
 const EMPTY: Described = { name: '', version: '', attributes: [], droppedAttributesCount: 0, bytes: '' };
 
 interface ScopeSpans {
   scope: Described;
   schemaUrl: string;
-  spans: { span: Span; size: number }[];
+  spans: { span: Span; bytes: Uint8Array }[];
 }
 
 function readScopeSpans(r: R, end: number): ScopeSpans {
   const out: ScopeSpans = { scope: EMPTY, schemaUrl: '', spans: [] };
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
+    switch (fieldOf(tag, SCOPE_SPANS, 'ScopeSpans')) {
       case 1:
-        expectWire('ScopeSpans.scope', tag & 7, LEN);
         out.scope = readDescribed(r, messageEnd(r), SCOPE_FIELDS);
         break;
       case 2: {
-        expectWire('ScopeSpans.spans', tag & 7, LEN);
         const spanEnd = messageEnd(r);
-        const size = spanEnd - r.pos;
-        out.spans.push({ span: readSpan(r, spanEnd), size });
+        const bytes = r.buf.subarray(r.pos, spanEnd);
+        out.spans.push({ span: readSpan(r, spanEnd), bytes });
         break;
       }
       case 3:
@@ -400,13 +441,11 @@ function readResourceSpans(r: R, end: number, batch: OtlpBatchBuilder, index: nu
   const scopes: ScopeSpans[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
+    switch (fieldOf(tag, RESOURCE_SPANS, 'ResourceSpans')) {
       case 1:
-        expectWire('ResourceSpans.resource', tag & 7, LEN);
         resourceData = readDescribed(r, messageEnd(r), RESOURCE_FIELDS);
         break;
       case 2:
-        expectWire('ResourceSpans.scope_spans', tag & 7, LEN);
         scopes.push(readScopeSpans(r, messageEnd(r)));
         break;
       case 3:
@@ -433,8 +472,10 @@ function readResourceSpans(r: R, end: number, batch: OtlpBatchBuilder, index: nu
       schemaUrl: scoped.schemaUrl,
       key: `otlp\n${scoped.schemaUrl}\n${bytes}`,
     };
-    for (const [i, { span, size }] of scoped.spans.entries())
-      batch.add(span, resource, scope, size, () => `resourceSpans[${index}].scopeSpans[${s}].spans[${i}]`);
+    for (const [i, { span, bytes }] of scoped.spans.entries()) {
+      const path = () => `resourceSpans[${index}].scopeSpans[${s}].spans[${i}]`;
+      batch.add(span, resource, scope, bytes.length, path, bytes);
+    }
   }
 }
 
@@ -443,13 +484,17 @@ function readResourceSpans(r: R, end: number, batch: OtlpBatchBuilder, index: nu
  * whole (400); spans with unusable ids are rejected one by one (partial success).
  */
 export function decodeOtlpProto(body: Uint8Array): OtlpBatch {
-  const r = Reader.create(body);
+  // A Buffer gets protobufjs's Buffer reader (native utf8) and lets ids be read as hex in place.
+  const r = Reader.create(
+    Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+  );
   const batch = new OtlpBatchBuilder();
   let index = 0;
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();
-      if (tag === ((1 << 3) | LEN)) readResourceSpans(r, messageEnd(r), batch, index++);
+      if (fieldOf(tag, REQUEST, 'ExportTraceServiceRequest') === 1)
+        readResourceSpans(r, messageEnd(r), batch, index++);
       else r.skipType(tag & 7);
     }
   } catch (err) {

@@ -7,6 +7,8 @@ export const MAX_VALUE_DEPTH = 32;
 /** The spans of one export request: those accepted, and how many were rejected and why (the first reason). */
 export interface OtlpBatch {
   readonly records: SpanRecord[];
+  /** Each record's Span message as received (protobuf requests only), index for index. */
+  readonly spanBytes: Uint8Array[] | undefined;
   readonly rejected: number;
   /** Names the first rejected span and its problem; empty when nothing was rejected. */
   readonly problem: string;
@@ -18,13 +20,22 @@ export interface OtlpBatch {
  */
 export class OtlpBatchBuilder {
   readonly records: SpanRecord[] = [];
+  readonly #spanBytes: Uint8Array[] = [];
   #rejected = 0;
   #problem = '';
 
-  add(span: Span, resource: Resource, scope: Scope, size: number, path: () => string): void {
+  add(
+    span: Span,
+    resource: Resource,
+    scope: Scope,
+    size: number,
+    path: () => string,
+    bytes?: Uint8Array,
+  ): void {
     const problem = spanProblem(span);
     if (problem === undefined) {
       this.records.push({ span, resource, scope, size });
+      if (bytes) this.#spanBytes.push(bytes);
       return;
     }
     if (this.#rejected === 0) this.#problem = `${path()}: ${problem}`;
@@ -35,6 +46,7 @@ export class OtlpBatchBuilder {
     const total = this.records.length + this.#rejected;
     const problem =
       this.#rejected === 0 ? '' : `${this.#rejected} of ${total} spans rejected; first: ${this.#problem}`;
-    return { records: this.records, rejected: this.#rejected, problem };
+    const spanBytes = this.#spanBytes.length > 0 ? this.#spanBytes : undefined;
+    return { records: this.records, spanBytes, rejected: this.#rejected, problem };
   }
 }

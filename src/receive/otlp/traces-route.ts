@@ -7,14 +7,26 @@ import type { SpanRecord } from '../../model/span.ts';
 import type { IngestContext } from '../ingest-context.ts';
 import { decodeOtlpJson } from './decode-otlp-json.ts';
 import { decodeOtlpProto } from './decode-otlp-proto.ts';
+import type { OtlpBatch } from './otlp-batch.ts';
 import { exportResponse, isProtobuf, JSON_TYPE, PROTOBUF } from './otlp-response.ts';
 
 export const TRACES_PATH = '/v1/traces';
 
-/** Groups accepted spans by the shard that owns their trace. */
-function byShard(records: readonly SpanRecord[], shards: number): SpanRecord[][] {
-  const out: SpanRecord[][] = Array.from({ length: shards }, () => []);
-  for (const record of records) (out[shardOf(record.span.traceId, shards)] as SpanRecord[]).push(record);
+interface ShardPart {
+  records: SpanRecord[];
+  spanBytes: Uint8Array[];
+}
+
+/** Groups accepted spans (and their received bytes, if any) by the shard that owns their trace. */
+function byShard(batch: OtlpBatch, shards: number): ShardPart[] {
+  const out: ShardPart[] = Array.from({ length: shards }, () => ({ records: [], spanBytes: [] }));
+  const { records, spanBytes } = batch;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as SpanRecord;
+    const part = out[shardOf(record.span.traceId, shards)] as ShardPart;
+    part.records.push(record);
+    if (spanBytes) part.spanBytes.push(spanBytes[i] as Uint8Array);
+  }
   return out;
 }
 
@@ -38,8 +50,8 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       spansRejected.inc(batch.records.length);
       throw shuttingDown();
     }
-    const shards = byShard(batch.records, ingest.shards);
-    if (shards.some((records, shard) => records.length > 0 && !ingest.handoff.hasRoom(shard))) {
+    const shards = byShard(batch, ingest.shards);
+    if (shards.some((part, shard) => part.records.length > 0 && !ingest.handoff.hasRoom(shard))) {
       spansRejected.inc(batch.records.length);
       throw overloaded(1);
     }
@@ -48,10 +60,15 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       request.headers['x-forwarded-for'] as string | undefined,
     );
     const hops = hopsOf(request.headers[FORWARDED_HEADER]);
-    for (const [shard, records] of shards.entries()) {
-      // A copy of the encoder's output that owns its memory, so it can be transferred to the worker.
-      if (records.length > 0)
-        ingest.handoff.offerOtlp(shard, { ip, body: new Uint8Array(encoder.encode(records)), hops });
+    for (const [shard, { records, spanBytes }] of shards.entries()) {
+      if (records.length === 0) continue;
+      // Received spans are copied as they came, not encoded again; the copy of the encoder's output
+      // owns its memory, so it can be transferred to the worker.
+      ingest.handoff.offerOtlp(shard, {
+        ip,
+        body: new Uint8Array(encoder.encode(records, spanBytes)),
+        hops,
+      });
     }
     spansAccepted.inc(batch.records.length);
     reply

@@ -23,15 +23,21 @@ function withThreshold(traceState: string, threshold: bigint): string {
  * keeping policy when record_policy is on.
  */
 export function annotate(records: readonly SpanRecord[], keep: Keep, recordPolicy: boolean): void {
+  // Spans of a trace nearly always share one tracestate: rewrite it once.
+  let from: string | undefined;
+  let to = '';
+  let count = 0;
   for (const { span } of records) {
     if (keep.threshold !== undefined) {
-      const earlier = parseThresholdHex(otValue(span.traceState, 'th')) ?? 0n;
-      const threshold = earlier > keep.threshold ? earlier : keep.threshold;
-      span.traceState = withThreshold(span.traceState, threshold);
-      span.attributes.push({
-        key: ADJUSTED_COUNT_ATTRIBUTE,
-        value: { type: 'double', value: adjustedCount(threshold) },
-      });
+      if (span.traceState !== from) {
+        from = span.traceState;
+        const earlier = parseThresholdHex(otValue(from, 'th')) ?? 0n;
+        const threshold = earlier > keep.threshold ? earlier : keep.threshold;
+        to = withThreshold(from, threshold);
+        count = adjustedCount(threshold);
+      }
+      span.traceState = to;
+      span.attributes.push({ key: ADJUSTED_COUNT_ATTRIBUTE, value: { type: 'double', value: count } });
     }
     if (recordPolicy && keep.policy !== undefined) {
       span.attributes.push({ key: POLICY_ATTRIBUTE, value: { type: 'string', value: keep.policy } });

@@ -1,27 +1,12 @@
 import { ConfigError } from '../errors.ts';
-import type { PolicyConfig, TailSamplingConfig } from './config.ts';
+import { POLICY_TYPES, type PolicyConfig, type TailSamplingConfig } from './config.ts';
 import { suggestForOttl } from './ottl-suggestion.ts';
 import { nameOf } from './policy-path.ts';
 
 /** Policies whose decision depends on what was kept before, which span-ingest cannot evaluate per batch. */
 const STATEFUL = new Set(['rate_limiting', 'bytes_limiting', 'span_count', 'composite']);
-const SETTINGS_KEYS = new Set([
-  'latency',
-  'numeric_attribute',
-  'probabilistic',
-  'status_code',
-  'string_attribute',
-  'rate_limiting',
-  'bytes_limiting',
-  'span_count',
-  'trace_state',
-  'boolean_attribute',
-  'ottl_condition',
-  'and',
-  'not',
-  'drop',
-  'composite',
-]);
+/** Keys that configure a policy type: only the one named by `type` may appear. */
+const SETTINGS_KEYS = new Set<string>(POLICY_TYPES);
 
 function subPolicies(policy: PolicyConfig): [string, PolicyConfig][] {
   if (policy.and) return policy.and.and_sub_policy.map((p, i) => [`and.and_sub_policy[${i}]${nameOf(p)}`, p]);

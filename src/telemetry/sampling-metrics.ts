@@ -99,14 +99,18 @@ export function registerSamplingMetrics(
     ...latency,
     async get() {
       let cumulative = 0;
-      const values = [...LATENCY_BUCKETS, Number.POSITIVE_INFINITY].map((le, i) => {
+      const values = [...LATENCY_BUCKETS, '+Inf'].map((le, i) => {
         cumulative += sumOver(slots, LATENCY_BASE + i);
         return { metricName: `${latency.name}_bucket`, labels: { le }, value: cumulative };
       });
-      values.push({ metricName: `${latency.name}_count`, labels: {} as { le: number }, value: cumulative });
+      values.push({
+        metricName: `${latency.name}_count`,
+        labels: {} as { le: number | string },
+        value: cumulative,
+      });
       values.push({
         metricName: `${latency.name}_sum`,
-        labels: {} as { le: number },
+        labels: {} as { le: number | string },
         value: sumOver(slots, LATENCY_BASE + LATENCY_BUCKETS.length + 1),
       });
       return { ...latency, type: 'histogram', aggregator: 'sum', values };

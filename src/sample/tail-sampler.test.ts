@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { manualClock, spanRecord } from '../../test/helpers/span-fixture.ts';
+import { resolveConfig } from '../config/load-config.ts';
+import type { SpanRecord } from '../model/span.ts';
+import {
+  allocateSamplingMetrics,
+  PolicySlots,
+  SamplingMetricsWriter,
+} from '../telemetry/sampling-metrics.ts';
+import {
+  allocateSharedMetrics,
+  SharedMetricsReader,
+  SharedMetricsWriter,
+} from '../telemetry/shared-metrics.ts';
+import { samplingSetup } from './sampling-setup.ts';
+import { TailSampler } from './tail-sampler.ts';
+
+const errors = { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } };
+const ERROR_TRACE = 'e0000000000000000000000000000001';
+const OK_TRACE = '00000000000000000000000000000002';
+
+function setupOf(tailSampling: Record<string, unknown> | undefined) {
+  const config = resolveConfig(
+    tailSampling ? { tail_sampling: { policies: [errors], ...tailSampling } } : {},
+  );
+  return samplingSetup(config.tail_sampling, 1, new PolicySlots());
+}
+
+function harness(tailSampling: Record<string, unknown> | undefined) {
+  const clock = manualClock();
+  const buffer = allocateSharedMetrics(1);
+  const metrics = new SharedMetricsReader(buffer);
+  const exported: SpanRecord[] = [];
+  let drained = false;
+  const next = {
+    consume: (r: readonly SpanRecord[]) => void exported.push(...r),
+    drain: async () => {
+      drained = true;
+    },
+  };
+  const sampler = new TailSampler(
+    setupOf(tailSampling),
+    next,
+    new SharedMetricsWriter(buffer, 0),
+    new SamplingMetricsWriter(allocateSamplingMetrics(1), 0),
+    clock.now,
+    () => () => {},
+  );
+  const advance = (ms: number) => {
+    clock.advance(ms);
+    sampler.tick();
+  };
+  return { sampler, exported, metrics, advance, drained: () => drained, setupOf };
+}
+
+const child = (traceId: string, status: 0 | 2 = 0, size = 100) => spanRecord({ traceId, status, size });
+const root = (traceId: string) => spanRecord({ traceId, parent: '' });
+
+describe('TailSampler', () => {
+  it('waits decision_wait for a trace without root, then decides the whole trace', () => {
+    const { sampler, exported, metrics, advance } = harness({ decision_wait: '10s' });
+    sampler.consume([child(ERROR_TRACE)]);
+    advance(5000);
+    sampler.consume([child(ERROR_TRACE, 2), child(OK_TRACE)]);
+    expect(metrics.read('bufferedTraces')).toBe(2);
+    advance(4999);
+    expect(exported).toHaveLength(0);
+    advance(1);
+    expect(exported.map((r) => r.span.traceId)).toEqual([ERROR_TRACE, ERROR_TRACE]);
+    expect(metrics.read('bufferedTraces')).toBe(1);
+    advance(5000);
+    expect(metrics.read('spansSampledOut')).toBe(1);
+    expect(metrics.read('bufferedTraces')).toBe(0);
+    expect(metrics.read('tracesDecided', 'sampled')).toBe(1);
+  });
+  it('decides decision_wait_after_root_received after the root arrives', () => {
+    const { sampler, exported, metrics, advance } = harness({
+      decision_wait: '30s',
+      decision_wait_after_root_received: '2s',
+    });
+    sampler.consume([child(ERROR_TRACE, 2)]);
+    advance(1000);
+    sampler.consume([root(ERROR_TRACE)]);
+    advance(1999);
+    expect(exported).toHaveLength(0);
+    advance(1);
+    expect(exported).toHaveLength(2);
+    expect(metrics.read('tracesDecidedEarly', 'root')).toBe(1);
+  });
+  it('decides a trace over maximum_trace_size_bytes or max_spans_per_trace at once', () => {
+    const { sampler, exported, metrics } = harness({ maximum_trace_size_bytes: 250, max_spans_per_trace: 3 });
+    sampler.consume([child(ERROR_TRACE, 2), child(ERROR_TRACE)]);
+    expect(exported).toHaveLength(0);
+    sampler.consume([child(ERROR_TRACE)]);
+    expect(exported).toHaveLength(3);
+    sampler.consume([
+      child(OK_TRACE, 0, 10),
+      child(OK_TRACE, 0, 10),
+      child(OK_TRACE, 0, 10),
+      child(OK_TRACE, 0, 10),
+    ]);
+    expect(metrics.read('tracesDecidedEarly', 'size')).toBe(2);
+  });
+  it('under memory pressure decides old, large traces early and loses no span', () => {
+    const { sampler, exported, metrics } = harness({ max_buffered_bytes: 1000 });
+    const ids = Array.from(
+      { length: 30 },
+      (_, i) => `${i % 3 === 0 ? 'e' : '0'}${i.toString(16).padStart(31, '0')}`,
+    );
+    for (const id of ids) sampler.consume([child(id, id.startsWith('e') ? 2 : 0), child(id)]);
+    expect(metrics.read('bufferedBytes')).toBeLessThanOrEqual(1000);
+    expect(metrics.read('tracesDecidedEarly', 'memory')).toBe(25);
+    expect(exported.length + metrics.read('spansSampledOut') + metrics.read('bufferedSpans')).toBe(60);
+    expect(exported.every((r) => r.span.traceId.startsWith('e'))).toBe(true);
+  });
+  it('bounds traces by num_traces the same way', () => {
+    const { sampler, metrics } = harness({ num_traces: 2 });
+    sampler.consume([child(ERROR_TRACE), child(OK_TRACE), child('f0000000000000000000000000000003')]);
+    expect(metrics.read('bufferedTraces')).toBe(2);
+    expect(metrics.read('tracesDecidedEarly', 'memory')).toBe(1);
+  });
+  it('sends late spans the cached way and counts them', () => {
+    const { sampler, exported, metrics, advance } = harness({ decision_wait: '1s' });
+    sampler.consume([child(ERROR_TRACE, 2), child(OK_TRACE)]);
+    advance(1000);
+    sampler.consume([child(ERROR_TRACE), child(ERROR_TRACE), child(OK_TRACE, 2)]);
+    expect(exported).toHaveLength(3);
+    expect(metrics.read('lateSpans', 'sampled')).toBe(2);
+    expect(metrics.read('lateSpans', 'not_sampled')).toBe(1);
+    expect(metrics.read('decisionCacheHits', 'sampled')).toBe(1);
+    expect(metrics.read('spansSampledOut')).toBe(2);
+    expect(metrics.read('bufferedTraces')).toBe(0);
+  });
+  it('without a decision cache, a late span starts a new trace', () => {
+    const { sampler, metrics, advance } = harness({
+      decision_wait: '1s',
+      decision_cache: { sampled_cache_size: 0, non_sampled_cache_size: 0 },
+    });
+    sampler.consume([child(OK_TRACE)]);
+    advance(1000);
+    sampler.consume([child(OK_TRACE)]);
+    expect(metrics.read('bufferedTraces')).toBe(1);
+  });
+  it('on drain decides every buffered trace at once and drains the next stage', async () => {
+    const { sampler, exported, metrics, drained } = harness({ decision_wait: '60s' });
+    sampler.consume([child(ERROR_TRACE, 2), child(OK_TRACE)]);
+    await sampler.drain(Date.now() + 1000);
+    expect(exported).toHaveLength(1);
+    expect(metrics.read('spansSampledOut')).toBe(1);
+    expect(metrics.read('tracesDecidedEarly', 'shutdown')).toBe(2);
+    expect(drained()).toBe(true);
+  });
+  it('keeps buffered traces across a reconfigure and decides them with the new policies', () => {
+    const { sampler, exported, advance, setupOf } = harness({ decision_wait: '1s' });
+    sampler.consume([child(OK_TRACE)]);
+    sampler.reconfigure(setupOf({ policies: [{ name: 'all', type: 'always_sample' }] }));
+    advance(1000);
+    expect(exported).toHaveLength(1);
+  });
+  it('passes everything through without a tail_sampling block, and after one is removed', () => {
+    const plain = harness(undefined);
+    plain.sampler.consume([child(OK_TRACE)]);
+    expect(plain.exported).toHaveLength(1);
+    const { sampler, exported, metrics } = harness({});
+    sampler.consume([child(ERROR_TRACE, 2)]);
+    sampler.reconfigure(undefined);
+    expect(exported).toHaveLength(1);
+    sampler.consume([child(OK_TRACE)]);
+    expect(exported).toHaveLength(2);
+    expect(metrics.read('bufferedTraces')).toBe(0);
+  });
+  it('with span-ingest keeps a matching trace at once', () => {
+    const { sampler, exported, metrics } = harness({ sampling_strategy: 'span-ingest' });
+    sampler.consume([child(OK_TRACE)]);
+    sampler.consume([child(OK_TRACE, 2)]);
+    expect(exported).toHaveLength(2);
+    expect(metrics.read('tracesDecidedEarly', 'span_ingest')).toBe(1);
+  });
+  it('marks probability-kept spans with th and adjusted count, and the keeping policy when asked', () => {
+    const half = { name: 'half', type: 'probabilistic', probabilistic: { sampling_percentage: 50 } };
+    const { sampler, exported, advance } = harness({
+      decision_wait: '1s',
+      record_policy: true,
+      policies: [half],
+    });
+    const id = '000000000000000000ff000000000000';
+    sampler.consume([spanRecord({ traceId: id, traceState: 'shop=x' })]);
+    advance(1000);
+    sampler.consume([spanRecord({ traceId: id })]);
+    for (const { span } of exported) {
+      expect(span.traceState.startsWith('ot=th:8')).toBe(true);
+      const attrs = Object.fromEntries(span.attributes.map((a) => [a.key, a.value]));
+      expect(attrs['sampling.adjusted_count']).toEqual({ type: 'double', value: 2 });
+      expect(attrs['tailsampling.policy']).toEqual({ type: 'string', value: 'half' });
+    }
+    expect(exported[0]?.span.traceState).toBe('ot=th:8,shop=x');
+    expect(exported).toHaveLength(2);
+  });
+});

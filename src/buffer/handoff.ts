@@ -65,7 +65,7 @@ export class Handoff {
     if (!this.hasRoom(shard)) return false;
     const buffer = this.#shards[shard] as ShardBuffer;
     const item = `{"ip":${JSON.stringify(ip)},"b":${beaconJson}}`;
-    buffer.text = buffer.items === 0 ? item : `${buffer.text},${item}`;
+    buffer.text = buffer.text === '' ? item : `${buffer.text},${item}`;
     buffer.items++;
     buffer.bytes += item.length;
     this.#queued(shard, buffer);

@@ -41,7 +41,8 @@ export class ClusterStage implements SpanProcessor {
     this.#members.add(self);
     forwarder.bind(
       (url) => this.#members.has(url),
-      (records, hops) => this.#route(records, hops),
+      // A batch carries the hop count of its next hop; routing again starts from the one before.
+      (records, hops) => this.#route(records, hops - 1),
     );
   }
 

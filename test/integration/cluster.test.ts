@@ -24,7 +24,7 @@ function relayConfig(sinkUrl: string, self: string, peers: string[]) {
     batch: { timeout: '20ms' },
     exporter: { traces_endpoint: sinkUrl, retry_on_failure: { initial_interval: '50ms' } },
     tail_sampling: {
-      decision_wait: '3s',
+      decision_wait: '5s',
       policies: [{ name: 'whole', type: 'span_count', span_count: { min_spans: KEPT_SIZE } }],
     },
     cluster: { self, peers, probe_interval: '150ms', forward: { timeout: '10ms' } },
@@ -62,10 +62,16 @@ describe('three replicas, static peers, one sink', () => {
 
     const kept = Array.from({ length: 40 }, () => randomTraceId());
     const dropped = Array.from({ length: 20 }, () => randomTraceId());
-    const spans = shuffle([
-      ...kept.flatMap((id) => testTrace(id, KEPT_SIZE)),
-      ...dropped.flatMap((id) => testTrace(id, DROPPED_SIZE)),
+    // Out of order within groups of ten traces: a trace's spans come mixed with nine others' and in
+    // any order, yet all within its decision_wait even on a slow machine.
+    const traces = shuffle([
+      ...kept.map((id) => testTrace(id, KEPT_SIZE)),
+      ...dropped.map((id) => testTrace(id, DROPPED_SIZE)),
     ]);
+    const groups = Array.from({ length: Math.ceil(traces.length / 10) }, (_, g) =>
+      shuffle(traces.slice(g * 10, g * 10 + 10).flat()),
+    );
+    const spans = groups.flat();
     const live = new Set<RelayProcess>(first);
     let acknowledged = 0;
     let unacknowledged = 0;
@@ -88,8 +94,7 @@ describe('three replicas, static peers, one sink', () => {
       }
     };
 
-    const half = Math.floor(spans.length / 2);
-    await sendAll(spans.slice(0, half));
+    await sendAll(groups.slice(0, 3).flat());
     // Mid-stream: C leaves (SIGTERM) and D joins, while the rest of the spans keep coming.
     const decidedByC = await sumMetric([c as RelayProcess], 'edge_relay_sampling_traces_decided_total');
     live.delete(c as RelayProcess);
@@ -99,22 +104,26 @@ describe('three replicas, static peers, one sink', () => {
       live.add(d);
       return d;
     });
-    await sendAll(spans.slice(half, Math.floor(spans.length * 0.75)));
+    await sendAll(groups.slice(3, 4).flat());
     const d = await joining;
-    await sendAll(spans.slice(Math.floor(spans.length * 0.75)));
+    await sendAll(groups.slice(4).flat());
     expect(await cExit).toBe(0);
     const last = [a, b, d] as RelayProcess[];
     await membersSettled(last, 3);
 
     expect(unacknowledged).toBe(0);
     expect(acknowledged).toBe(spans.length);
-    await waitFor(
-      async () =>
-        (await sumMetric(last, 'edge_relay_sampling_traces_decided_total')) + decidedByC >=
-        kept.length + dropped.length,
-      'every trace to be decided',
-      20_000,
+    const decided = async () =>
+      (await sumMetric(last, 'edge_relay_sampling_traces_decided_total')) + decidedByC;
+    const total = kept.length + dropped.length;
+    // Polled to the expected count; the assertions below say what is missing if it never comes.
+    await waitFor(async () => (await decided()) >= total, 'every trace to be decided', 20_000).catch(
+      () => {},
     );
+    if (process.env.CLUSTER_TEST_DEBUG) {
+      for (const relay of last)
+        console.log(await (await fetch(`http://127.0.0.1:${relay.adminPort}/metrics`)).text());
+    }
     await waitFor(() => sink.spans().length >= kept.length * KEPT_SIZE, 'the kept spans at the sink', 10_000);
 
     // Whole: every kept trace arrived with all its spans, exactly once; no other trace arrived.
@@ -128,9 +137,7 @@ describe('three replicas, static peers, one sink', () => {
     // Decided once: one decision per trace across the cluster, and no conflicting decisions.
     const cLog = (c as RelayProcess).logLines().find((line) => line.msg === 'edge-relay stopped');
     expect(cLog?.dropped).toMatchObject({ peer_unreachable: 0, shutdown: 0 });
-    expect((await sumMetric(last, 'edge_relay_sampling_traces_decided_total')) + decidedByC).toBe(
-      kept.length + dropped.length,
-    );
+    expect(await decided()).toBe(total);
     expect(await sumMetric(last, 'edge_relay_cluster_decision_conflicts_total')).toBe(0);
     for (const reason of ['peer_unreachable', 'peer_rejected', 'peer_queue_full', 'shutdown', 'queue_full']) {
       expect(await sumMetric(last, 'edge_relay_spans_dropped_total', { reason })).toBe(0);

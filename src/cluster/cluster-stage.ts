@@ -9,6 +9,9 @@ import type { SharedDecision, TraceHolder } from './handover.ts';
 import { PeerForwarder } from './peer-forwarder.ts';
 import { Rendezvous } from './rendezvous.ts';
 
+/** About 100 bytes of JSON each: requests stay well under the default receiver.max_request_body_size. */
+const DECISIONS_PER_REQUEST = 5000;
+
 /**
  * The first stage of a shard's pipeline when replicas form a cluster: spans of traces this replica
  * owns (by rendezvous hashing of the trace id over the current members) go on to the tail sampler;
@@ -81,7 +84,11 @@ export class ClusterStage implements SpanProcessor {
       this.#next.decisionsFor(moves),
       (decision) => this.#ring.ownerOf(decision.traceId) as string,
     );
-    for (const [owner, list] of decisions) void this.#forwarder.sendDecisions(owner, list);
+    for (const [owner, list] of decisions) {
+      for (let i = 0; i < list.length; i += DECISIONS_PER_REQUEST) {
+        void this.#forwarder.sendDecisions(owner, list.slice(i, i + DECISIONS_PER_REQUEST));
+      }
+    }
     const traces = this.#next.takeUndecided(moves);
     for (const spans of traces) {
       const owner = this.#ring.ownerOf((spans[0] as SpanRecord).span.traceId) as string;

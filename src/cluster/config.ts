@@ -69,7 +69,7 @@ export const clusterSchema = {
       default: {},
       properties: {
         send_batch_size: { type: 'integer', minimum: 1, default: 512 },
-        timeout: duration('20ms'),
+        timeout: duration('200ms'),
         request_timeout: duration('5s'),
         max_in_flight: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
         max_pending_bytes: { type: 'integer', minimum: 65536, default: 33554432 },

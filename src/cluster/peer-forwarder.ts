@@ -114,9 +114,13 @@ export class PeerForwarder {
   /** Resolves when every batch is delivered, re-routed or counted, or at the deadline (the rest counted). */
   async drain(deadline: number): Promise<void> {
     this.#stopAt = deadline;
-    this.flushAll();
-    while (this.#sends.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.all(this.#sends), sleep(Math.max(0, deadline - Date.now()))]);
+    // Batches routed again while draining start filling anew: flush until nothing is left.
+    while ((this.#pendingSpans > 0 || this.#sends.size > 0) && Date.now() < deadline) {
+      this.flushAll();
+      await Promise.race([
+        Promise.all(this.#sends),
+        sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false }),
+      ]);
     }
     if (this.#pendingSpans > 0) {
       this.#drop(this.#pendingSpans, 'shutdown', 'all', 'shutdown deadline reached while forwarding');

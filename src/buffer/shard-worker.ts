@@ -52,7 +52,8 @@ function ingestBeacons(text: string): void {
 function ingestOtlp(items: OtlpItem[]): void {
   for (const { ip, body, hops } of items) {
     const records = decodeOtlpProto(body).records;
-    enrichOtlp(records, ip);
+    // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
+    if (hops === 0) enrichOtlp(records, ip);
     metrics.add('spansIngested', records.length);
     if (cluster) cluster.consume(records, hops);
     else sampler.consume(records);

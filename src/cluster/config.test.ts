@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { resolveConfig } from '../config/load-config.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -48,5 +50,13 @@ describe('cluster config', () => {
     expect(keyOf({ cluster: { peers: [peers[0], 'not a url'], self: peers[0] } })).toBe('cluster.peers[1]');
     expect(keyOf({ cluster: { resolver: {} } })).toBe('cluster.resolver');
     expect(keyOf({ cluster: { probe_interval: 'soon' } })).toBe('cluster.probe_interval');
+  });
+
+  it('accepts the example of docs/scale-out.md', () => {
+    const doc = readFileSync(new URL('../../docs/scale-out.md', import.meta.url), 'utf8');
+    const block = /```yaml\n([\s\S]*?)\n```/.exec(doc)?.[1] as string;
+    const { cluster } = resolveConfig(parse(block), {});
+    expect(cluster.peers).toHaveLength(3);
+    expect(cluster.forward.timeout).toBe(200);
   });
 });

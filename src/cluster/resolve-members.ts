@@ -5,9 +5,10 @@ import type { ClusterConfig } from './config.ts';
 export type CandidateSource = () => Promise<string[]>;
 
 /** Resolves A and AAAA records, as the Collector's dns resolver does, into receiver base URLs. */
-export function dnsCandidates(config: ClusterConfig['dns']): CandidateSource {
+export function dnsCandidates(config: ClusterConfig['dns'], servers?: string[]): CandidateSource {
   return async () => {
     const resolver = new Resolver({ timeout: config.timeout, tries: 1 });
+    if (servers) resolver.setServers(servers);
     const [v4, v6] = await Promise.all([
       resolver.resolve4(config.hostname).catch(() => [] as string[]),
       resolver.resolve6(config.hostname).catch(() => [] as string[]),

@@ -28,7 +28,7 @@ async function dnsServer(addresses: string[]): Promise<string> {
       record.writeUInt16BE(1, 4);
       record.writeUInt32BE(5, 6);
       record.writeUInt16BE(4, 10);
-      ip.split('.').forEach((octet, i) => record.writeUInt8(Number(octet), 12 + i));
+      Buffer.from(ip.split('.').map(Number)).copy(record, 12);
       return record;
     });
     server?.send(

@@ -3,6 +3,7 @@ import { resolveThreads } from './buffer/config.ts';
 import { Handoff } from './buffer/handoff.ts';
 import { containerMemory, memoryLimits } from './buffer/memory-limit.ts';
 import { ShardPool } from './buffer/shard-pool.ts';
+import { startCluster } from './cluster/start-cluster.ts';
 import { parseEndpoint } from './config/endpoint.ts';
 import type { RelayConfig } from './config/relay-config.ts';
 import { missingExporterSetting } from './export/config.ts';
@@ -85,11 +86,13 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     accepting: true,
   };
   const receiver = createReceiver(config.receiver, ingest, log);
+  const cluster = startCluster(config, pool, receiver, ingest, log);
   const admin = createAdminServer(metrics, () => ready);
 
   await admin.listen(parseEndpoint(config.admin.endpoint));
   await receiver.listen(parseEndpoint(config.receiver.endpoint));
   admission.start(config.memory_limiter.check_interval);
+  await cluster?.join();
   ready = true;
   const receiverPort = (receiver.server.address() as AddressInfo).port;
   const adminPort = (admin.server.address() as AddressInfo).port;
@@ -111,6 +114,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       const deadline = Date.now() + config.shutdown_timeout;
       ready = false;
       ingest.accepting = false;
+      cluster?.leave();
       await receiver.close();
       ingest.handoff.flush();
       await pool.drain(deadline);

@@ -1,3 +1,4 @@
+import type { SharedDecision } from '../cluster/handover.ts';
 import type { RelayConfig } from '../config/relay-config.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 
@@ -15,6 +16,8 @@ export interface HandoffItem {
 export interface OtlpItem {
   ip: string;
   body: Uint8Array;
+  /** Replica hops so far (cluster/forward-header.ts): 0 from a client. */
+  hops: number;
 }
 
 export interface WorkerData {
@@ -32,6 +35,10 @@ export type ToWorker =
   | { type: 'otlp'; items: OtlpItem[]; bytes: number }
   | { type: 'drain'; deadline: number }
   /** New tail sampling policies after a config reload; undefined keeps every span. */
-  | { type: 'reconfigure'; sampling: SamplingSetup | undefined };
+  | { type: 'reconfigure'; sampling: SamplingSetup | undefined }
+  /** The cluster members this replica sees now (cluster/membership.ts). */
+  | { type: 'members'; members: string[] }
+  /** Decisions handed over by a trace's previous owner. */
+  | { type: 'decisions'; decisions: SharedDecision[] };
 
 export type FromWorker = { type: 'ready' } | { type: 'drained' };

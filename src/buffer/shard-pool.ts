@@ -59,8 +59,11 @@ export class ShardPool {
 
   /** Hands new sampling policies to every shard; buffered traces stay where they are. */
   reconfigure(sampling: SamplingSetup | undefined): void {
-    for (const worker of this.#workers)
-      worker.postMessage({ type: 'reconfigure', sampling } satisfies ToWorker);
+    this.broadcast({ type: 'reconfigure', sampling });
+  }
+
+  broadcast(message: ToWorker): void {
+    for (const worker of this.#workers) worker.postMessage(message);
   }
 
   /** Asks every shard to hand on what it holds and finish exporting by the deadline, then stops them. */

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { clusterStage } from '../cluster/cluster-stage.ts';
 import { edgeResources } from '../enrich/edge-resource.ts';
 import { otlpEnrichment } from '../enrich/otlp-resource.ts';
 import { createBatchStore } from '../export/batch-store.ts';
@@ -37,7 +38,9 @@ const exporter: Exporter =
 const batch: SpanProcessor = new BatchProcessor(config.batch, exporter, (spans) =>
   metrics.set('batchSpans', spans),
 );
-const pipeline = new TailSampler(sampling, batch, metrics, new SamplingMetricsWriter(samplingMetrics, shard));
+const sampler = new TailSampler(sampling, batch, metrics, new SamplingMetricsWriter(samplingMetrics, shard));
+const cluster = clusterStage(config, sampler, metrics, log);
+const pipeline = cluster ?? sampler;
 const resourceOf = edgeResources(config.enrichment);
 const enrichOtlp = otlpEnrichment(config.enrichment);
 
@@ -53,11 +56,13 @@ function ingestBeacons(text: string): void {
 
 /** OTLP spans arrive checked by the receiver; only their resources are enriched here. */
 function ingestOtlp(items: OtlpItem[]): void {
-  for (const { ip, body } of items) {
+  for (const { ip, body, hops } of items) {
     const records = decodeOtlpProto(body).records;
-    enrichOtlp(records, ip);
+    // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
+    if (hops === 0) enrichOtlp(records, ip);
     metrics.add('spansIngested', records.length);
-    pipeline.consume(records);
+    if (cluster) cluster.consume(records, hops);
+    else sampler.consume(records);
   }
 }
 
@@ -74,7 +79,13 @@ port.on('message', (message: ToWorker) => {
       metrics.add('handoffBytesDone', message.bytes);
       break;
     case 'reconfigure':
-      pipeline.reconfigure(message.sampling);
+      sampler.reconfigure(message.sampling);
+      break;
+    case 'members':
+      cluster?.setMembers(message.members);
+      break;
+    case 'decisions':
+      cluster?.adopt(message.decisions);
       break;
     case 'drain':
       pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));

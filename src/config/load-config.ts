@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { checkCluster } from '../cluster/config.ts';
 import { parseCidr } from '../enrich/cidr.ts';
 import { ConfigError } from '../errors.ts';
 import { withPolicyNames } from '../sample/policy-path.ts';
@@ -46,6 +47,7 @@ export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.en
   }
   const relayConfig = config as unknown as RelayConfig;
   if (relayConfig.tail_sampling) checkTailSampling(relayConfig.tail_sampling, relayConfig.workers.threads);
+  checkCluster(relayConfig.cluster);
   return relayConfig;
 }
 

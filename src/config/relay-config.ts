@@ -1,4 +1,5 @@
 import type { BatchConfig, MemoryLimiterConfig, WorkersConfig } from '../buffer/config.ts';
+import type { ClusterConfig } from '../cluster/config.ts';
 import type { EnrichmentConfig } from '../enrich/config.ts';
 import type { DebugExporterConfig, ExporterConfig } from '../export/config.ts';
 import type { ReceiverConfig } from '../receive/config.ts';
@@ -18,5 +19,6 @@ export interface RelayConfig {
   batch: BatchConfig;
   exporter: ExporterConfig;
   debug: DebugExporterConfig;
+  cluster: ClusterConfig;
   shutdown_timeout: number;
 }

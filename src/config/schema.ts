@@ -1,4 +1,5 @@
 import { batchSchema, memoryLimiterSchema, workersSchema } from '../buffer/config.ts';
+import { clusterSchema } from '../cluster/config.ts';
 import { enrichmentSchema } from '../enrich/config.ts';
 import { debugExporterSchema, exporterSchema } from '../export/config.ts';
 import { receiverSchema } from '../receive/config.ts';
@@ -21,6 +22,7 @@ export const relaySchema = {
     batch: batchSchema,
     exporter: exporterSchema,
     debug: debugExporterSchema,
+    cluster: clusterSchema,
     shutdown_timeout: duration('30s'),
   },
 } as const;

@@ -28,6 +28,12 @@ export class DecisionCache {
     this.#dropped?.set(traceId, true);
   }
 
+  /** Every remembered decision (cluster hand-over). */
+  *entries(): Generator<[string, Keep | 'dropped']> {
+    if (this.#kept) for (const [traceId, keep] of this.#kept.entries()) yield [traceId, keep];
+    if (this.#dropped) for (const traceId of this.#dropped.keys()) yield [traceId, 'dropped'];
+  }
+
   /** The cached decision: how it was kept, 'dropped', or undefined when unknown. */
   get(traceId: string): Keep | 'dropped' | undefined {
     return this.#kept?.get(traceId) ?? (this.#dropped?.get(traceId) ? 'dropped' : undefined);

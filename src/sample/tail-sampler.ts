@@ -1,4 +1,5 @@
 import type { SpanProcessor } from '../buffer/span-processor.ts';
+import type { SharedDecision, TraceHolder } from '../cluster/handover.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { SamplingMetricsWriter } from '../telemetry/sampling-metrics.ts';
 import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
@@ -46,7 +47,7 @@ interface Active {
  * trace once with the configured policies and hands kept spans on. Without a tail_sampling config it
  * passes everything through.
  */
-export class TailSampler implements SpanProcessor {
+export class TailSampler implements SpanProcessor, TraceHolder {
   readonly #next: SpanProcessor;
   readonly #metrics: SharedMetricsWriter;
   readonly #policyMetrics: SamplingMetricsWriter;
@@ -236,6 +237,69 @@ export class TailSampler implements SpanProcessor {
     const kept = this.#kept;
     this.#kept = [];
     this.#next.consume(kept);
+  }
+
+  // Cluster hand-over (cluster/handover.ts): when a trace's owner changes, its spans and decision move.
+
+  holds(traceId: string): boolean {
+    return this.#buffer.get(traceId) !== undefined || this.#cache.get(traceId) !== undefined;
+  }
+
+  takeUndecided(moves: (traceId: string) => boolean): SpanRecord[][] {
+    const taken: SpanRecord[][] = [];
+    for (const trace of this.#buffer.all()) {
+      if (!moves(trace.traceId)) continue;
+      this.#buffer.remove(trace);
+      taken.push(trace.spans);
+    }
+    this.#flushKept();
+    return taken;
+  }
+
+  decisionsFor(moves: (traceId: string) => boolean): SharedDecision[] {
+    const decisions: SharedDecision[] = [];
+    for (const [traceId, cached] of this.#cache.entries()) {
+      if (!moves(traceId)) continue;
+      if (cached === 'dropped') decisions.push({ traceId, sampled: false });
+      else
+        decisions.push({
+          traceId,
+          sampled: true,
+          ...(cached.policy === undefined ? {} : { policy: cached.policy }),
+          ...(cached.threshold === undefined ? {} : { threshold: cached.threshold.toString() }),
+        });
+    }
+    return decisions;
+  }
+
+  /** A buffered trace takes the handed-over decision now; a trace already decided here is a conflict. */
+  adopt(decisions: readonly SharedDecision[]): string[] {
+    const active = this.#active;
+    if (!active) return [];
+    const conflicts: string[] = [];
+    for (const decision of decisions) {
+      const trace = this.#buffer.get(decision.traceId);
+      if (!trace && this.#cache.get(decision.traceId) !== undefined) {
+        conflicts.push(decision.traceId);
+        continue;
+      }
+      const keep: Keep = {
+        policy: decision.policy,
+        threshold: decision.threshold === undefined ? undefined : BigInt(decision.threshold),
+      };
+      if (decision.sampled) this.#cache.keep(decision.traceId, keep);
+      else this.#cache.drop(decision.traceId);
+      if (!trace) continue;
+      this.#buffer.remove(trace);
+      if (!decision.sampled) {
+        this.#metrics.add('spansSampledOut', trace.spans.length);
+        continue;
+      }
+      annotate(trace.spans, keep, active.setup.config.record_policy);
+      for (const record of trace.spans) this.#kept.push(record);
+    }
+    this.#flushKept();
+    return conflicts;
   }
 
   /** Decides every buffered trace at once (nothing is dropped for want of time), then drains the next stage. */

@@ -35,6 +35,9 @@ export const SHARED_METRICS = {
       'shutdown',
       'storage_corrupt',
       'storage_error',
+      'peer_unreachable',
+      'peer_rejected',
+      'peer_queue_full',
     ],
   },
   exportRequests: {
@@ -126,6 +129,38 @@ export const SHARED_METRICS = {
     type: 'counter',
     label: 'decision',
     values: ['sampled', 'not_sampled'],
+  },
+  spansForwarded: {
+    name: 'edge_relay_cluster_spans_forwarded_total',
+    help: 'Spans of traces owned by another replica, delivered to it',
+    type: 'counter',
+  },
+  spansFromPeers: {
+    name: 'edge_relay_cluster_spans_received_total',
+    help: 'Spans received from other replicas (forwarded or handed over)',
+    type: 'counter',
+  },
+  forwardRequests: {
+    name: 'edge_relay_cluster_forward_requests_total',
+    help: 'Requests to other replicas (spans and handed-over decisions), by outcome',
+    type: 'counter',
+    label: 'outcome',
+    values: ['success', 'retryable_error', 'permanent_error'],
+  },
+  forwardPendingSpans: {
+    name: 'edge_relay_cluster_forward_pending_spans',
+    help: 'Spans waiting to be forwarded to, or in requests to, other replicas',
+    type: 'gauge',
+  },
+  tracesHandedOver: {
+    name: 'edge_relay_cluster_traces_handed_over_total',
+    help: 'Undecided traces handed to their new owner on a membership change or shutdown',
+    type: 'counter',
+  },
+  decisionConflicts: {
+    name: 'edge_relay_cluster_decision_conflicts_total',
+    help: 'Traces a previous owner had decided that were also decided here (split across a membership change)',
+    type: 'counter',
   },
   batchSpans: {
     name: 'edge_relay_batch_spans',

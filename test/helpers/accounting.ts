@@ -12,6 +12,8 @@ export interface Accounting {
   recovered: number;
   exported: number;
   sampledOut: number;
+  /** Sent to the replica that owns the trace (which counts them as received). */
+  forwarded: number;
   dropped: Record<(typeof DROP_REASONS)[number], number>;
   droppedTotal: number;
   inFlight: number;
@@ -28,20 +30,22 @@ export async function readAccounting(relay: RelayProcess): Promise<Accounting> {
     recovered: metricValue(text, 'edge_relay_spans_recovered_total'),
     exported: metricValue(text, 'edge_relay_spans_exported_total'),
     sampledOut: metricValue(text, 'edge_relay_spans_sampled_out_total'),
+    forwarded: metricValue(text, 'edge_relay_cluster_spans_forwarded_total'),
     dropped,
     droppedTotal: Object.values(dropped).reduce((a, b) => a + b, 0),
     inFlight: metricValue(text, 'edge_relay_spans_in_flight'),
   };
 }
 
-/** received + recovered = exported + sampled out + dropped + in flight, with nothing left in flight. */
+const settledSide = (a: Accounting): number => a.exported + a.sampledOut + a.forwarded + a.droppedTotal;
+
+/** received + recovered = exported + sampled out + forwarded + dropped + in flight, with nothing in flight. */
 export function expectSettled(a: Accounting): void {
-  expect(a.received + a.recovered).toBe(a.exported + a.sampledOut + a.droppedTotal + a.inFlight);
+  expect(a.received + a.recovered).toBe(settledSide(a) + a.inFlight);
   expect(a.inFlight).toBe(0);
 }
 
-const balanced = (a: Accounting): boolean =>
-  a.inFlight === 0 && a.received + a.recovered === a.exported + a.sampledOut + a.droppedTotal;
+const balanced = (a: Accounting): boolean => a.inFlight === 0 && a.received + a.recovered === settledSide(a);
 
 /**
  * Waits (polling) until nothing is in flight and the identity holds, then checks it once more on a

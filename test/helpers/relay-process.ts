@@ -36,7 +36,11 @@ export class RelayProcess {
   }
 
   /** Starts a relay on ephemeral loopback ports; `config` is merged over those. */
-  static async start(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
+  static async start(
+    config: Record<string, unknown>,
+    env: NodeJS.ProcessEnv = {},
+    readyTimeoutMs = 10_000,
+  ): Promise<RelayProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'edge-relay-test-'));
     const configFile = join(dir, 'relay.yaml');
     writeFileSync(
@@ -61,7 +65,7 @@ export class RelayProcess {
         return relay.logLines().find((line) => line.msg === 'edge-relay is ready');
       },
       'the relay to be ready',
-      30_000,
+      readyTimeoutMs,
     ).catch((error: unknown) => {
       child.kill('SIGKILL');
       throw error;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { shardOf } from '../../buffer/shard-of.ts';
+import { FORWARDED_HEADER, hopsOf } from '../../cluster/forward-header.ts';
 import { overloaded, shuttingDown } from '../../errors.ts';
 import { OtlpEncoder } from '../../export/otlp-encoder.ts';
 import type { SpanRecord } from '../../model/span.ts';
@@ -58,11 +59,16 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       request.socket.remoteAddress ?? '',
       request.headers['x-forwarded-for'] as string | undefined,
     );
+    const hops = hopsOf(request.headers[FORWARDED_HEADER]);
     for (const [shard, { records, spanBytes }] of shards.entries()) {
       if (records.length === 0) continue;
       // Received spans are copied as they came, not encoded again; the copy of the encoder's output
       // owns its memory, so it can be transferred to the worker.
-      ingest.handoff.offerOtlp(shard, { ip, body: new Uint8Array(encoder.encode(records, spanBytes)) });
+      ingest.handoff.offerOtlp(shard, {
+        ip,
+        body: new Uint8Array(encoder.encode(records, spanBytes)),
+        hops,
+      });
     }
     spansAccepted.inc(batch.records.length);
     reply

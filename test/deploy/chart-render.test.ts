@@ -11,8 +11,9 @@ import {
   defaultValues,
   exampleFiles,
   mergeValues,
+  NAMESPACE,
+  RELEASE,
   readYaml,
-  withoutPendingKeys,
 } from './chart.ts';
 
 /**
@@ -34,14 +35,20 @@ if (!helm) console.info('no helm binary (set HELM or put helm on PATH): helm lin
 type Manifest = Record<string, any>;
 
 function template(args: string[]): Manifest[] {
-  const out = execFileSync(helm as string, ['template', 'r', CHART_DIR, ...args], { encoding: 'utf8' });
+  const out = execFileSync(
+    helm as string,
+    ['template', RELEASE, CHART_DIR, '--namespace', NAMESPACE, ...args],
+    { encoding: 'utf8' },
+  );
   return parseAllDocuments(out)
     .map((doc) => doc.toJS() as Manifest | null)
     .filter((doc): doc is Manifest => doc !== null);
 }
 
 const templateError = (args: string[]): string =>
-  spawnSync(helm as string, ['template', 'r', CHART_DIR, ...args], { encoding: 'utf8' }).stderr;
+  spawnSync(helm as string, ['template', RELEASE, CHART_DIR, '--namespace', NAMESPACE, ...args], {
+    encoding: 'utf8',
+  }).stderr;
 
 const find = (manifests: Manifest[], kind: string): Manifest | undefined =>
   manifests.find((m) => m.kind === kind);
@@ -81,7 +88,7 @@ describe.skipIf(!helm)('helm lint and helm template', () => {
 
     const pod = workload(manifests).spec.template.spec;
     const container = pod.containers[0];
-    const config = resolveConfig(withoutPendingKeys(rendered).config, containerEnv(container));
+    const config = resolveConfig(rendered, containerEnv(container));
 
     const ports = Object.fromEntries(container.ports.map((p: Manifest) => [p.name, p.containerPort]));
     expect(ports).toEqual({

@@ -58,6 +58,22 @@ function child(tree: Tree, key: string): Tree {
   return tree[key] as Tree;
 }
 
+/** The release name and namespace the render tests use (`helm template RELEASE --namespace NAMESPACE`). */
+export const RELEASE = 'r';
+export const NAMESPACE = 'default';
+
+/** templates/_helpers.tpl "edge-relay.fullname". */
+function fullname(values: Tree): string {
+  const name = (values.nameOverride as string) || 'edge-relay';
+  if (values.fullnameOverride) return (values.fullnameOverride as string).slice(0, 63);
+  return (RELEASE.includes(name) ? RELEASE : `${RELEASE}-${name}`).slice(0, 63);
+}
+
+/** Several replicas at once: the chart then turns on the relay's cluster through the peers Service. */
+export function clustered(values: Tree): boolean {
+  return (values.replicaCount as number) > 1 || (values.autoscaling as { enabled: boolean }).enabled;
+}
+
 /** What templates/_helpers.tpl "edge-relay.config" renders into the ConfigMap, for the given values. */
 export function chartConfig(values: Tree): Tree {
   const config = structuredClone(values.config) as Tree;
@@ -71,51 +87,29 @@ export function chartConfig(values: Tree): Tree {
     const queue = child(child(config, 'exporter'), 'sending_queue');
     queue.storage ??= `${persistence.mountPath}/queue`;
   }
+  if (clustered(values) && config.cluster === undefined) {
+    const port = String((config.receiver as { endpoint: string }).endpoint).replace(/^.*:/, '');
+    config.cluster = {
+      self: `http://\${env:POD_IP}:${port}`,
+      dns: { hostname: `${fullname(values)}-peers.${NAMESPACE}.svc.cluster.local`, port: Number(port) },
+    };
+  }
   return config;
 }
 
 /** The environment the relay container gets (secret values replaced by stand-ins of valid length). */
 export function podEnvironment(values: Tree): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { EDGE_RELAY_CPU_LIMIT: '2', EDGE_RELAY_MEMORY_LIMIT: '1073741824' };
+  const env: NodeJS.ProcessEnv = {
+    EDGE_RELAY_CPU_LIMIT: '2',
+    EDGE_RELAY_MEMORY_LIMIT: '1073741824',
+    POD_IP: '10.1.2.3',
+  };
   const lightstep = values.lightstep as { accessToken: string; existingSecret: string };
   if (lightstep.accessToken || lightstep.existingSecret)
     env.LIGHTSTEP_ACCESS_TOKEN = 'stand-in-lightstep-token';
   for (const name of beaconTokenVariables(values)) env[name] = `stand-in-token-for-${name}`;
   for (const item of (values.extraEnv ?? []) as { name: string }[]) env[item.name] = `stand-in-${item.name}`;
   return env;
-}
-
-/**
- * Keys the chart's examples use that another branch is adding to the relay (tail sampling, the persistent
- * queue). Until the relay's schema has one, it is taken out before validation; once merged, it is validated.
- */
-export const PENDING_RELAY_KEYS = [['tail_sampling'], ['exporter', 'sending_queue', 'storage']] as const;
-
-function schemaHas(path: readonly string[]): boolean {
-  let node: unknown = relaySchema;
-  for (const key of path) {
-    node = (node as { properties?: Tree }).properties?.[key];
-    if (node === undefined) return false;
-  }
-  return true;
-}
-
-/** Removes the pending keys the relay does not know yet; returns the dotted names of those removed. */
-export function withoutPendingKeys(config: Tree): { config: Tree; removed: string[] } {
-  const copy = structuredClone(config);
-  const removed: string[] = [];
-  for (const path of PENDING_RELAY_KEYS) {
-    if (schemaHas(path)) continue;
-    const parent = path
-      .slice(0, -1)
-      .reduce<unknown>((node, key) => (isMap(node) ? node[key] : undefined), copy);
-    const last = path[path.length - 1] as string;
-    if (isMap(parent) && last in parent) {
-      delete parent[last];
-      removed.push(path.join('.'));
-    }
-  }
-  return { config: copy, removed };
 }
 
 /** Whether a dotted path (`a.b.c`) names a key of `tree`. */

@@ -34,6 +34,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/* The headless Service: peer discovery, and the StatefulSet's governing service. */}}
+{{/*
+Several replicas at once (replicaCount > 1, or the autoscaler): tail sampling then needs every span of a
+trace on one replica, so the relay's cluster is turned on through the headless peers Service.
+*/}}
+{{- define "edge-relay.clustered" -}}
+{{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled }}true{{ end }}
+{{- end }}
+
 {{- define "edge-relay.peersServiceName" -}}
 {{- printf "%s-peers" (include "edge-relay.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -98,6 +106,11 @@ The relay config the ConfigMap holds: .Values.config plus what the chart wires i
 {{- $_ := set $queue "storage" $storage }}
 {{- $_ = set $exporter "sending_queue" $queue }}
 {{- $_ = set $config "exporter" $exporter }}
+{{- end }}
+{{- if and (include "edge-relay.clustered" .) (not (hasKey $config "cluster")) }}
+{{- $port := include "edge-relay.receiverPort" . }}
+{{- $dns := dict "hostname" (printf "%s.%s.svc.cluster.local" (include "edge-relay.peersServiceName" .) .Release.Namespace) "port" ($port | int) }}
+{{- $_ := set $config "cluster" (dict "self" (printf "http://${env:POD_IP}:%s" $port) "dns" $dns) }}
 {{- end }}
 {{- toYaml $config }}
 {{- end }}

@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { relaySchema } from '../../src/config/schema.ts';
 
 /** Reading the chart as Helm would, for tests that cannot run helm itself. */
 

@@ -44,5 +44,6 @@ USER 1000:1000
 EXPOSE 4318 8888
 # Node is PID 1 and needs no init: the relay handles SIGTERM and SIGINT itself (readiness off, drain,
 # exit), and it starts no child processes (its shards are threads), so there are no zombies to reap.
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+# --v8-pool-size=0: as bin/edge-relay, see docs/architecture.md, "Threads and priorities".
+ENTRYPOINT ["node", "--v8-pool-size=0", "/app/dist/cli.js"]
 CMD ["--config", "/app/config/relay.yaml"]

@@ -83,7 +83,9 @@ function configDir(): string {
 }
 
 let relayCli = here('../src/cli.ts');
-let relayNodeOptions: string[] = [];
+/** The node options the relay ships with (bin/edge-relay and the Dockerfile), unless the run names others. */
+const SHIPPED_NODE_OPTIONS = ['--v8-pool-size=0'];
+let relayNodeOptions = SHIPPED_NODE_OPTIONS;
 
 /**
  * Runs another build of the relay (e.g. dist/cli.js after `npm run build`, or another checkout), or the
@@ -91,7 +93,7 @@ let relayNodeOptions: string[] = [];
  */
 export function useRelay(cli: string | undefined, nodeOptions: string[]): void {
   if (cli) relayCli = cli;
-  relayNodeOptions = nodeOptions;
+  if (nodeOptions.length > 0) relayNodeOptions = nodeOptions;
 }
 
 /** The relay's command line as the report shows it. */

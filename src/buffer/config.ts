@@ -15,6 +15,8 @@ export interface WorkersConfig {
   threads: number;
   /** Bytes of accepted beacons handed to the workers and not yet taken up; past it the receiver sheds load. */
   max_pending_bytes: number;
+  /** Nice value of the worker threads (0–19): above 0, the ack thread wins the CPU when both want it. */
+  nice: number;
 }
 
 export const batchSchema = {
@@ -35,6 +37,7 @@ export const workersSchema = {
   properties: {
     threads: { type: 'integer', minimum: 0, maximum: 256, default: 0 },
     max_pending_bytes: { type: 'integer', minimum: 65536, default: 67108864 },
+    nice: { type: 'integer', minimum: 0, maximum: 19, default: 10 },
   },
 } as const;
 

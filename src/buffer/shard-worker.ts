@@ -18,12 +18,14 @@ import { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import type { FromWorker, HandoffItem, OtlpItem, ToWorker, WorkerData } from './messages.ts';
 import type { SpanProcessor } from './span-processor.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
 
 // Entry point of one worker shard: every trace whose id maps to this shard is held, decided, encoded
 // and exported here, off the thread that acknowledges beacons.
 const { shard, shards, config, metrics: metricsBuffer, sampling, samplingMetrics } = workerData as WorkerData;
 const port = parentPort as NonNullable<typeof parentPort>;
 const log = createLogger(config.log.level, { shard });
+lowerThreadPriority(config.workers.nice);
 const metrics = new SharedMetricsWriter(metricsBuffer, shard);
 
 const exporter: Exporter =

@@ -37,6 +37,13 @@ function dockerfileStages(): Stage[] {
 }
 
 const stages = dockerfileStages();
+
+/** The image's ENTRYPOINT, e.g. ["node", "--v8-pool-size=0", "/app/dist/cli.js"]. */
+const ENTRYPOINT = JSON.parse(
+  /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(REPO, 'Dockerfile'), 'utf8'))?.[1] ?? '[]',
+) as string[];
+/** The entrypoint's arguments to node, with the script relative to the layout's /app. */
+const entrypointArgs = (): string[] => ENTRYPOINT.slice(1).map((arg) => arg.replace(/^\/app\//, ''));
 const stage = (name: string): Stage => {
   const found = stages.find((s) => s.name === name);
   if (!found) throw new Error(`Dockerfile has no stage "${name}"`);
@@ -144,11 +151,21 @@ describe('the container image layout (Dockerfile runtime stage)', () => {
     }
   });
 
+  it('starts through bin/edge-relay with the same node options as the image entrypoint', () => {
+    expect(readFileSync(join(REPO, 'bin/edge-relay'), 'utf8')).toContain(
+      `exec "$node" ${ENTRYPOINT.slice(1, -1).join(' ')} "$root/dist/cli.js"`,
+    );
+  });
+
   it('validates its bundled config as the image entrypoint would', () => {
-    const out = execFileSync(process.execPath, ['dist/cli.js', 'validate', '--config', 'config/relay.yaml'], {
-      cwd: app,
-      env: { PATH: process.env.PATH },
-    });
+    const out = execFileSync(
+      process.execPath,
+      [...entrypointArgs(), 'validate', '--config', 'config/relay.yaml'],
+      {
+        cwd: app,
+        env: { PATH: process.env.PATH },
+      },
+    );
     expect(out.toString()).toContain('valid');
   });
 
@@ -165,7 +182,7 @@ describe('the container image layout (Dockerfile runtime stage)', () => {
         exporter: { traces_endpoint: sink.url, headers: {} },
       }),
     );
-    const child = spawn(process.execPath, ['dist/cli.js', '--config', configFile], {
+    const child = spawn(process.execPath, [...entrypointArgs(), '--config', configFile], {
       cwd: app,
       env: { PATH: process.env.PATH, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -45,6 +45,11 @@ describe('cluster config', () => {
     expect(config.cluster.self).toBe('http://10.1.2.3:4318');
   });
 
+  it('takes `cluster.dns: <name>` as the headless Service name', () => {
+    const { cluster } = resolveConfig({ cluster: { dns: 'relay-peers', self: 'http://10.1.2.3:4318' } }, {});
+    expect(cluster.dns).toEqual({ hostname: 'relay-peers', port: 4318, interval: 5000, timeout: 1000 });
+  });
+
   it('names bad and unknown keys', () => {
     expect(keyOf({ cluster: { peers: ['10.0.0.5:4318'], self: '10.0.0.5:4318' } })).toBe('cluster.self');
     expect(keyOf({ cluster: { peers: [peers[0], 'not a url'], self: peers[0] } })).toBe('cluster.peers[1]');

@@ -88,6 +88,17 @@ export const clusterSchema = {
   },
 } as const;
 
+/**
+ * `cluster.dns: <headless service name>` is shorthand for `cluster.dns.hostname` with the resolver's
+ * defaults, as the issue and the Collector's users write it; expanded before validation.
+ */
+export function expandClusterShorthand(tree: unknown): void {
+  const cluster = (tree as { cluster?: { dns?: unknown } } | null)?.cluster;
+  if (cluster && typeof cluster === 'object' && typeof cluster.dns === 'string') {
+    cluster.dns = { hostname: cluster.dns };
+  }
+}
+
 /** True when this replica is one of several: a peer list or a DNS name is configured. */
 export function clusterEnabled(config: ClusterConfig): boolean {
   return config.peers.length > 0 || config.dns.hostname !== '';

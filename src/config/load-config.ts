@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { checkCluster } from '../cluster/config.ts';
+import { checkCluster, expandClusterShorthand } from '../cluster/config.ts';
 import { parseCidr } from '../enrich/cidr.ts';
 import { ConfigError } from '../errors.ts';
 import { withPolicyNames } from '../sample/policy-path.ts';
@@ -42,6 +42,7 @@ function describe(error: ErrorObject): ConfigError {
 /** Validates a parsed config tree, fills defaults and converts durations; throws a ConfigError naming the key. */
 export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const config = substituteEnvDeep(tree ?? {}, env);
+  expandClusterShorthand(config);
   if (!validate(config)) {
     throw withPolicyNames(config, describe((validate.errors as ErrorObject[])[0] as ErrorObject));
   }

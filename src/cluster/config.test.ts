@@ -36,7 +36,6 @@ describe('cluster config', () => {
       {
         cluster: {
           dns: { hostname: 'relay-peers.obs.svc.cluster.local' },
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: the relay's env substitution syntax
           self: 'http://${env:POD_IP}:4318',
         },
       },

@@ -14,10 +14,16 @@ const tag = (field: number, wire: number): number => (field << 3) | wire;
 
 const MASK32 = 0xffffffffn;
 
+// A bigint stored into a BigUint64Array reads back as two 32-bit halves without BigInt arithmetic,
+// which would allocate two intermediate bigints per timestamp.
+const u64 = new BigUint64Array(1);
+const u32 = new Uint32Array(u64.buffer);
+
 function writeFixed64(w: W, field: number, value: bigint): void {
+  u64[0] = value;
   w.uint32(tag(field, FIXED64))
-    .fixed32(Number(value & MASK32))
-    .fixed32(Number((value >> 32n) & MASK32));
+    .fixed32(u32[0] as number)
+    .fixed32(u32[1] as number);
 }
 
 function writeInt64(w: W, field: number, value: number | bigint): void {
@@ -45,6 +51,26 @@ function writeUint32(w: W, field: number, value: number): void {
 function writeHexId(w: W, field: number, hex: string): void {
   if (hex !== '') w.uint32(tag(field, LEN)).bytes(Buffer.from(hex, 'hex'));
 }
+
+/**
+ * Spans of one trace come together and most share a parent, so the last trace id's and parent id's
+ * bytes are kept rather than converted from hex for every span.
+ */
+class RepeatedId {
+  #hex = '';
+  #bytes: Buffer = Buffer.alloc(0);
+
+  write(w: W, field: number, hex: string): void {
+    if (hex === '') return;
+    if (hex !== this.#hex) {
+      this.#hex = hex;
+      this.#bytes = Buffer.from(hex, 'hex');
+    }
+    w.uint32(tag(field, LEN)).bytes(this.#bytes);
+  }
+}
+const traceIds = new RepeatedId();
+const parentIds = new RepeatedId();
 
 function writeAnyValue(w: W, value: AnyValue): void {
   switch (value.type) {
@@ -93,10 +119,10 @@ function writeKeyValues(w: W, field: number, attributes: readonly KeyValue[]): v
 }
 
 function writeSpan(w: W, span: Span): void {
-  writeHexId(w, 1, span.traceId);
+  traceIds.write(w, 1, span.traceId);
   writeHexId(w, 2, span.spanId);
   writeString(w, 3, span.traceState);
-  writeHexId(w, 4, span.parentSpanId);
+  parentIds.write(w, 4, span.parentSpanId);
   writeString(w, 5, span.name);
   writeUint32(w, 6, span.kind);
   writeFixed64(w, 7, span.startTimeUnixNano);

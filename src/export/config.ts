@@ -39,8 +39,6 @@ export interface DebugExporterConfig {
   verbosity: 'basic' | 'detailed';
 }
 
-export const LIGHTSTEP_TRACES_ENDPOINT = 'https://ingest.lightstep.com/traces/otlp/v0.9';
-
 export const exporterSchema = {
   type: 'object',
   additionalProperties: false,

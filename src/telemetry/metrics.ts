@@ -3,8 +3,6 @@ import type { RejectReason } from '../errors.ts';
 import { spansAccepted, tally } from './accounting.ts';
 import { SHARED_METRICS, type SharedMetricSpec, type SharedMetricsReader } from './shared-metrics.ts';
 
-export type ReceivedResult = 'accepted' | 'rejected';
-
 /** Every metric the relay exposes on /metrics; all names start with edge_relay_. */
 export class RelayMetrics {
   readonly registry = new Registry();

@@ -47,6 +47,7 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
       request.socket.remoteAddress ?? '',
       request.headers['x-forwarded-for'] as string | undefined,
     );
+    // A full hand-off drains in milliseconds once the worker catches up: Retry-After's smallest unit will do.
     if (!ingest.handoff.offer(shardOf(beacon.traceId, ingest.shards), ip, text)) throw overloaded(1);
     accepted.inc();
     spansAccepted.inc(beacon.spans.length);

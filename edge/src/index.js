@@ -197,7 +197,11 @@ export function createTracer(options) {
       dur: end,
       attrs,
     };
-    if (state[PARENT]) root.parent = state[PARENT];
+    if (state[PARENT]) {
+      // The parent came in the caller's traceparent: the relay may decide once this span has arrived.
+      root.parent = state[PARENT];
+      root.parentRemote = true;
+    }
     // OpenTelemetry HTTP conventions: a 5xx fails a server span; any 4xx or 5xx fails a client span.
     if (status >= 500) {
       root.status = 'error';

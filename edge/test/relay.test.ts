@@ -67,7 +67,8 @@ describe('beacons from the example worker, through a real relay, at an OTLP sink
       spanId: beacon?.spans[0]?.id,
       parentSpanId: INCOMING_PARENT,
       traceState: 'congo=t61rcWkgMzE',
-      flags: 1,
+      // Sampled, and OTLP's bits 8–9: the parent (the caller's traceparent) is remote.
+      flags: 0x301,
       kind: 2,
       startTimeUnixNano: ns(T),
       endTimeUnixNano: ns(T + 42),

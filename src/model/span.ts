@@ -92,5 +92,16 @@ export interface SpanRecord {
   readonly size: number;
 }
 
+/**
+ * OTLP span flags bits 8 and 9 (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | SPAN_FLAGS_CONTEXT_IS_REMOTE): whether
+ * the span's parent is remote is known, and it is. Such a span is where this service's part of the
+ * trace begins, e.g. an edge server span continuing a caller's traceparent.
+ */
+export const PARENT_IS_REMOTE = 0x300;
+
+/** A span with no parent, or whose parent lives in another service: the root of what this relay sees. */
+export const isLocalRoot = (span: Span): boolean =>
+  span.parentSpanId === '' || (span.flags & PARENT_IS_REMOTE) === PARENT_IS_REMOTE;
+
 export const str = (value: string): AnyValue => ({ type: 'string', value });
 export const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });

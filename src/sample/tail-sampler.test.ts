@@ -73,19 +73,36 @@ describe('TailSampler', () => {
     expect(metrics.read('bufferedTraces')).toBe(0);
     expect(metrics.read('tracesDecided', 'sampled')).toBe(1);
   });
-  it('decides decision_wait_after_root_received after the root arrives', () => {
+  it.each([
+    ['a span without parent', root],
+    [
+      'a span whose parent is remote (OTLP flags 0x300)',
+      (id: string) => spanRecord({ traceId: id, flags: 0x301 }),
+    ],
+  ])('decides decision_wait_after_root_received after the root arrives: %s', (_what, rootOf) => {
     const { sampler, exported, metrics, advance } = harness({
       decision_wait: '30s',
       decision_wait_after_root_received: '2s',
     });
     sampler.consume([child(ERROR_TRACE, 2)]);
     advance(1000);
-    sampler.consume([root(ERROR_TRACE)]);
+    sampler.consume([rootOf(ERROR_TRACE)]);
     advance(1999);
     expect(exported).toHaveLength(0);
     advance(1);
     expect(exported).toHaveLength(2);
     expect(metrics.read('tracesDecidedEarly', 'root')).toBe(1);
+  });
+  it('does not take a span whose parent is known to be local (flags 0x100) for a root', () => {
+    const { sampler, exported, advance } = harness({
+      decision_wait: '30s',
+      decision_wait_after_root_received: '2s',
+    });
+    sampler.consume([child(ERROR_TRACE, 2), spanRecord({ traceId: ERROR_TRACE, flags: 0x101 })]);
+    advance(2000);
+    expect(exported).toHaveLength(0);
+    advance(28000);
+    expect(exported).toHaveLength(2);
   });
   it('decides a trace over maximum_trace_size_bytes or max_spans_per_trace at once', () => {
     const { sampler, exported, metrics } = harness({ maximum_trace_size_bytes: 250, max_spans_per_trace: 3 });

@@ -1,4 +1,4 @@
-import type { SpanRecord } from '../model/span.ts';
+import { isLocalRoot, type SpanRecord } from '../model/span.ts';
 import type { Trace } from './policy.ts';
 
 export type WaitReason = 'wait' | 'root';
@@ -55,7 +55,7 @@ export class TraceBuffer {
     trace.bytes += record.size;
     this.spans++;
     this.bytes += record.size;
-    if (record.span.parentSpanId === '') trace.rootSeen = true;
+    if (isLocalRoot(record.span)) trace.rootSeen = true;
   }
 
   remove(trace: BufferedTrace): void {

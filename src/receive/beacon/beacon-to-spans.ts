@@ -1,4 +1,12 @@
-import type { KeyValue, Resource, Scope, SpanKind, SpanRecord, StatusCode } from '../../model/span.ts';
+import {
+  type KeyValue,
+  PARENT_IS_REMOTE,
+  type Resource,
+  type Scope,
+  type SpanKind,
+  type SpanRecord,
+  type StatusCode,
+} from '../../model/span.ts';
 import { msToNanos } from '../../model/time.ts';
 import type { Beacon, BeaconSpan } from './beacon.ts';
 import { attributesOf } from './beacon-attributes.ts';
@@ -60,7 +68,7 @@ export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] 
         spanId: s.id,
         parentSpanId: s.parent ?? '',
         traceState,
-        flags,
+        flags: s.parentRemote ? flags | PARENT_IS_REMOTE : flags,
         name: s.name,
         kind: KIND[s.kind ?? 'internal'],
         startTimeUnixNano,

@@ -13,6 +13,8 @@ export interface BeaconEvent {
 export interface BeaconSpan {
   id: string;
   parent?: string;
+  /** The parent is in another service (the caller's traceparent): this span starts the edge's part. */
+  parentRemote?: boolean;
   name: string;
   kind?: 'internal' | 'server' | 'client' | 'producer' | 'consumer';
   /** Milliseconds after Beacon.ts. */

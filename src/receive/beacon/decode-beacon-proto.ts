@@ -43,6 +43,7 @@ interface EventMessage {
 interface SpanMessage {
   id?: Uint8Array;
   parent?: Uint8Array;
+  parentRemote?: boolean;
   name?: string;
   kind?: number;
   start?: number;
@@ -89,6 +90,7 @@ export function decodeBeaconProto(body: Buffer): unknown {
     spans: (m.spans ?? []).map((s) => ({
       id: hex(s.id) ?? '',
       parent: hex(s.parent),
+      parentRemote: s.parentRemote || undefined,
       name: s.name,
       kind: KINDS[s.kind ?? 0],
       start: s.start ?? 0,

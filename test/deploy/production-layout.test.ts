@@ -1,11 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
+import { RelayProcess } from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CHART_DIR } from './chart.ts';
 
@@ -105,8 +104,7 @@ describe('the container image layout (Dockerfile runtime stage)', () => {
   let root: string;
   let app: string;
   let copied: string[];
-  let relay: ChildProcess | undefined;
-  let output = '';
+  let relay: RelayProcess | undefined;
   let sink: OtlpSink;
 
   beforeAll(() => {
@@ -121,7 +119,7 @@ describe('the container image layout (Dockerfile runtime stage)', () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (relay && relay.exitCode === null) relay.kill('SIGKILL');
+    await relay?.stop('SIGKILL');
     await sink?.close();
     rmSync(root, { recursive: true, force: true });
   });
@@ -171,47 +169,22 @@ describe('the container image layout (Dockerfile runtime stage)', () => {
 
   it('starts, acknowledges the NOTES.txt beacon, exports it and drains on SIGTERM', async () => {
     sink = await OtlpSink.start();
-    const configFile = join(root, 'relay.yaml');
-    writeFileSync(
-      configFile,
-      stringify({
-        receiver: { endpoint: '127.0.0.1:0' },
-        admin: { endpoint: '127.0.0.1:0' },
+    relay = await RelayProcess.start(
+      {
         workers: { threads: 1 },
         batch: { timeout: '50ms' },
         exporter: { traces_endpoint: sink.url, headers: {} },
-      }),
+      },
+      { NODE_ENV: 'production' },
+      { nodeArgs: entrypointArgs(), cwd: app },
     );
-    const child = spawn(process.execPath, [...entrypointArgs(), '--config', configFile], {
-      cwd: app,
-      env: { PATH: process.env.PATH, NODE_ENV: 'production' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    relay = child;
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const ready = await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`relay exited:\n${output}`);
-      const line = output.split('\n').find((l) => l.includes('"edge-relay is ready"'));
-      return line ? (JSON.parse(line) as { receiver: number }) : undefined;
-    }, 'the relay from the image layout to be ready');
 
-    const response = await fetch(`http://127.0.0.1:${ready.receiver}/v1/beacons`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: notesBeacon(),
-    });
+    const response = await relay.post('/v1/beacons', notesBeacon());
     expect(response.status).toBe(202);
     const spans = await waitFor(() => sink.spans().length > 0 && sink.spans(), 'the span at the sink');
     expect(spans[0]?.name).toBe('GET /product/:id');
     expect(spans[0]?.resource['akamai.edge.pop']).toBe('FRA');
 
-    child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code, output).toBe(0);
+    expect(await relay.stop(), relay.output).toBe(0);
   });
 });

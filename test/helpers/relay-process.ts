@@ -16,6 +16,14 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** How to start the relay: by default the TypeScript CLI of this checkout. */
+export interface LaunchOptions {
+  /** Node arguments before `--config FILE` (e.g. the image's entrypoint flags and its dist/cli.js). */
+  nodeArgs?: string[];
+  cwd?: string;
+  readyTimeoutMs?: number;
+}
+
 /** A relay started as a real process (the CLI, on its own config file), with its output captured. */
 export class RelayProcess {
   readonly child: ChildProcess;
@@ -39,7 +47,7 @@ export class RelayProcess {
   static async start(
     config: Record<string, unknown>,
     env: NodeJS.ProcessEnv = {},
-    readyTimeoutMs = 10_000,
+    { nodeArgs = [CLI], cwd, readyTimeoutMs = 10_000 }: LaunchOptions = {},
   ): Promise<RelayProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'edge-relay-test-'));
     const configFile = join(dir, 'relay.yaml');
@@ -52,7 +60,8 @@ export class RelayProcess {
         ...config,
       }),
     );
-    const child = spawn(process.execPath, [CLI, '--config', configFile], {
+    const child = spawn(process.execPath, [...nodeArgs, '--config', configFile], {
+      cwd,
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -6,6 +6,7 @@ import { parseCidr } from '../enrich/cidr.ts';
 import { ConfigError } from '../errors.ts';
 import { withPolicyNames } from '../sample/policy-path.ts';
 import { checkTailSampling } from '../sample/validate-sampling.ts';
+import { dottedPath } from './dotted-path.ts';
 import { substituteEnvDeep } from './env-substitution.ts';
 import type { RelayConfig } from './relay-config.ts';
 import { relaySchema } from './schema.ts';
@@ -18,13 +19,7 @@ const validate = ajv.compile(relaySchema);
 
 /** Turns ajv's JSON-pointer paths into the dotted keys users write in YAML. */
 function describe(error: ErrorObject): ConfigError {
-  const path = error.instancePath
-    .split('/')
-    .slice(1)
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
-    .join('')
-    .replace(/^\./, '');
+  const path = dottedPath(error.instancePath);
   if (error.keyword === 'additionalProperties') {
     const extra = (error.params as { additionalProperty: string }).additionalProperty;
     return new ConfigError(path ? `${path}.${extra}` : extra, 'unknown key');

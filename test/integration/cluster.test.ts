@@ -64,7 +64,8 @@ describe('three replicas, static peers, one sink', () => {
     sink = await OtlpSink.start();
     const urls = (await freePorts(4)).map((port) => `http://127.0.0.1:${port}`);
     // Several relays start at once on a shared 2-core machine: give them time to be ready.
-    const start = (url: string) => RelayProcess.start(relayConfig(sink.url, url, urls), {}, { readyTimeoutMs: 90_000 });
+    const start = (url: string) =>
+      RelayProcess.start(relayConfig(sink.url, url, urls), {}, { readyTimeoutMs: 90_000 });
     const [a, b, c] = await Promise.all(urls.slice(0, 3).map(start));
     const first = [a, b, c] as RelayProcess[];
     started.push(...first);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
+import { dottedPath } from '../../config/dotted-path.ts';
 import { invalid, type RequestError } from '../../errors.ts';
 import { protoFile } from '../../model/proto-files.ts';
 import type { Beacon } from './beacon.ts';
@@ -14,17 +15,8 @@ const validateSchema = new Ajv({ allErrors: false, strict: true, allowUnionTypes
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
 
-function pathOf(error: ErrorObject): string {
-  return error.instancePath
-    .split('/')
-    .slice(1)
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
-    .join('')
-    .replace(/^\./, '');
-}
-
 function explain(error: ErrorObject): string {
-  const path = pathOf(error);
+  const path = dottedPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties':

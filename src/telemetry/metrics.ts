@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RejectReason } from '../errors.ts';
 import { spansAccepted, tally } from './accounting.ts';
+import { registerCollected } from './collected-metric.ts';
 import { SHARED_METRICS, type SharedMetricSpec, type SharedMetricsReader } from './shared-metrics.ts';
 
 /** Every metric the relay exposes on /metrics; all names start with edge_relay_. */
@@ -68,22 +69,11 @@ export class RelayMetrics {
     spec: SharedMetricSpec,
   ): void {
     const values = spec.values ?? [undefined];
-    this.registry.registerMetric({
-      name: spec.name,
-      help: spec.help,
-      async get() {
-        return {
-          name: spec.name,
-          help: spec.help,
-          type: spec.type,
-          aggregator: 'sum',
-          values: values.map((value) => ({
-            labels: spec.label && value !== undefined ? { [spec.label]: value } : {},
-            value: shared.read(key, value),
-          })),
-        };
-      },
-      reset() {},
-    } as unknown as Parameters<Registry['registerMetric']>[0]);
+    registerCollected(this.registry, spec, () =>
+      values.map((value) => ({
+        labels: spec.label && value !== undefined ? { [spec.label]: value } : {},
+        value: shared.read(key, value),
+      })),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { type CollectedValue, registerCollected } from './collected-metric.ts';
 
 // Per-policy decision counters and the decision latency histogram, in their own SharedArrayBuffer: policy
 // names come from the config (and change on reload), so their layout cannot be fixed like SHARED_METRICS.
@@ -71,49 +72,42 @@ export function registerSamplingMetrics(
   names: PolicySlots,
 ): void {
   const slots = new Float64Array(buffer);
-  const custom = (metric: { name: string; help: string; get: () => Promise<unknown> }) =>
-    registry.registerMetric({ ...metric, reset() {} } as unknown as Parameters<
-      Registry['registerMetric']
-    >[0]);
-  const decisions = {
-    name: 'edge_relay_sampling_policy_decisions_total',
-    help: 'Decisions of each top-level tail sampling policy, by outcome',
-  };
-  custom({
-    ...decisions,
-    async get() {
-      const values = names.labels().flatMap(([policy, slot]) =>
+  registerCollected(
+    registry,
+    {
+      name: 'edge_relay_sampling_policy_decisions_total',
+      help: 'Decisions of each top-level tail sampling policy, by outcome',
+      type: 'counter',
+    },
+    () =>
+      names.labels().flatMap(([policy, slot]) =>
         OUTCOMES.map((decision, o) => ({
           labels: { policy, decision },
           value: sumOver(slots, slot * OUTCOMES.length + o),
         })),
-      );
-      return { ...decisions, type: 'counter', aggregator: 'sum', values };
+      ),
+  );
+  const latency = 'edge_relay_sampling_decision_latency_seconds';
+  registerCollected(
+    registry,
+    {
+      name: latency,
+      help: 'Time from the first span of a trace to its sampling decision',
+      type: 'histogram',
     },
-  });
-  const latency = {
-    name: 'edge_relay_sampling_decision_latency_seconds',
-    help: 'Time from the first span of a trace to its sampling decision',
-  };
-  custom({
-    ...latency,
-    async get() {
+    () => {
       let cumulative = 0;
-      const values = [...LATENCY_BUCKETS, '+Inf'].map((le, i) => {
+      const values: CollectedValue[] = [...LATENCY_BUCKETS, '+Inf'].map((le, i) => {
         cumulative += sumOver(slots, LATENCY_BASE + i);
-        return { metricName: `${latency.name}_bucket`, labels: { le }, value: cumulative };
+        return { metricName: `${latency}_bucket`, labels: { le }, value: cumulative };
       });
+      values.push({ metricName: `${latency}_count`, labels: {}, value: cumulative });
       values.push({
-        metricName: `${latency.name}_count`,
-        labels: {} as { le: number | string },
-        value: cumulative,
-      });
-      values.push({
-        metricName: `${latency.name}_sum`,
-        labels: {} as { le: number | string },
+        metricName: `${latency}_sum`,
+        labels: {},
         value: sumOver(slots, LATENCY_BASE + LATENCY_BUCKETS.length + 1),
       });
-      return { ...latency, type: 'histogram', aggregator: 'sum', values };
+      return values;
     },
-  });
+  );
 }

@@ -3,11 +3,11 @@ import { constants, gzipSync } from 'node:zlib';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { beaconToSpans } from '../src/enrich/beacon-to-spans.ts';
 import { edgeResources } from '../src/enrich/edge-resource.ts';
 import { OtlpEncoder } from '../src/export/otlp-encoder.ts';
+import type { Beacon } from '../src/model/beacon.ts';
 import type { SpanRecord } from '../src/model/span.ts';
-import type { Beacon } from '../src/receive/beacon/beacon.ts';
-import { beaconToSpans } from '../src/receive/beacon/beacon-to-spans.ts';
 import type { BeaconFactory } from './beacons.ts';
 import { BeaconIds, recordBeacon } from './peers/sdk-spans.ts';
 

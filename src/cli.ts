@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config/load-config.ts';
-import { watchConfig } from './config/watch-config.ts';
-import { ConfigError } from './errors.ts';
-import { startRelay } from './relay.ts';
+import { ConfigError } from './lib/errors.ts';
+import { loadConfig } from './service/load-config.ts';
+import { startRelay } from './service/start-relay.ts';
+import { watchConfig } from './service/watch-config.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 const USAGE = `Usage:

@@ -2,7 +2,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import Fastify from 'fastify';
-import type { Beacon } from '../../src/receive/beacon/beacon.ts';
+import type { Beacon } from '../../src/model/beacon.ts';
 import { BeaconIds, recordBeacon } from './sdk-spans.ts';
 import { acceptedSpans, serve } from './serve.ts';
 

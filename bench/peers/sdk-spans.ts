@@ -8,7 +8,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { IdGenerator } from '@opentelemetry/sdk-trace';
-import type { Beacon } from '../../src/receive/beacon/beacon.ts';
+import type { Beacon } from '../../src/model/beacon.ts';
 
 // A beacon's spans re-created as OpenTelemetry SDK spans, with the beacon's own ids and times: what a
 // user relaying beacons through the SDK would write.

@@ -1,4 +1,4 @@
-import type { Beacon } from '../../src/receive/beacon/beacon.ts';
+import type { Beacon } from '../../src/model/beacon.ts';
 import type { EdgeServer, PropertyConfig } from './shim/edge-server.ts';
 
 /** Hostnames of the example setup (docs/edge.md): the site, and the beacon hostname routed to the relay. */

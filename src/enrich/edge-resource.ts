@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
+import type { Beacon } from '../model/beacon.ts';
 import type { KeyValue, Resource } from '../model/span.ts';
-import type { Beacon } from '../receive/beacon/beacon.ts';
-import { attributesOf } from '../receive/beacon/beacon-attributes.ts';
+import { attributesOf } from './beacon-attributes.ts';
 import type { EnrichmentConfig } from './config.ts';
 import { popLookup } from './pop-lookup.ts';
 

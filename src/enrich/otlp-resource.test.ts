@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Resource, SpanRecord } from '../model/span.ts';
-import { BEACON_SCOPE } from '../receive/beacon/beacon-to-spans.ts';
+import { BEACON_SCOPE } from './beacon-to-spans.ts';
 import { otlpEnrichment } from './otlp-resource.ts';
 
 const enrich = otlpEnrichment({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCidr } from './cidr.ts';
+import { parseCidr } from '../lib/cidr.ts';
 import { popLookup, UNKNOWN_POP } from './pop-lookup.ts';
 
 describe('popLookup', () => {

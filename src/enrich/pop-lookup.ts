@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { cidrSet } from './cidr.ts';
+import { cidrSet } from '../lib/cidr.ts';
 import type { PopRange } from './config.ts';
 
 export const UNKNOWN_POP = 'unknown';

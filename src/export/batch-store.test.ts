@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../config/load-config.ts';
+import { resolveConfig } from '../service/load-config.ts';
 import { diskBatchStore, memoryBatchStore } from './batch-store.ts';
 
 const queueConfig = (sending_queue: Record<string, unknown>) =>

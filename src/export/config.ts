@@ -1,4 +1,5 @@
-import { duration } from '../config/schema-keywords.ts';
+import { type RetryConfig, retryOnFailureSchema } from '../lib/retry.ts';
+import { duration } from '../lib/schema-keywords.ts';
 
 /** Mirrors the Collector's `otlphttp` exporter: same keys, same defaults. */
 export interface ExporterConfig {
@@ -10,16 +11,6 @@ export interface ExporterConfig {
   timeout: number;
   retry_on_failure: RetryConfig;
   sending_queue: SendingQueueConfig;
-}
-
-export interface RetryConfig {
-  enabled: boolean;
-  initial_interval: number;
-  randomization_factor: number;
-  multiplier: number;
-  max_interval: number;
-  /** 0 means retry without a time limit (bounded still by the queue). */
-  max_elapsed_time: number;
 }
 
 export interface SendingQueueConfig {
@@ -54,19 +45,7 @@ export const exporterSchema = {
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     compression: { enum: ['gzip', 'none'], default: 'gzip' },
     timeout: duration('30s'),
-    retry_on_failure: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        enabled: { type: 'boolean', default: true },
-        initial_interval: duration('5s'),
-        randomization_factor: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
-        multiplier: { type: 'number', minimum: 1, default: 1.5 },
-        max_interval: duration('30s'),
-        max_elapsed_time: duration('300s'),
-      },
-    },
+    retry_on_failure: retryOnFailureSchema,
     sending_queue: {
       type: 'object',
       additionalProperties: false,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../config/load-config.ts';
+import { beaconToSpans } from '../enrich/beacon-to-spans.ts';
 import { edgeResources } from '../enrich/edge-resource.ts';
-import type { Beacon } from '../receive/beacon/beacon.ts';
-import { beaconToSpans } from '../receive/beacon/beacon-to-spans.ts';
+import type { Beacon } from '../model/beacon.ts';
+import { resolveConfig } from '../service/load-config.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
 
 describe('OtlpEncoder', () => {

@@ -5,11 +5,11 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
+import { beaconToSpans } from '../enrich/beacon-to-spans.ts';
 import { edgeResources } from '../enrich/edge-resource.ts';
+import type { Beacon } from '../model/beacon.ts';
 import { loadProto } from '../model/proto-files.ts';
 import type { AnyValue, KeyValue, SpanRecord } from '../model/span.ts';
-import type { Beacon } from '../receive/beacon/beacon.ts';
-import { beaconToSpans } from '../receive/beacon/beacon-to-spans.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
 
 const Request = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.proto').lookupType(

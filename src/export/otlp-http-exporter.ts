@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
+import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from '../lib/retry.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { SHARED_METRICS, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
@@ -8,7 +9,6 @@ import type { ExporterConfig } from './config.ts';
 import { readPartialSuccess } from './export-response.ts';
 import type { Exporter } from './exporter.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
-import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry.ts';
 import { SendingQueue } from './sending-queue.ts';
 
 const gzipAsync = promisify(gzip);

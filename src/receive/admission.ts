@@ -1,8 +1,8 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { MemoryLimits } from '../buffer/memory-limit.ts';
 import { spansHeldByWorkers, spansSettled } from '../telemetry/accounting.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { SharedMetricsReader } from '../telemetry/shared-metrics.ts';
+import type { MemoryLimits } from './memory-limit.ts';
 
 /** Shed when any shard's sending queue is this full, and stop again below the second level. */
 const QUEUE_SHED_AT = 0.9;

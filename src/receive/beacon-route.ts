@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { shardOf } from '../buffer/shard-of.ts';
-import { invalid, overloaded, shuttingDown } from '../errors.ts';
-import type { Beacon } from './beacon/beacon.ts';
+import { shardOf } from '../handoff/shard-of.ts';
+import { invalid, overloaded, shuttingDown } from '../lib/errors.ts';
+import type { Beacon } from '../model/beacon.ts';
 import { decodeBeaconProto } from './beacon/decode-beacon-proto.ts';
 import { validateBeacon } from './beacon/validate-beacon.ts';
 import type { IngestContext } from './ingest-context.ts';

@@ -1,4 +1,4 @@
-import { cidrSet } from '../enrich/cidr.ts';
+import { cidrSet } from '../lib/cidr.ts';
 
 const unmap = (ip: string): string => (ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip);
 

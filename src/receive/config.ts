@@ -1,4 +1,4 @@
-import { endpoint } from '../config/schema-keywords.ts';
+import { duration, endpoint } from '../lib/schema-keywords.ts';
 
 export interface ReceiverConfig {
   /** `host:port` the ingest server listens on. */
@@ -26,5 +26,32 @@ export const receiverSchema = {
     },
     trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
     max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
+  },
+} as const;
+
+/**
+ * The Collector's `memory_limiter`, applied to the whole process: above `limit - spike` bytes of RSS
+ * the receiver refuses new data (429) until memory falls back. Percentages are of the container's
+ * memory limit (cgroup, or EDGE_RELAY_MEMORY_LIMIT) and apply when the `_mib` key is 0.
+ */
+export interface MemoryLimiterConfig {
+  /** Milliseconds between memory checks; the ack path only reads the last result. */
+  check_interval: number;
+  limit_mib: number;
+  spike_limit_mib: number;
+  limit_percentage: number;
+  spike_limit_percentage: number;
+}
+
+export const memoryLimiterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    check_interval: duration('1s'),
+    limit_mib: { type: 'integer', minimum: 0, default: 0 },
+    spike_limit_mib: { type: 'integer', minimum: 0, default: 0 },
+    limit_percentage: { type: 'integer', minimum: 1, maximum: 100, default: 80 },
+    spike_limit_percentage: { type: 'integer', minimum: 0, maximum: 100, default: 20 },
   },
 } as const;

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { invalid, type RequestError, tooLarge, unsupportedEncoding } from '../errors.ts';
+import { invalid, type RequestError, tooLarge, unsupportedEncoding } from '../lib/errors.ts';
 
 /**
  * Undoes `content-encoding` on a raw body. Decompression is bounded by the same byte limit as the

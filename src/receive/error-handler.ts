@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { type RejectReason, RequestError, tooLarge, unsupportedMediaType } from '../errors.ts';
+import { type RejectReason, RequestError, tooLarge, unsupportedMediaType } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RelayMetrics } from '../telemetry/metrics.ts';
 

@@ -1,4 +1,4 @@
-import type { Handoff } from '../buffer/handoff.ts';
+import type { Handoff } from '../handoff/handoff.ts';
 import type { RelayMetrics } from '../telemetry/metrics.ts';
 import type { Admission } from './admission.ts';
 

@@ -1,5 +1,5 @@
 import fastify, { type FastifyInstance } from 'fastify';
-import { overloaded, unauthorized } from '../errors.ts';
+import { overloaded, unauthorized } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { bearerAuth } from './auth.ts';
 import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';

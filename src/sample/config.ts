@@ -1,4 +1,4 @@
-import { duration } from '../config/schema-keywords.ts';
+import { duration } from '../lib/schema-keywords.ts';
 
 // The `tail_sampling` block: the OpenTelemetry Collector tail_sampling processor's schema, so a Collector
 // policy list can be pasted unchanged, plus a few relay keys (max_buffered_bytes, max_spans_per_trace,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { resolveConfig } from '../config/load-config.ts';
+import { resolveConfig } from '../service/load-config.ts';
 
 // Every YAML example in docs/sampling.md must be a valid relay config or a valid policy list.
 const doc = readFileSync(new URL('../../docs/sampling.md', import.meta.url), 'utf8');

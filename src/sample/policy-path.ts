@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../lib/errors.ts';
 
 const POLICY_LIST = /^(policies|and_sub_policy|drop_sub_policy|composite_sub_policy)$/;
 

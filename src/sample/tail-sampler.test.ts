@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock, spanRecord } from '../../test/helpers/span-fixture.ts';
-import { resolveConfig } from '../config/load-config.ts';
 import type { SpanRecord } from '../model/span.ts';
+import { resolveConfig } from '../service/load-config.ts';
 import {
   allocateSamplingMetrics,
   PolicySlots,

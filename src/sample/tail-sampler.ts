@@ -1,6 +1,5 @@
-import type { SpanProcessor } from '../buffer/span-processor.ts';
-import type { SharedDecision, TraceHolder } from '../cluster/handover.ts';
 import type { SpanRecord } from '../model/span.ts';
+import type { SpanProcessor } from '../model/span-processor.ts';
 import type { SamplingMetricsWriter } from '../telemetry/sampling-metrics.ts';
 import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { annotate } from './annotate.ts';
@@ -10,6 +9,7 @@ import { PolicySet } from './policies.ts';
 import type { Clock } from './policy.ts';
 import { type SamplingSetup, shardLimits } from './sampling-setup.ts';
 import { type BufferedTrace, TraceBuffer } from './trace-buffer.ts';
+import type { SharedDecision, TraceHolder } from './trace-holder.ts';
 
 /** Calls `fn` after `delayMs`; returns a cancel function. Injectable so tests drive time themselves. */
 export type Scheduler = (delayMs: number, fn: () => void) => () => void;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, resolveConfig } from '../config/load-config.ts';
+import { loadConfig, resolveConfig } from '../service/load-config.ts';
 
 const check =
   (tailSampling: unknown, extra: Record<string, unknown> = {}) =>

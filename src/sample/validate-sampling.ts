@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../lib/errors.ts';
 import { POLICY_TYPES, type PolicyConfig, type TailSamplingConfig } from './config.ts';
 import { suggestForOttl } from './ottl-suggestion.ts';
 import { nameOf } from './policy-path.ts';

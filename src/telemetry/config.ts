@@ -1,4 +1,4 @@
-import { endpoint } from '../config/schema-keywords.ts';
+import { endpoint } from '../lib/schema-keywords.ts';
 
 export interface AdminConfig {
   /** `host:port` of the server for /metrics, /healthz and /readyz. */

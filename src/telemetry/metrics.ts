@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { RejectReason } from '../errors.ts';
+import type { RejectReason } from '../lib/errors.ts';
 import { spansAccepted, tally } from './accounting.ts';
 import { registerCollected } from './collected-metric.ts';
 import { SHARED_METRICS, type SharedMetricSpec, type SharedMetricsReader } from './shared-metrics.ts';

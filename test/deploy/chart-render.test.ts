@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { parseDuration } from '../../src/config/duration.ts';
-import { resolveConfig } from '../../src/config/load-config.ts';
+import { parseDuration } from '../../src/lib/duration.ts';
+import { resolveConfig } from '../../src/service/load-config.ts';
 import {
   CHART_DIR,
   chartConfig,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { relaySchema } from '../../src/config/schema.ts';
+import { relaySchema } from '../../src/service/relay-schema.ts';
 import { CHART_DIR, defaultValues, hasPath, readYaml, schemaDeclares, valuesSchema } from './chart.ts';
 
 /** The chart's "rendered structure" as far as it can be checked without helm: every name it uses exists. */

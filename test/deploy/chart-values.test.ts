@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { resolveConfig } from '../../src/config/load-config.ts';
+import { resolveConfig } from '../../src/service/load-config.ts';
 import {
   chartConfig,
   defaultValues,

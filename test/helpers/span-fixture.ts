@@ -1,5 +1,5 @@
+import { BEACON_SCOPE } from '../../src/enrich/beacon-to-spans.ts';
 import type { AnyValue, KeyValue, Resource, SpanRecord } from '../../src/model/span.ts';
-import { BEACON_SCOPE } from '../../src/receive/beacon/beacon-to-spans.ts';
 import type { Trace } from '../../src/sample/policy.ts';
 
 type Plain = string | number | boolean;

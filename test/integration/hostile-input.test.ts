@@ -1,15 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Handoff } from '../../src/buffer/handoff.ts';
-import type { HandoffItem, ToWorker } from '../../src/buffer/messages.ts';
-import type { ShardPool } from '../../src/buffer/shard-pool.ts';
-import { resolveConfig } from '../../src/config/load-config.ts';
+import { beaconToSpans } from '../../src/enrich/beacon-to-spans.ts';
 import { edgeResources } from '../../src/enrich/edge-resource.ts';
 import { OtlpEncoder } from '../../src/export/otlp-encoder.ts';
-import type { Beacon } from '../../src/receive/beacon/beacon.ts';
-import { beaconToSpans } from '../../src/receive/beacon/beacon-to-spans.ts';
+import { Handoff } from '../../src/handoff/handoff.ts';
+import type { HandoffItem, ToWorker } from '../../src/handoff/messages.ts';
+import type { Beacon } from '../../src/model/beacon.ts';
 import { clientIp } from '../../src/receive/client-ip.ts';
 import { createReceiver } from '../../src/receive/receiver-server.ts';
+import { resolveConfig } from '../../src/service/load-config.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { RelayMetrics } from '../../src/telemetry/metrics.ts';
 import {
@@ -17,6 +16,7 @@ import {
   SharedMetricsReader,
   SharedMetricsWriter,
 } from '../../src/telemetry/shared-metrics.ts';
+import type { ShardPool } from '../../src/worker/shard-pool.ts';
 import { settledAccounting } from '../helpers/accounting.ts';
 import { faultConfig } from '../helpers/fault-config.ts';
 import { BEACON_CASES, type FuzzCase, mutate, type Random, seeded } from '../helpers/fuzz-cases.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Beacon } from '../../src/receive/beacon/beacon.ts';
+import type { Beacon } from '../../src/model/beacon.ts';
 
 /** The example beacon of docs/beacon.md (its first json block). */
 export function docsBeacon(): Beacon {

@@ -1,6 +1,6 @@
-import { invalid } from '../../errors.ts';
+import { invalid } from '../../lib/errors.ts';
+import type { BeaconAttributes, Scalar } from '../../model/beacon.ts';
 import { loadProto } from '../../model/proto-files.ts';
-import type { BeaconAttributes, Scalar } from './beacon.ts';
 
 // The binary beacon decodes to the JSON beacon's shape, so one validator and one converter serve both.
 const BeaconMessage = loadProto('beacon.proto').lookupType('edgerelay.beacon.v1.Beacon');

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
-import { dottedPath } from '../../config/dotted-path.ts';
-import { invalid, type RequestError } from '../../errors.ts';
+import { dottedPath } from '../../lib/dotted-path.ts';
+import { invalid, type RequestError } from '../../lib/errors.ts';
+import type { Beacon } from '../../model/beacon.ts';
 import { protoFile } from '../../model/proto-files.ts';
-import type { Beacon } from './beacon.ts';
 
 // The shipped JSON Schema is the validator, so the documented format and the enforced one cannot drift.
 const schema = JSON.parse(readFileSync(protoFile('beacon.schema.json'), 'utf8')) as object;

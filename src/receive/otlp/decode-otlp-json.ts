@@ -1,4 +1,4 @@
-import { invalid } from '../../errors.ts';
+import { invalid } from '../../lib/errors.ts';
 import type {
   AnyValue,
   KeyValue,

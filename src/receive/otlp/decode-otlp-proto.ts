@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs/minimal.js';
-import { invalid } from '../../errors.ts';
+import { invalid } from '../../lib/errors.ts';
 import type {
   AnyValue,
   KeyValue,

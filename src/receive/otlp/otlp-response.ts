@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs/minimal.js';
-import type { RequestError } from '../../errors.ts';
+import type { RequestError } from '../../lib/errors.ts';
 import type { ErrorBody } from '../error-handler.ts';
 import type { OtlpBatch } from './otlp-batch.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Handoff } from '../../buffer/handoff.ts';
-import type { OtlpItem } from '../../buffer/messages.ts';
-import { shardOf } from '../../buffer/shard-of.ts';
+import type { Handoff } from '../../handoff/handoff.ts';
+import type { OtlpItem } from '../../handoff/messages.ts';
+import { shardOf } from '../../handoff/shard-of.ts';
 import { loadProto } from '../../model/proto-files.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { RelayMetrics } from '../../telemetry/metrics.ts';

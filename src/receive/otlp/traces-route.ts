@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { shardOf } from '../../buffer/shard-of.ts';
-import { FORWARDED_HEADER, hopsOf } from '../../cluster/forward-header.ts';
-import { overloaded, shuttingDown } from '../../errors.ts';
 import { OtlpEncoder } from '../../export/otlp-encoder.ts';
+import { shardOf } from '../../handoff/shard-of.ts';
+import { overloaded, shuttingDown } from '../../lib/errors.ts';
 import type { SpanRecord } from '../../model/span.ts';
+import { FORWARDED_HEADER, hopsOf } from '../../route/forward-header.ts';
 import type { IngestContext } from '../ingest-context.ts';
 import { decodeOtlpJson } from './decode-otlp-json.ts';
 import { decodeOtlpProto } from './decode-otlp-proto.ts';

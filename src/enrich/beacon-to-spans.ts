@@ -1,0 +1,90 @@
+import type { Beacon, BeaconSpan } from '../model/beacon.ts';
+import {
+  type KeyValue,
+  PARENT_IS_REMOTE,
+  type Resource,
+  type Scope,
+  type SpanKind,
+  type SpanRecord,
+  type StatusCode,
+} from '../model/span.ts';
+import { msToNanos } from '../model/time.ts';
+import { attributesOf } from './beacon-attributes.ts';
+
+export const BEACON_SCOPE: Scope = {
+  name: 'edge-relay/beacon',
+  version: '1',
+  attributes: [],
+  droppedAttributesCount: 0,
+  schemaUrl: '',
+  key: 'edge-relay/beacon@1',
+};
+
+/** Span attribute for the Akamai request id (one edge request; not a resource property). */
+export const AKAMAI_REQUEST_ID = 'akamai.request.id';
+
+const KIND: Record<NonNullable<BeaconSpan['kind']>, SpanKind> = {
+  internal: 1,
+  server: 2,
+  client: 3,
+  producer: 4,
+  consumer: 5,
+};
+const STATUS: Record<NonNullable<BeaconSpan['status']>, StatusCode> = { unset: 0, ok: 1, error: 2 };
+
+/** Rough protobuf size of attributes: what the memory bound counts, without encoding. */
+function attributesSize(attributes: readonly KeyValue[]): number {
+  let size = 0;
+  for (const a of attributes) {
+    size += a.key.length + 8;
+    const v = a.value;
+    size += v.type === 'string' ? v.value.length : v.type === 'array' ? v.value.length * 12 : 9;
+  }
+  return size;
+}
+
+/** Converts a validated beacon into span records under the given (enriched) resource. */
+export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] {
+  const traceState = beacon.traceState ?? '';
+  const flags = beacon.flags ?? 1;
+  const requestId = beacon.edge?.requestId;
+  const records: SpanRecord[] = [];
+  for (const s of beacon.spans) {
+    const attributes = attributesOf(s.attrs);
+    if (requestId !== undefined)
+      attributes.push({ key: AKAMAI_REQUEST_ID, value: { type: 'string', value: requestId } });
+    const events = (s.events ?? []).map((e) => ({
+      timeUnixNano: msToNanos(beacon.ts, e.t),
+      name: e.name,
+      attributes: attributesOf(e.attrs),
+      droppedAttributesCount: 0,
+    }));
+    const startTimeUnixNano = msToNanos(beacon.ts, s.start);
+    let size = 80 + s.name.length + attributesSize(attributes);
+    for (const e of events) size += 16 + e.name.length + attributesSize(e.attributes);
+    records.push({
+      span: {
+        traceId: beacon.traceId,
+        spanId: s.id,
+        parentSpanId: s.parent ?? '',
+        traceState,
+        flags: s.parentRemote ? flags | PARENT_IS_REMOTE : flags,
+        name: s.name,
+        kind: KIND[s.kind ?? 'internal'],
+        startTimeUnixNano,
+        endTimeUnixNano: startTimeUnixNano + BigInt(Math.round(s.dur * 1_000_000)),
+        attributes,
+        droppedAttributesCount: 0,
+        events,
+        droppedEventsCount: 0,
+        links: [],
+        droppedLinksCount: 0,
+        status: { code: STATUS[s.status ?? 'unset'], message: s.message ?? '' },
+      },
+      resource,
+      scope: BEACON_SCOPE,
+      size,
+    });
+  }
+  return records;
+}

@@ -1,0 +1,103 @@
+import { writeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { BatchProcessor } from '../batch/batch-processor.ts';
+import { beaconToSpans } from '../enrich/beacon-to-spans.ts';
+import { edgeResources } from '../enrich/edge-resource.ts';
+import { otlpEnrichment } from '../enrich/otlp-resource.ts';
+import { createBatchStore } from '../export/batch-store.ts';
+import { missingExporterSetting } from '../export/config.ts';
+import { debugExporter } from '../export/debug-exporter.ts';
+import type { Exporter } from '../export/exporter.ts';
+import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
+import type { FromWorker, HandoffItem, OtlpItem, ToWorker } from '../handoff/messages.ts';
+import type { SpanProcessor } from '../model/span-processor.ts';
+import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
+import { clusterStage } from '../route/cluster-stage.ts';
+import { TailSampler } from '../sample/tail-sampler.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { SamplingMetricsWriter } from '../telemetry/sampling-metrics.ts';
+import { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
+import type { WorkerData } from './worker-data.ts';
+
+// Entry point of one worker shard: every trace whose id maps to this shard is held, decided, encoded
+// and exported here, off the thread that acknowledges beacons.
+const {
+  shard,
+  shards,
+  sections,
+  metrics: metricsBuffer,
+  sampling,
+  samplingMetrics,
+} = workerData as WorkerData;
+const port = parentPort as NonNullable<typeof parentPort>;
+const log = createLogger(sections.log_level, { shard });
+lowerThreadPriority(sections.nice);
+const metrics = new SharedMetricsWriter(metricsBuffer, shard);
+
+const exporter: Exporter =
+  missingExporterSetting(sections.exporter) === undefined
+    ? otlpHttpExporter(
+        sections.exporter,
+        createBatchStore(sections.exporter.sending_queue, shard, shards),
+        metrics,
+        log,
+      )
+    : debugExporter(sections.debug, metrics, (line) => writeSync(1, `${line}\n`));
+const batch: SpanProcessor = new BatchProcessor(sections.batch, exporter, (spans) =>
+  metrics.set('batchSpans', spans),
+);
+const sampler = new TailSampler(sampling, batch, metrics, new SamplingMetricsWriter(samplingMetrics, shard));
+const cluster = clusterStage(sections.cluster, sections.peer_token, sampler, metrics, log);
+const pipeline = cluster ?? sampler;
+const resourceOf = edgeResources(sections.enrichment);
+const enrichOtlp = otlpEnrichment(sections.enrichment);
+
+function ingestBeacons(text: string): void {
+  const items = JSON.parse(text) as HandoffItem[];
+  for (const item of items) {
+    const records = beaconToSpans(item.b, resourceOf(item.b, item.ip));
+    metrics.add('spansIngested', records.length);
+    pipeline.consume(records);
+  }
+}
+
+/** OTLP spans arrive checked by the receiver; only their resources are enriched here. */
+function ingestOtlp(items: OtlpItem[]): void {
+  for (const { ip, body, hops } of items) {
+    const records = decodeOtlpProto(body).records;
+    // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
+    if (hops === 0) enrichOtlp(records, ip);
+    metrics.add('spansIngested', records.length);
+    if (cluster) cluster.consume(records, hops);
+    else sampler.consume(records);
+  }
+}
+
+const post = (message: FromWorker): void => port.postMessage(message);
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'beacons':
+      ingestBeacons(message.text);
+      metrics.add('handoffBytesDone', message.bytes);
+      break;
+    case 'otlp':
+      ingestOtlp(message.items);
+      metrics.add('handoffBytesDone', message.bytes);
+      break;
+    case 'reconfigure':
+      sampler.reconfigure(message.sampling);
+      break;
+    case 'members':
+      cluster?.setMembers(message.members);
+      break;
+    case 'decisions':
+      cluster?.adopt(message.decisions);
+      break;
+    case 'drain':
+      pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));
+      break;
+  }
+});
+post({ type: 'ready' });

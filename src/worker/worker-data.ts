@@ -1,0 +1,34 @@
+import type { BatchConfig } from '../batch/config.ts';
+import type { EnrichmentConfig } from '../enrich/config.ts';
+import type { DebugExporterConfig, ExporterConfig } from '../export/config.ts';
+import type { ClusterConfig } from '../route/config.ts';
+import type { SamplingSetup } from '../sample/sampling-setup.ts';
+import type { LogLevel } from '../telemetry/config.ts';
+
+/** The sections of the configuration the stages in a worker shard run on, each handed to its own stage. */
+export interface WorkerSections {
+  log_level: LogLevel;
+  /** workers.nice */
+  nice: number;
+  enrichment: EnrichmentConfig;
+  cluster: ClusterConfig;
+  batch: BatchConfig;
+  exporter: ExporterConfig;
+  debug: DebugExporterConfig;
+  /**
+   * The bearer token this replica presents to its peers: peers check the same receiver.auth tokens,
+   * so the wiring passes the first one explicitly rather than the route stage reading receiver's section.
+   */
+  peer_token: string | undefined;
+}
+
+/** What each worker shard starts with (the `workerData` of its thread). */
+export interface WorkerData {
+  shard: number;
+  /** How many shards there are in all (for dividing shared budgets such as queue storage). */
+  shards: number;
+  sections: WorkerSections;
+  metrics: SharedArrayBuffer;
+  sampling: SamplingSetup | undefined;
+  samplingMetrics: SharedArrayBuffer;
+}

@@ -1,21 +1,20 @@
+import { type ConfigOf, component } from '../lib/component.ts';
 import { duration } from '../lib/schema-keywords.ts';
 
 /** The Collector batch processor's settings, applied per worker shard. */
-export interface BatchConfig {
-  send_batch_size: number;
-  /** 0 means no upper bound beyond send_batch_size. */
-  send_batch_max_size: number;
-  /** Milliseconds after which a non-empty batch is sent regardless of size. */
-  timeout: number;
-}
-
-export const batchSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    send_batch_size: { type: 'integer', minimum: 1, default: 8192 },
-    send_batch_max_size: { type: 'integer', minimum: 0, default: 0 },
-    timeout: duration('200ms'),
+export const batchComponent = component({
+  key: 'batch',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      send_batch_size: { type: 'integer', minimum: 1, default: 8192 },
+      // 0: no upper bound beyond send_batch_size.
+      send_batch_max_size: { type: 'integer', minimum: 0, default: 0 },
+      // A non-empty batch is sent this long after its first span, whatever its size.
+      timeout: duration('200ms'),
+    },
   },
-} as const;
+});
+export type BatchConfig = ConfigOf<typeof batchComponent.schema>;

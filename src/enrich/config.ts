@@ -1,33 +1,30 @@
-export interface PopRange {
-  cidr: string;
-  pop: string;
-}
+import { type ConfigOf, component } from '../lib/component.ts';
 
-export interface EnrichmentConfig {
-  /** Edge IP ranges mapped to PoP names, first match wins. */
-  pops: PopRange[];
-  /** `service.name` for beacons that do not carry one. */
-  default_service_name: string;
-  /** Distinct edge IPs whose PoP lookup is remembered. */
-  pop_cache_size: number;
-}
-
-export const enrichmentSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    pops: {
-      type: 'array',
-      default: [],
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['cidr', 'pop'],
-        properties: { cidr: { type: 'string', format: 'cidr' }, pop: { type: 'string', minLength: 1 } },
+/**
+ * Edge identity: `pops` maps edge IP ranges to PoP names (first match wins), `default_service_name` is
+ * the `service.name` of beacons that carry none, and `pop_cache_size` distinct edge IPs keep their lookup.
+ */
+export const enrichmentComponent = component({
+  key: 'enrichment',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      pops: {
+        type: 'array',
+        default: [],
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['cidr', 'pop'],
+          properties: { cidr: { type: 'string', format: 'cidr' }, pop: { type: 'string', minLength: 1 } },
+        },
       },
+      default_service_name: { type: 'string', minLength: 1, default: 'edgeworker' },
+      pop_cache_size: { type: 'integer', minimum: 1, default: 10000 },
     },
-    default_service_name: { type: 'string', minLength: 1, default: 'edgeworker' },
-    pop_cache_size: { type: 'integer', minimum: 1, default: 10000 },
   },
-} as const;
+});
+export type EnrichmentConfig = ConfigOf<typeof enrichmentComponent.schema>;
+export type PopRange = EnrichmentConfig['pops'][number];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RetryConfig } from '../export/config.ts';
+import type { RetryConfig } from './retry.ts';
 import { backoffDelay, parseRetryAfter } from './retry.ts';
 
 const config: RetryConfig = {

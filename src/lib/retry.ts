@@ -1,16 +1,7 @@
+import type { ConfigOf } from './component.ts';
 import { duration } from './schema-keywords.ts';
 
 /** The Collector's `retry_on_failure` (configretry): the same keys and defaults wherever a component retries. */
-export interface RetryConfig {
-  enabled: boolean;
-  initial_interval: number;
-  randomization_factor: number;
-  multiplier: number;
-  max_interval: number;
-  /** 0 means retry without a time limit (bounded still by the queue). */
-  max_elapsed_time: number;
-}
-
 export const retryOnFailureSchema = {
   type: 'object',
   additionalProperties: false,
@@ -21,9 +12,11 @@ export const retryOnFailureSchema = {
     randomization_factor: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
     multiplier: { type: 'number', minimum: 1, default: 1.5 },
     max_interval: duration('30s'),
+    // 0: retry without a time limit (bounded still by the queue).
     max_elapsed_time: duration('300s'),
   },
 } as const;
+export type RetryConfig = ConfigOf<typeof retryOnFailureSchema>;
 
 /** OTLP/HTTP: these answers mean "try again later"; any other 4xx means the data will never be accepted. */
 export const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);

@@ -1,57 +1,51 @@
+import { type ConfigOf, component } from '../lib/component.ts';
 import { duration, endpoint } from '../lib/schema-keywords.ts';
 
-export interface ReceiverConfig {
-  /** `host:port` the ingest server listens on. */
-  endpoint: string;
-  auth: { tokens: string[] };
-  /** CIDRs of proxies whose X-Forwarded-For is believed. */
-  trusted_proxies: string[];
-  /** Largest request body accepted, in bytes, after decompression. */
-  max_request_body_size: number;
-}
-
-export const receiverSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    endpoint: endpoint('0.0.0.0:4318'),
-    auth: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        tokens: { type: 'array', items: { type: 'string', minLength: 16 }, default: [] },
+export const receiverComponent = component({
+  key: 'receiver',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      // `host:port` the ingest server listens on.
+      endpoint: endpoint('0.0.0.0:4318'),
+      auth: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          tokens: { type: 'array', items: { type: 'string', minLength: 16 }, default: [] },
+        },
       },
+      // CIDRs of proxies whose X-Forwarded-For is believed.
+      trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
+      // Largest request body accepted, in bytes, after decompression.
+      max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
     },
-    trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
-    max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
   },
-} as const;
+});
+export type ReceiverConfig = ConfigOf<typeof receiverComponent.schema>;
 
 /**
  * The Collector's `memory_limiter`, applied to the whole process: above `limit - spike` bytes of RSS
  * the receiver refuses new data (429) until memory falls back. Percentages are of the container's
- * memory limit (cgroup, or EDGE_RELAY_MEMORY_LIMIT) and apply when the `_mib` key is 0.
+ * memory limit (cgroup, or EDGE_RELAY_MEMORY_LIMIT) and apply when the `_mib` key is 0. Memory is
+ * checked every `check_interval`; the ack path only reads the last result.
  */
-export interface MemoryLimiterConfig {
-  /** Milliseconds between memory checks; the ack path only reads the last result. */
-  check_interval: number;
-  limit_mib: number;
-  spike_limit_mib: number;
-  limit_percentage: number;
-  spike_limit_percentage: number;
-}
-
-export const memoryLimiterSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    check_interval: duration('1s'),
-    limit_mib: { type: 'integer', minimum: 0, default: 0 },
-    spike_limit_mib: { type: 'integer', minimum: 0, default: 0 },
-    limit_percentage: { type: 'integer', minimum: 1, maximum: 100, default: 80 },
-    spike_limit_percentage: { type: 'integer', minimum: 0, maximum: 100, default: 20 },
+export const memoryLimiterComponent = component({
+  key: 'memory_limiter',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      check_interval: duration('1s'),
+      limit_mib: { type: 'integer', minimum: 0, default: 0 },
+      spike_limit_mib: { type: 'integer', minimum: 0, default: 0 },
+      limit_percentage: { type: 'integer', minimum: 1, maximum: 100, default: 80 },
+      spike_limit_percentage: { type: 'integer', minimum: 0, maximum: 100, default: 20 },
+    },
   },
-} as const;
+});
+export type MemoryLimiterConfig = ConfigOf<typeof memoryLimiterComponent.schema>;

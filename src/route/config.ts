@@ -1,77 +1,50 @@
+import { type ConfigOf, component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { duration } from '../lib/schema-keywords.ts';
+
+const peerUrl = { type: 'string', pattern: '^https?://[^\\s/]+$' } as const;
 
 /**
  * Scale-out across relay replicas: who the peers are (a static list or a headless Service's DNS name,
  * as the Collector's loadbalancing exporter resolvers) and how spans are forwarded to a trace's owner.
  * No peers and no dns: the relay runs alone and this stage is not in the pipeline.
  */
-export interface ClusterConfig {
-  /** This replica's own receiver base URL, as the others reach it (e.g. http://${env:POD_IP}:4318). */
-  self: string;
-  /** Static peer receiver base URLs; may include self. */
-  peers: string[];
-  dns: DnsResolverConfig;
-  /** Milliseconds between liveness probes of every candidate peer. */
-  probe_interval: number;
-  forward: ForwardConfig;
-}
-
-export interface DnsResolverConfig {
-  /** Headless Service name resolving to every replica's address; empty: no DNS resolver. */
-  hostname: string;
-  /** The receiver port on each resolved address. */
-  port: number;
-  /** Milliseconds between resolutions. */
-  interval: number;
-  /** Milliseconds one resolution may take. */
-  timeout: number;
-}
-
-export interface ForwardConfig {
-  /** Spans per peer that trigger a forward request. */
-  send_batch_size: number;
-  /** Milliseconds a partial batch for a peer waits before it is sent. */
-  timeout: number;
-  /** Milliseconds one forward request may take. */
-  request_timeout: number;
-  /** Forward requests in flight to one peer, per worker. */
-  max_in_flight: number;
-  /** Estimated bytes of spans waiting for or in forward requests, per worker; past it spans are dropped (counted). */
-  max_pending_bytes: number;
-  retry_on_failure: { initial_interval: number; max_interval: number; max_elapsed_time: number };
-}
-
-const peerUrl = { type: 'string', pattern: '^https?://[^\\s/]+$' } as const;
-
-export const clusterSchema = {
+const clusterSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
   properties: {
+    // This replica's own receiver base URL, as the others reach it (e.g. http://${env:POD_IP}:4318).
     self: { anyOf: [{ type: 'string', const: '' }, peerUrl], default: '' },
+    // Static peer receiver base URLs; may include self.
     peers: { type: 'array', items: peerUrl, uniqueItems: true, default: [] },
     dns: {
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
+        // Headless Service name resolving to every replica's address; empty: no DNS resolver.
         hostname: { type: 'string', default: '' },
+        // The receiver port on each resolved address.
         port: { type: 'integer', minimum: 1, maximum: 65535, default: 4318 },
         interval: duration('5s'),
         timeout: duration('1s'),
       },
     },
+    // Between liveness probes of every candidate peer.
     probe_interval: duration('1s'),
     forward: {
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
+        // Spans per peer that trigger a forward request; a partial batch waits at most `timeout`.
         send_batch_size: { type: 'integer', minimum: 1, default: 512 },
         timeout: duration('200ms'),
         request_timeout: duration('5s'),
+        // Forward requests in flight to one peer, per worker.
         max_in_flight: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+        // Estimated bytes of spans waiting for or in forward requests, per worker; past it spans are dropped (counted).
         max_pending_bytes: { type: 'integer', minimum: 65536, default: 33554432 },
         retry_on_failure: {
           type: 'object',
@@ -87,17 +60,27 @@ export const clusterSchema = {
     },
   },
 } as const;
+export type ClusterConfig = ConfigOf<typeof clusterSchema>;
+export type ForwardConfig = ClusterConfig['forward'];
 
 /**
  * `cluster.dns: <headless service name>` is shorthand for `cluster.dns.hostname` with the resolver's
  * defaults, as the issue and the Collector's users write it; expanded before validation.
  */
-export function expandClusterShorthand(tree: unknown): void {
-  const cluster = (tree as { cluster?: { dns?: unknown } } | null)?.cluster;
+function expandDnsShorthand(section: unknown): unknown {
+  const cluster = section as { dns?: unknown } | null;
   if (cluster && typeof cluster === 'object' && typeof cluster.dns === 'string') {
-    cluster.dns = { hostname: cluster.dns };
+    return { ...cluster, dns: { hostname: cluster.dns } };
   }
+  return section;
 }
+
+export const clusterComponent = component({
+  key: 'cluster',
+  schema: clusterSchema,
+  expand: expandDnsShorthand,
+  check: checkCluster,
+});
 
 /** True when this replica is one of several: a peer list or a DNS name is configured. */
 export function clusterEnabled(config: ClusterConfig): boolean {
@@ -105,7 +88,7 @@ export function clusterEnabled(config: ClusterConfig): boolean {
 }
 
 /** What JSON Schema cannot say: a cluster needs to know which member it is. */
-export function checkCluster(config: ClusterConfig): void {
+function checkCluster(config: ClusterConfig): void {
   if (!clusterEnabled(config)) return;
   if (config.self === '') {
     throw new ConfigError(

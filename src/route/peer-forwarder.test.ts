@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kv, type SpanRecord, str } from '../model/span.ts';
+import { kv, type Span, type SpanRecord, str } from '../model/span.ts';
 import {
   allocateSharedMetrics,
   SharedMetricsReader,
@@ -36,7 +36,7 @@ function record(traceId: string, spanId: string): SpanRecord {
     schemaUrl: '',
     key: 's',
   };
-  const span = {
+  const span: Span = {
     traceId,
     spanId,
     parentSpanId: '',
@@ -53,7 +53,7 @@ function record(traceId: string, spanId: string): SpanRecord {
     links: [],
     droppedLinksCount: 0,
     status: { code: 0, message: '' },
-  } as const;
+  };
   return { span, resource, scope, size: 100 };
 }
 

@@ -1,6 +1,6 @@
 import { anyAttribute, matched } from './attributes.ts';
-import type { BooleanAttributeConfig } from './config.ts';
 import { type Policy, sampledIf } from './policy.ts';
+import type { BooleanAttributeConfig } from './schema.ts';
 
 /** Keeps traces where a span or resource has a boolean attribute with the given value. */
 export function booleanAttribute(name: string, config: BooleanAttributeConfig): Policy {

@@ -1,5 +1,5 @@
-import type { BytesLimitingConfig } from './config.ts';
 import { type Clock, type Policy, sampledIf } from './policy.ts';
+import type { BytesLimitingConfig } from './schema.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** Keeps whole traces while a token bucket of (estimated encoded) bytes allows. `share`: this shard's part. */

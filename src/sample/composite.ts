@@ -1,5 +1,5 @@
-import type { CompositeConfig } from './config.ts';
 import { type Clock, NOT_SAMPLED, type Policy, SAMPLED } from './policy.ts';
+import type { CompositeConfig } from './schema.ts';
 
 interface Slot {
   readonly policy: Policy;

@@ -1,5 +1,5 @@
-import type { LatencyConfig } from './config.ts';
 import { type Policy, sampledIf } from './policy.ts';
+import type { LatencyConfig } from './schema.ts';
 
 /**
  * Keeps traces by duration, from the earliest span start to the latest span end. Without an upper bound,

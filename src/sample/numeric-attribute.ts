@@ -1,6 +1,6 @@
 import { anyAttribute, matched } from './attributes.ts';
-import type { NumericAttributeConfig } from './config.ts';
 import { type Policy, sampledIf } from './policy.ts';
+import type { NumericAttributeConfig } from './schema.ts';
 
 /** Keeps traces where a span or resource has a numeric attribute within [min_value, max_value]. */
 export function numericAttribute(name: string, config: NumericAttributeConfig): Policy {

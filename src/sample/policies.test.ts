@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock, trace } from '../../test/helpers/span-fixture.ts';
 import { resolveConfig } from '../service/load-config.ts';
-import type { TailSamplingConfig } from './config.ts';
 import { PolicySet } from './policies.ts';
+import type { TailSamplingConfig } from './schema.ts';
 
 const setOf = (policies: unknown[], extra: Record<string, unknown> = {}) =>
   new PolicySet(

@@ -1,7 +1,7 @@
-import type { ProbabilisticConfig } from './config.ts';
 import type { Decision, Policy } from './policy.ts';
 import { NOT_SAMPLED, SAMPLED } from './policy.ts';
 import { randomnessOf, saltedRandomness, thresholdOf } from './probability.ts';
+import type { ProbabilisticConfig } from './schema.ts';
 
 /**
  * Keeps sampling_percentage of traces. Without hash_salt the decision is consistent probability sampling

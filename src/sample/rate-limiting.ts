@@ -1,5 +1,5 @@
-import type { RateLimitingConfig } from './config.ts';
 import { type Clock, type Policy, sampledIf } from './policy.ts';
+import type { RateLimitingConfig } from './schema.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /**

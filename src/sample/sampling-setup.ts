@@ -1,7 +1,7 @@
 import { totalmem } from 'node:os';
 import { constrainedMemory } from 'node:process';
 import type { PolicySlots } from '../telemetry/sampling-metrics.ts';
-import type { TailSamplingConfig } from './config.ts';
+import type { TailSamplingConfig } from './schema.ts';
 
 /** What a worker shard needs to sample: posted at start and again on each reload. */
 export interface SamplingSetup {

@@ -1,5 +1,5 @@
-import type { SpanCountConfig } from './config.ts';
 import { type Policy, sampledIf } from './policy.ts';
+import type { SpanCountConfig } from './schema.ts';
 
 /** Keeps traces with at least min_spans spans and, when max_spans is set, at most max_spans. */
 export function spanCount(name: string, config: SpanCountConfig): Policy {

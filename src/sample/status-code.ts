@@ -1,6 +1,6 @@
 import { StatusCode } from '../model/span.ts';
-import type { StatusCodeConfig } from './config.ts';
 import { NOT_SAMPLED, type Policy, SAMPLED } from './policy.ts';
+import type { StatusCodeConfig } from './schema.ts';
 
 /** Keeps traces with at least one span whose status is one of the listed codes. */
 export function statusCode(name: string, config: StatusCodeConfig): Policy {

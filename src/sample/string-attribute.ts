@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { anyAttribute, matched } from './attributes.ts';
-import type { StringAttributeConfig } from './config.ts';
 import { type Policy, sampledIf } from './policy.ts';
+import type { StringAttributeConfig } from './schema.ts';
 
 /** Exact matching against a set, or regular expressions with an LRU cache of results per attribute value. */
 function matcher(config: StringAttributeConfig): (value: string) => boolean {

@@ -1,5 +1,5 @@
-import type { TraceStateConfig } from './config.ts';
 import { type Policy, sampledIf } from './policy.ts';
+import type { TraceStateConfig } from './schema.ts';
 
 /** The value of one list member of a W3C tracestate header, or undefined. */
 export function traceStateValue(traceState: string, key: string): string | undefined {

@@ -30,7 +30,7 @@ describe('tail_sampling validation', () => {
   });
   it('requires the settings block of the policy type and refuses blocks of other types', () => {
     expect(check(policies({ name: 'p', type: 'probabilistic' }))).toThrow(
-      `tail_sampling.policies[0] (name "p"): must have required property 'probabilistic'`,
+      'tail_sampling.policies[0] (name "p").probabilistic: required key is missing',
     );
     expect(
       check(policies({ name: 'p', type: 'latency', latency: { threshold_ms: 1 }, probabilistic: {} })),

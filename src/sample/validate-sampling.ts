@@ -1,7 +1,7 @@
 import { ConfigError } from '../lib/errors.ts';
-import { POLICY_TYPES, type PolicyConfig, type TailSamplingConfig } from './config.ts';
 import { suggestForOttl } from './ottl-suggestion.ts';
 import { nameOf } from './policy-path.ts';
+import { POLICY_TYPES, type PolicyConfig, type TailSamplingConfig } from './schema.ts';
 
 /** Policies whose decision depends on what was kept before, which span-ingest cannot evaluate per batch. */
 const STATEFUL = new Set(['rate_limiting', 'bytes_limiting', 'span_count', 'composite']);
@@ -97,18 +97,12 @@ function checkPolicy(
 }
 
 /** What JSON Schema cannot say about a tail_sampling block; throws a ConfigError naming the policy and key. */
-export function checkTailSampling(config: TailSamplingConfig, threads: number): void {
+export function checkTailSampling(config: TailSamplingConfig): void {
   const seen = new Set<string>();
   for (const [i, policy] of config.policies.entries()) {
     const key = `tail_sampling.policies[${i}]${nameOf(policy)}`;
     if (seen.has(policy.name)) throw new ConfigError(`${key}.name`, 'another policy has the same name');
     seen.add(policy.name);
     checkPolicy(key, policy, config.sampling_strategy);
-  }
-  if (config.num_shards > 0 && threads > 0 && config.num_shards !== threads) {
-    throw new ConfigError(
-      'tail_sampling.num_shards',
-      `${config.num_shards} differs from workers.threads ${threads}; each worker thread is one shard, so set only one of them`,
-    );
   }
 }

@@ -1,49 +1,54 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
+import type { JSONSchema } from 'json-schema-to-ts';
 import { parseDocument } from 'yaml';
+import { schemaProblem } from '../lib/ajv-errors.ts';
 import { parseCidr } from '../lib/cidr.ts';
-import { dottedPath } from '../lib/dotted-path.ts';
+import type { Component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { addDurationKeyword } from '../lib/schema-keywords.ts';
-import { checkCluster, expandClusterShorthand } from '../route/config.ts';
-import { withPolicyNames } from '../sample/policy-path.ts';
-import { checkTailSampling } from '../sample/validate-sampling.ts';
 import { substituteEnvDeep } from './env-substitution.ts';
-import type { RelayConfig } from './relay-config.ts';
-import { relaySchema } from './relay-schema.ts';
+import { COMPONENTS, type RelayConfig, relaySchema } from './relay-schema.ts';
 
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, allowUnionTypes: true });
 addDurationKeyword(ajv);
 ajv.addFormat('cidr', (text: string) => parseCidr(text) !== undefined);
 const validate = ajv.compile(relaySchema);
 
-/** Turns ajv's JSON-pointer paths into the dotted keys users write in YAML. */
-function describe(error: ErrorObject): ConfigError {
-  const path = dottedPath(error.instancePath);
-  if (error.keyword === 'additionalProperties') {
-    const extra = (error.params as { additionalProperty: string }).additionalProperty;
-    return new ConfigError(path ? `${path}.${extra}` : extra, 'unknown key');
+// The gathered list, seen as components of any section: the loader treats them all alike.
+const components: readonly Component<string, JSONSchema, unknown>[] = COMPONENTS;
+
+/** The component whose section a dotted key is in. */
+const ownerOf = (key: string) => components.find((c) => key === c.key || key.startsWith(`${c.key}.`));
+
+/** What no single section can check: settings that must agree across sections. */
+function checkAcrossSections(config: RelayConfig): void {
+  const shards = config.tail_sampling?.num_shards ?? 0;
+  const threads = config.workers.threads;
+  if (shards > 0 && threads > 0 && shards !== threads) {
+    throw new ConfigError(
+      'tail_sampling.num_shards',
+      `${shards} differs from workers.threads ${threads}; each worker thread is one shard, so set only one of them`,
+    );
   }
-  if (error.keyword === 'enum') {
-    const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
-    return new ConfigError(path, `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`);
-  }
-  if (error.keyword === 'format' && error.params.format === 'cidr') {
-    return new ConfigError(path, 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/32');
-  }
-  return new ConfigError(path, error.message ?? 'is not valid');
 }
 
 /** Validates a parsed config tree, fills defaults and converts durations; throws a ConfigError naming the key. */
 export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.env): RelayConfig {
-  const config = substituteEnvDeep(tree ?? {}, env);
-  expandClusterShorthand(config);
+  const config = substituteEnvDeep(tree ?? {}, env) as Record<string, unknown>;
+  for (const c of components) {
+    if (c.expand && config[c.key] !== undefined) config[c.key] = c.expand(config[c.key]);
+  }
   if (!validate(config)) {
-    throw withPolicyNames(config, describe((validate.errors as ErrorObject[])[0] as ErrorObject));
+    const { path, problem } = schemaProblem((validate.errors as ErrorObject[])[0] as ErrorObject, 'key');
+    const error = new ConfigError(path, problem);
+    throw ownerOf(path)?.explain?.(config, error) ?? error;
+  }
+  for (const c of components) {
+    if (config[c.key] !== undefined) c.check?.(config[c.key]);
   }
   const relayConfig = config as unknown as RelayConfig;
-  if (relayConfig.tail_sampling) checkTailSampling(relayConfig.tail_sampling, relayConfig.workers.threads);
-  checkCluster(relayConfig.cluster);
+  checkAcrossSections(relayConfig);
   return relayConfig;
 }
 

@@ -1,29 +1,47 @@
-import { batchSchema } from '../batch/config.ts';
-import { enrichmentSchema } from '../enrich/config.ts';
-import { debugExporterSchema, exporterSchema } from '../export/config.ts';
+import { batchComponent } from '../batch/config.ts';
+import { enrichmentComponent } from '../enrich/config.ts';
+import { debugExporterComponent, exporterComponent } from '../export/config.ts';
+import type { SectionOf } from '../lib/component.ts';
 import { duration } from '../lib/schema-keywords.ts';
-import { memoryLimiterSchema, receiverSchema } from '../receive/config.ts';
-import { clusterSchema } from '../route/config.ts';
-import { tailSamplingSchema } from '../sample/config.ts';
-import { adminSchema, logSchema } from '../telemetry/config.ts';
-import { workersSchema } from '../worker/config.ts';
+import { memoryLimiterComponent, receiverComponent } from '../receive/config.ts';
+import { clusterComponent } from '../route/config.ts';
+import { tailSamplingComponent } from '../sample/config.ts';
+import { adminComponent, logComponent } from '../telemetry/config.ts';
+import { workersComponent } from '../worker/config.ts';
 
-/** The whole relay configuration: each component's schema (with its defaults) lives beside the component. */
+/** Every configurable component, in the order a span meets them; each owns one top-level section. */
+export const COMPONENTS = [
+  receiverComponent,
+  memoryLimiterComponent,
+  workersComponent,
+  enrichmentComponent,
+  clusterComponent,
+  tailSamplingComponent,
+  batchComponent,
+  exporterComponent,
+  debugExporterComponent,
+  adminComponent,
+  logComponent,
+] as const;
+
+type Components = (typeof COMPONENTS)[number];
+/** Sections with a default are always there once validated; the others (tail_sampling) may be absent. */
+type Defaulted = Extract<Components, { schema: { default: unknown } }>;
+
+/** The validated configuration with every default filled in and every duration in milliseconds. */
+export type RelayConfig = { [C in Defaulted as C['key']]: SectionOf<C> } & {
+  [C in Exclude<Components, Defaulted> as C['key']]?: SectionOf<C>;
+} & {
+  /** The service's own key: how long draining may take after SIGTERM. */
+  shutdown_timeout: number;
+};
+
+/** The relay's whole schema, gathered from the components. */
 export const relaySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    receiver: receiverSchema,
-    admin: adminSchema,
-    log: logSchema,
-    enrichment: enrichmentSchema,
-    workers: workersSchema,
-    memory_limiter: memoryLimiterSchema,
-    tail_sampling: tailSamplingSchema,
-    batch: batchSchema,
-    exporter: exporterSchema,
-    debug: debugExporterSchema,
-    cluster: clusterSchema,
+    ...Object.fromEntries(COMPONENTS.map((c) => [c.key, c.schema])),
     shutdown_timeout: duration('30s'),
   },
-} as const;
+};

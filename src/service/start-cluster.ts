@@ -8,7 +8,7 @@ import { Membership, otlpProbe } from '../route/membership.ts';
 import { candidateSource } from '../route/resolve-members.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ShardPool } from '../worker/shard-pool.ts';
-import type { RelayConfig } from './relay-config.ts';
+import type { RelayConfig } from './relay-schema.ts';
 
 /** The main thread's part of a cluster: the decisions route (before listening) and the membership view. */
 export interface ClusterHandle {

@@ -21,7 +21,7 @@ import { allocateSharedMetrics, SharedMetricsReader } from '../telemetry/shared-
 import { resolveThreads } from '../worker/config.ts';
 import { ShardPool } from '../worker/shard-pool.ts';
 import type { WorkerSections } from '../worker/worker-data.ts';
-import type { RelayConfig } from './relay-config.ts';
+import type { RelayConfig } from './relay-schema.ts';
 import { startCluster } from './start-cluster.ts';
 
 export interface Relay {

@@ -2,7 +2,7 @@ import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../telemetry/logger.ts';
 import { loadConfig } from './load-config.ts';
-import type { RelayConfig } from './relay-config.ts';
+import type { RelayConfig } from './relay-schema.ts';
 
 /** Editors and Kubernetes ConfigMaps replace a file in several steps; wait for them to settle. */
 const SETTLE_MS = 200;

@@ -1,26 +1,26 @@
+import { type ConfigOf, component } from '../lib/component.ts';
 import { endpoint } from '../lib/schema-keywords.ts';
 
-export interface AdminConfig {
-  /** `host:port` of the server for /metrics, /healthz and /readyz. */
-  endpoint: string;
-}
+/** The admin server: `endpoint` is the `host:port` of /metrics, /healthz and /readyz. */
+export const adminComponent = component({
+  key: 'admin',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: { endpoint: endpoint('0.0.0.0:8888') },
+  },
+});
+export type AdminConfig = ConfigOf<typeof adminComponent.schema>;
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface LogConfig {
-  level: LogLevel;
-}
-
-export const adminSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: { endpoint: endpoint('0.0.0.0:8888') },
-} as const;
-
-export const logSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: { level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info' } },
-} as const;
+export const logComponent = component({
+  key: 'log',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: { level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info' } },
+  },
+});
+export type LogConfig = ConfigOf<typeof logComponent.schema>;
+export type LogLevel = LogConfig['level'];

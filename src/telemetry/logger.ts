@@ -7,7 +7,7 @@ export type { Logger };
  * JSON logs on stdout. Header and token fields are redacted wherever they appear, so that an access
  * token or a beacon bearer token can never reach a log line even if an object carrying it is logged.
  */
-export function createLogger(level: LogLevel, bindings: Record<string, unknown> = {}): Logger {
+export function createLogger(level: LogLevel | 'silent', bindings: Record<string, unknown> = {}): Logger {
   return pino(
     {
       level,

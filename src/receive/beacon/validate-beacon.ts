@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
-import { dottedPath } from '../../lib/dotted-path.ts';
+import { schemaProblem } from '../../lib/ajv-errors.ts';
 import { invalid, type RequestError } from '../../lib/errors.ts';
 import type { Beacon } from '../../model/beacon.ts';
 import { protoFile } from '../../model/proto-files.ts';
@@ -16,20 +16,8 @@ const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
 
 function explain(error: ErrorObject): string {
-  const path = dottedPath(error.instancePath);
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `${path ? `${path}.` : ''}${String(params.additionalProperty)}: unknown field`;
-    case 'required':
-      return `${path ? `${path}.` : ''}${String(params.missingProperty)}: required field is missing`;
-    case 'enum':
-      return `${path}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'const':
-      return `${path}: must be ${JSON.stringify(params.allowedValue)}`;
-    default:
-      return `${path || 'beacon'}: ${error.message ?? 'is not valid'}`;
-  }
+  const { path, problem } = schemaProblem(error, 'field');
+  return `${path || 'beacon'}: ${problem}`;
 }
 
 /** Checks a parsed beacon; returns undefined when valid, else a 400 error naming the field and the problem. */

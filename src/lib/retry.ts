@@ -1,21 +1,16 @@
 import type { ConfigOf } from './component.ts';
-import { duration } from './schema-keywords.ts';
+import { duration, section } from './schema-keywords.ts';
 
 /** The Collector's `retry_on_failure` (configretry): the same keys and defaults wherever a component retries. */
-export const retryOnFailureSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    enabled: { type: 'boolean', default: true },
-    initial_interval: duration('5s'),
-    randomization_factor: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
-    multiplier: { type: 'number', minimum: 1, default: 1.5 },
-    max_interval: duration('30s'),
-    // 0: retry without a time limit (bounded still by the queue).
-    max_elapsed_time: duration('300s'),
-  },
-} as const;
+export const retryOnFailureSchema = section({
+  enabled: { type: 'boolean', default: true },
+  initial_interval: duration('5s'),
+  randomization_factor: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
+  multiplier: { type: 'number', minimum: 1, default: 1.5 },
+  max_interval: duration('30s'),
+  // 0: retry without a time limit (bounded still by the queue).
+  max_elapsed_time: duration('300s'),
+});
 export type RetryConfig = ConfigOf<typeof retryOnFailureSchema>;
 
 /** OTLP/HTTP: these answers mean "try again later"; any other 4xx means the data will never be accepted. */

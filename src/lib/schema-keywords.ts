@@ -1,4 +1,5 @@
 import type { Ajv } from 'ajv';
+import type { JSONSchema } from 'json-schema-to-ts';
 import { parseDuration } from './duration.ts';
 
 /**
@@ -37,3 +38,10 @@ export const duration = (defaultValue: string) => ({ 'x-duration': true, default
 /** Schema fragment for a `host:port` listen address. */
 export const endpoint = (defaultValue: string) =>
   ({ type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):\\d{1,5}$', default: defaultValue }) as const;
+
+/**
+ * Schema of a config section or block: only the keys it names (unknown keys are an error, never ignored),
+ * filled with its defaults when absent.
+ */
+export const section = <const P extends Record<string, JSONSchema>>(properties: P) =>
+  ({ type: 'object', additionalProperties: false, default: {}, properties }) as const;

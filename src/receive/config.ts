@@ -1,29 +1,19 @@
 import { type ConfigOf, component } from '../lib/component.ts';
-import { duration, endpoint } from '../lib/schema-keywords.ts';
+import { duration, endpoint, section } from '../lib/schema-keywords.ts';
 
 export const receiverComponent = component({
   key: 'receiver',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    default: {},
-    properties: {
-      // `host:port` the ingest server listens on.
-      endpoint: endpoint('0.0.0.0:4318'),
-      auth: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          tokens: { type: 'array', items: { type: 'string', minLength: 16 }, default: [] },
-        },
-      },
-      // CIDRs of proxies whose X-Forwarded-For is believed.
-      trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
-      // Largest request body accepted, in bytes, after decompression.
-      max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
-    },
-  },
+  schema: section({
+    // `host:port` the ingest server listens on.
+    endpoint: endpoint('0.0.0.0:4318'),
+    auth: section({
+      tokens: { type: 'array', items: { type: 'string', minLength: 16 }, default: [] },
+    }),
+    // CIDRs of proxies whose X-Forwarded-For is believed.
+    trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
+    // Largest request body accepted, in bytes, after decompression.
+    max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
+  }),
 });
 export type ReceiverConfig = ConfigOf<typeof receiverComponent.schema>;
 
@@ -35,17 +25,12 @@ export type ReceiverConfig = ConfigOf<typeof receiverComponent.schema>;
  */
 export const memoryLimiterComponent = component({
   key: 'memory_limiter',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    default: {},
-    properties: {
-      check_interval: duration('1s'),
-      limit_mib: { type: 'integer', minimum: 0, default: 0 },
-      spike_limit_mib: { type: 'integer', minimum: 0, default: 0 },
-      limit_percentage: { type: 'integer', minimum: 1, maximum: 100, default: 80 },
-      spike_limit_percentage: { type: 'integer', minimum: 0, maximum: 100, default: 20 },
-    },
-  },
+  schema: section({
+    check_interval: duration('1s'),
+    limit_mib: { type: 'integer', minimum: 0, default: 0 },
+    spike_limit_mib: { type: 'integer', minimum: 0, default: 0 },
+    limit_percentage: { type: 'integer', minimum: 1, maximum: 100, default: 80 },
+    spike_limit_percentage: { type: 'integer', minimum: 0, maximum: 100, default: 20 },
+  }),
 });
 export type MemoryLimiterConfig = ConfigOf<typeof memoryLimiterComponent.schema>;

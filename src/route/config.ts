@@ -1,6 +1,6 @@
 import { type ConfigOf, component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { duration } from '../lib/schema-keywords.ts';
+import { duration, section } from '../lib/schema-keywords.ts';
 
 const peerUrl = { type: 'string', pattern: '^https?://[^\\s/]+$' } as const;
 
@@ -9,57 +9,37 @@ const peerUrl = { type: 'string', pattern: '^https?://[^\\s/]+$' } as const;
  * as the Collector's loadbalancing exporter resolvers) and how spans are forwarded to a trace's owner.
  * No peers and no dns: the relay runs alone and this stage is not in the pipeline.
  */
-const clusterSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    // This replica's own receiver base URL, as the others reach it (e.g. http://${env:POD_IP}:4318).
-    self: { anyOf: [{ type: 'string', const: '' }, peerUrl], default: '' },
-    // Static peer receiver base URLs; may include self.
-    peers: { type: 'array', items: peerUrl, uniqueItems: true, default: [] },
-    dns: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        // Headless Service name resolving to every replica's address; empty: no DNS resolver.
-        hostname: { type: 'string', default: '' },
-        // The receiver port on each resolved address.
-        port: { type: 'integer', minimum: 1, maximum: 65535, default: 4318 },
-        interval: duration('5s'),
-        timeout: duration('1s'),
-      },
-    },
-    // Between liveness probes of every candidate peer.
-    probe_interval: duration('1s'),
-    forward: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        // Spans per peer that trigger a forward request; a partial batch waits at most `timeout`.
-        send_batch_size: { type: 'integer', minimum: 1, default: 512 },
-        timeout: duration('200ms'),
-        request_timeout: duration('5s'),
-        // Forward requests in flight to one peer, per worker.
-        max_in_flight: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
-        // Estimated bytes of spans waiting for or in forward requests, per worker; past it spans are dropped (counted).
-        max_pending_bytes: { type: 'integer', minimum: 65536, default: 33554432 },
-        retry_on_failure: {
-          type: 'object',
-          additionalProperties: false,
-          default: {},
-          properties: {
-            initial_interval: duration('100ms'),
-            max_interval: duration('2s'),
-            max_elapsed_time: duration('30s'),
-          },
-        },
-      },
-    },
-  },
-} as const;
+const clusterSchema = section({
+  // This replica's own receiver base URL, as the others reach it (e.g. http://${env:POD_IP}:4318).
+  self: { anyOf: [{ type: 'string', const: '' }, peerUrl], default: '' },
+  // Static peer receiver base URLs; may include self.
+  peers: { type: 'array', items: peerUrl, uniqueItems: true, default: [] },
+  dns: section({
+    // Headless Service name resolving to every replica's address; empty: no DNS resolver.
+    hostname: { type: 'string', default: '' },
+    // The receiver port on each resolved address.
+    port: { type: 'integer', minimum: 1, maximum: 65535, default: 4318 },
+    interval: duration('5s'),
+    timeout: duration('1s'),
+  }),
+  // Between liveness probes of every candidate peer.
+  probe_interval: duration('1s'),
+  forward: section({
+    // Spans per peer that trigger a forward request; a partial batch waits at most `timeout`.
+    send_batch_size: { type: 'integer', minimum: 1, default: 512 },
+    timeout: duration('200ms'),
+    request_timeout: duration('5s'),
+    // Forward requests in flight to one peer, per worker.
+    max_in_flight: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+    // Estimated bytes of spans waiting for or in forward requests, per worker; past it spans are dropped (counted).
+    max_pending_bytes: { type: 'integer', minimum: 65536, default: 33554432 },
+    retry_on_failure: section({
+      initial_interval: duration('100ms'),
+      max_interval: duration('2s'),
+      max_elapsed_time: duration('30s'),
+    }),
+  }),
+});
 export type ClusterConfig = ConfigOf<typeof clusterSchema>;
 export type ForwardConfig = ClusterConfig['forward'];
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type ConfigOf, component } from '../lib/component.ts';
+import { section } from '../lib/schema-keywords.ts';
 
 /**
  * The worker runtime: `threads` that hold, sample, encode and export spans (0: one per available CPU);
@@ -8,16 +9,11 @@ import { type ConfigOf, component } from '../lib/component.ts';
  */
 export const workersComponent = component({
   key: 'workers',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    default: {},
-    properties: {
-      threads: { type: 'integer', minimum: 0, maximum: 256, default: 0 },
-      max_pending_bytes: { type: 'integer', minimum: 65536, default: 67108864 },
-      nice: { type: 'integer', minimum: 0, maximum: 19, default: 10 },
-    },
-  },
+  schema: section({
+    threads: { type: 'integer', minimum: 0, maximum: 256, default: 0 },
+    max_pending_bytes: { type: 'integer', minimum: 65536, default: 67108864 },
+    nice: { type: 'integer', minimum: 0, maximum: 19, default: 10 },
+  }),
 });
 export type WorkersConfig = ConfigOf<typeof workersComponent.schema>;
 

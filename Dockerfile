@@ -30,6 +30,9 @@ RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /us
  && chown 1000:1000 /var/lib/edge-relay
 WORKDIR /app
 ENV NODE_ENV=production
+# The commit the image is built from, for edge_relay_build_info: docker build --build-arg EDGE_RELAY_COMMIT=$(git rev-parse HEAD)
+ARG EDGE_RELAY_COMMIT=unknown
+ENV EDGE_RELAY_COMMIT=${EDGE_RELAY_COMMIT}
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

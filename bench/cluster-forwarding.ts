@@ -143,13 +143,13 @@ async function measure(n: number, clustered: boolean): Promise<Row> {
   try {
     // What the replicas burn doing nothing (timers, probes, metrics) is not forwarding: measured over an
     // idle window and subtracted, since at the low rates of a shared machine it is not negligible.
-    const idleStart = await sum(replicas, 'edge_relay_process_cpu_seconds_total');
+    const idleStart = await sum(replicas, 'process_cpu_seconds_total');
     const idleFrom = performance.now();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const idlePerMs =
-      ((await sum(replicas, 'edge_relay_process_cpu_seconds_total')) - idleStart) /
+      ((await sum(replicas, 'process_cpu_seconds_total')) - idleStart) /
       (performance.now() - idleFrom);
-    const cpuBefore = await sum(replicas, 'edge_relay_process_cpu_seconds_total');
+    const cpuBefore = await sum(replicas, 'process_cpu_seconds_total');
     const loadFrom = performance.now();
     const results = await Promise.all(
       replicas.map((replica) =>
@@ -176,7 +176,7 @@ async function measure(n: number, clustered: boolean): Promise<Row> {
     // Let forwarding and export finish before reading CPU, so the work of every accepted span counts.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const cpu =
-      (await sum(replicas, 'edge_relay_process_cpu_seconds_total')) -
+      (await sum(replicas, 'process_cpu_seconds_total')) -
       cpuBefore -
       idlePerMs * (performance.now() - loadFrom);
     const accepted = results.reduce((total, r) => total + r.requests.total - r.non2xx, 0);

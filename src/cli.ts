@@ -1,23 +1,16 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './lib/errors.ts';
 import { loadConfig } from './service/load-config.ts';
 import { startRelay } from './service/start-relay.ts';
 import { watchConfig } from './service/watch-config.ts';
+import { buildInfo } from './telemetry/build-info.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 const USAGE = `Usage:
   edge-relay [--config FILE]            run the relay (default config: config/relay.yaml)
   edge-relay validate [--config FILE]   check a config file; exits 1 naming the first bad key
   edge-relay --version`;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 async function run(configFile: string): Promise<void> {
   const config = loadConfig(configFile);
@@ -62,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.version) {
-    console.log(version());
+    console.log(buildInfo().version);
     return 0;
   }
   const command = positionals[0] ?? 'run';

@@ -63,15 +63,38 @@ describe('BatchProcessor', () => {
   it('flushes everything and drains the exporter on drain', async () => {
     const { batches, exporter } = recordingExporter();
     const sizes: number[] = [];
+    const sent: [number, string][] = [];
     const batcher = new BatchProcessor(
       { send_batch_size: 100, send_batch_max_size: 0, timeout: 200 },
       exporter,
-      (n) => sizes.push(n),
+      { waiting: (n) => sizes.push(n), sent: (n, trigger) => sent.push([n, trigger]) },
     );
     batcher.consume(records(7));
     await batcher.drain(Date.now() + 1000);
     expect(batches).toEqual([7]);
     expect(exporter.drain).toHaveBeenCalledOnce();
     expect(sizes).toEqual([7, 0]);
+    expect(sent).toEqual([[7, 'drain']]);
+  });
+
+  it('reports what triggered each batch it sends', () => {
+    const { exporter } = recordingExporter();
+    const sent: [number, string][] = [];
+    const batcher = new BatchProcessor(
+      { send_batch_size: 5, send_batch_max_size: 4, timeout: 200 },
+      exporter,
+      {
+        waiting() {},
+        sent: (n, trigger) => sent.push([n, trigger]),
+      },
+    );
+    batcher.consume(records(6));
+    batcher.consume(records(1));
+    vi.advanceTimersByTime(200);
+    expect(sent).toEqual([
+      [4, 'size'],
+      [2, 'size'],
+      [1, 'timeout'],
+    ]);
   });
 });

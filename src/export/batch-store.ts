@@ -30,8 +30,12 @@ interface MemoryBatch extends QueuedBatch {
   readonly body: Uint8Array;
 }
 
+/** Batches one shard's memory store holds: those waiting (`queue_size`) and those being sent. */
+export const memoryQueueCapacity = (config: SendingQueueConfig): number =>
+  (config.enabled ? config.queue_size : 0) + config.num_consumers;
+
 export function memoryBatchStore(config: SendingQueueConfig): BatchStore<MemoryBatch> {
-  const capacity = (config.enabled ? config.queue_size : 0) + config.num_consumers;
+  const capacity = memoryQueueCapacity(config);
   let held = 0;
   return {
     persistent: false,

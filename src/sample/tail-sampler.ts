@@ -119,6 +119,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
         }
         trace = this.#buffer.open(traceId, now, now + active.setup.config.decision_wait);
         this.#queue.push(trace);
+        this.#metrics.add('newTraces', 1);
       }
       this.#buffer.add(trace, record);
       touched.add(trace);

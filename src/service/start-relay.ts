@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { missingExporterSetting } from '../export/config.ts';
+import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { Admission } from '../receive/admission.ts';
@@ -10,6 +11,7 @@ import { createReceiver } from '../receive/receiver-server.ts';
 import { samplingSetup } from '../sample/sampling-setup.ts';
 import { spansAccepted, tally } from '../telemetry/accounting.ts';
 import { createAdminServer } from '../telemetry/admin-server.ts';
+import { buildInfo, registerBuildInfo } from '../telemetry/build-info.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { RelayMetrics } from '../telemetry/metrics.ts';
 import {
@@ -56,6 +58,8 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const samplingMetrics = allocateSamplingMetrics(threads);
   const policySlots = new PolicySlots();
   registerSamplingMetrics(metrics.registry, samplingMetrics, policySlots);
+  registerBuildInfo(metrics.registry, buildInfo());
+  registerQueueCapacity(metrics.registry, config.exporter.sending_queue, threads);
   let ready = false;
   const admission = new Admission({
     limits: memoryLimits(config.memory_limiter, containerMemory()),

@@ -26,3 +26,20 @@ export function registerCollected(
     reset() {},
   } as unknown as Parameters<Registry['registerMetric']>[0]);
 }
+
+/** The exposition samples of a histogram from per-bucket counts (the last is +Inf's) and the sum of values. */
+export function histogramValues(
+  name: string,
+  buckets: readonly number[],
+  counts: readonly number[],
+  sum: number,
+): CollectedValue[] {
+  let cumulative = 0;
+  const values: CollectedValue[] = [...buckets, '+Inf'].map((le, i) => {
+    cumulative += counts[i] ?? 0;
+    return { metricName: `${name}_bucket`, labels: { le }, value: cumulative };
+  });
+  values.push({ metricName: `${name}_count`, labels: {}, value: cumulative });
+  values.push({ metricName: `${name}_sum`, labels: {}, value: sum });
+  return values;
+}

@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RejectReason } from '../lib/errors.ts';
 import { spansAccepted, tally } from './accounting.ts';
-import { registerCollected } from './collected-metric.ts';
+import { histogramValues, registerCollected } from './collected-metric.ts';
 import { SHARED_METRICS, type SharedMetricSpec, type SharedMetricsReader } from './shared-metrics.ts';
 
 /** Every metric the relay exposes on /metrics; all names start with edge_relay_. */
@@ -14,11 +14,8 @@ export class RelayMetrics {
 
   constructor(shared: SharedMetricsReader) {
     const registers = [this.registry];
-    collectDefaultMetrics({
-      register: this.registry,
-      prefix: 'edge_relay_',
-      eventLoopMonitoringPrecision: 10,
-    });
+    // Standard names (process_*, nodejs_*), which stock dashboards and alerts look for.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
     this.beaconsReceived = new Counter({
       name: 'edge_relay_beacons_received_total',
       help: 'Beacons received, by result',
@@ -68,6 +65,16 @@ export class RelayMetrics {
     key: keyof typeof SHARED_METRICS,
     spec: SharedMetricSpec,
   ): void {
+    if (spec.buckets) {
+      const buckets = spec.buckets;
+      registerCollected(this.registry, spec, () => {
+        const { counts, sum } = shared.readHistogram(
+          key as Parameters<SharedMetricsReader['readHistogram']>[0],
+        );
+        return histogramValues(spec.name, buckets, counts, sum);
+      });
+      return;
+    }
     const values = spec.values ?? [undefined];
     registerCollected(this.registry, spec, () =>
       values.map((value) => ({

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { type CollectedValue, registerCollected } from './collected-metric.ts';
+import { histogramValues, registerCollected } from './collected-metric.ts';
 
 // Per-policy decision counters and the decision latency histogram, in their own SharedArrayBuffer: policy
 // names come from the config (and change on reload), so their layout cannot be fixed like SHARED_METRICS.
@@ -92,22 +92,17 @@ export function registerSamplingMetrics(
     registry,
     {
       name: latency,
-      help: 'Time from the first span of a trace to its sampling decision',
+      help: "Time from the first span of a trace to its sampling decision (not the Collector's sampling_decision_latency, which times policy evaluation alone)",
       type: 'histogram',
     },
-    () => {
-      let cumulative = 0;
-      const values: CollectedValue[] = [...LATENCY_BUCKETS, '+Inf'].map((le, i) => {
-        cumulative += sumOver(slots, LATENCY_BASE + i);
-        return { metricName: `${latency}_bucket`, labels: { le }, value: cumulative };
-      });
-      values.push({ metricName: `${latency}_count`, labels: {}, value: cumulative });
-      values.push({
-        metricName: `${latency}_sum`,
-        labels: {},
-        value: sumOver(slots, LATENCY_BASE + LATENCY_BUCKETS.length + 1),
-      });
-      return values;
-    },
+    () =>
+      histogramValues(
+        latency,
+        LATENCY_BUCKETS,
+        LATENCY_BUCKETS.map((_, i) => sumOver(slots, LATENCY_BASE + i)).concat(
+          sumOver(slots, LATENCY_BASE + LATENCY_BUCKETS.length),
+        ),
+        sumOver(slots, LATENCY_BASE + LATENCY_BUCKETS.length + 1),
+      ),
   );
 }

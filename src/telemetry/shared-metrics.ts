@@ -5,9 +5,11 @@
 export interface SharedMetricSpec {
   readonly name: string;
   readonly help: string;
-  readonly type: 'counter' | 'gauge';
+  readonly type: 'counter' | 'gauge' | 'histogram';
   readonly label?: string;
   readonly values?: readonly string[];
+  /** Histograms: upper bounds of the buckets; slots hold each bucket's count, then +Inf's, then the sum. */
+  readonly buckets?: readonly number[];
 }
 
 /** Every metric kept in workers. Label values are fixed, so each (metric, value) has a slot. */
@@ -167,6 +169,24 @@ export const SHARED_METRICS = {
     help: 'Spans waiting in the batch processor',
     type: 'gauge',
   },
+  batchSends: {
+    name: 'edge_relay_batch_sends_total',
+    help: 'Batches the batch processor sent, by what triggered the send (the Collector: batch_size_trigger_send, timeout_trigger_send)',
+    type: 'counter',
+    label: 'trigger',
+    values: ['size', 'timeout', 'drain'],
+  },
+  batchSendSize: {
+    name: 'edge_relay_batch_send_size',
+    help: 'Spans per batch sent by the batch processor (the Collector: batch_send_size)',
+    type: 'histogram',
+    buckets: [10, 50, 100, 250, 500, 1000, 2000, 4000, 8192, 16384, 50000],
+  },
+  newTraces: {
+    name: 'edge_relay_sampling_new_traces_total',
+    help: 'Traces the tail sampler started buffering: first spans of trace ids it held no decision for (the Collector: new_trace_id_received)',
+    type: 'counter',
+  },
 } as const satisfies Record<string, SharedMetricSpec>;
 
 export type SharedMetricName = keyof typeof SHARED_METRICS;
@@ -178,8 +198,12 @@ const offsets = new Map<SharedMetricName, number>();
 let slotsPerWorker = 0;
 for (const [name, spec] of Object.entries(SHARED_METRICS) as [SharedMetricName, SharedMetricSpec][]) {
   offsets.set(name, slotsPerWorker);
-  slotsPerWorker += spec.values?.length ?? 1;
+  slotsPerWorker += spec.buckets ? spec.buckets.length + 2 : (spec.values?.length ?? 1);
 }
+
+type HistogramName = {
+  [M in SharedMetricName]: (typeof SHARED_METRICS)[M] extends { buckets: readonly number[] } ? M : never;
+}[SharedMetricName];
 
 function slotOf(name: SharedMetricName, label?: string): number {
   const spec: SharedMetricSpec = SHARED_METRICS[name];
@@ -211,6 +235,15 @@ export class SharedMetricsWriter {
   set<M extends SharedMetricName>(name: M, value: number): void {
     this.#slots[slotOf(name)] = value;
   }
+  observe(name: HistogramName, value: number): void {
+    const buckets = SHARED_METRICS[name].buckets;
+    const base = slotOf(name);
+    let bucket = buckets.findIndex((le) => value <= le);
+    if (bucket < 0) bucket = buckets.length;
+    this.#slots[base + bucket] = (this.#slots[base + bucket] as number) + 1;
+    const sum = base + buckets.length + 1;
+    this.#slots[sum] = (this.#slots[sum] as number) + value;
+  }
 }
 
 /** Sums over all workers' regions. */
@@ -226,7 +259,18 @@ export class SharedMetricsReader {
   }
   /** The value in one worker's region, or the sum over all workers when `worker` is omitted. */
   read(name: SharedMetricName, label?: string, worker?: number): number {
-    const slot = slotOf(name, label);
+    return this.#readSlot(slotOf(name, label), worker);
+  }
+
+  /** A histogram summed over workers: the count of each bucket (last: +Inf), and the sum of values. */
+  readHistogram(name: HistogramName): { counts: number[]; sum: number } {
+    const base = slotOf(name);
+    const size = SHARED_METRICS[name].buckets.length + 1;
+    const counts = Array.from({ length: size }, (_, i) => this.#readSlot(base + i));
+    return { counts, sum: this.#readSlot(base + size) };
+  }
+
+  #readSlot(slot: number, worker?: number): number {
     if (worker !== undefined) return this.#slots[worker * slotsPerWorker + slot] as number;
     let sum = 0;
     for (let w = 0; w < this.#workers; w++) sum += this.#slots[w * slotsPerWorker + slot] as number;

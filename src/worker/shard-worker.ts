@@ -44,9 +44,13 @@ const exporter: Exporter =
         log,
       )
     : debugExporter(sections.debug, metrics, (line) => writeSync(1, `${line}\n`));
-const batch: SpanProcessor = new BatchProcessor(sections.batch, exporter, (spans) =>
-  metrics.set('batchSpans', spans),
-);
+const batch: SpanProcessor = new BatchProcessor(sections.batch, exporter, {
+  waiting: (spans) => metrics.set('batchSpans', spans),
+  sent(spans, trigger) {
+    metrics.add('batchSends', 1, trigger);
+    metrics.observe('batchSendSize', spans);
+  },
+});
 const sampler = new TailSampler(sampling, batch, metrics, new SamplingMetricsWriter(samplingMetrics, shard));
 const cluster = clusterStage(sections.cluster, sections.peer_token, sampler, metrics, log);
 const pipeline = cluster ?? sampler;

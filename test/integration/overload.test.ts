@@ -42,7 +42,7 @@ describe('overload', { timeout: 180_000 }, () => {
       const started = Date.now();
       results.push(await postBeacons(relay, { from: tick * 30, count: 30, concurrency: 30 }));
       if (tick % 10 === 0)
-        rssPeak = Math.max(rssPeak, await relay.metric('edge_relay_process_resident_memory_bytes'));
+        rssPeak = Math.max(rssPeak, await relay.metric('process_resident_memory_bytes'));
       await sleep(Math.max(0, 50 - (Date.now() - started)));
     }
     const refused = results.reduce((n, r) => n + (r.statuses.get(429) ?? 0), 0);

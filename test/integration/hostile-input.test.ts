@@ -17,11 +17,11 @@ import {
   SharedMetricsWriter,
 } from '../../src/telemetry/shared-metrics.ts';
 import type { ShardPool } from '../../src/worker/shard-pool.ts';
-import { settledAccounting } from '../helpers/accounting.ts';
-import { faultConfig } from '../helpers/fault-config.ts';
-import { BEACON_CASES, type FuzzCase, mutate, type Random, seeded } from '../helpers/fuzz-cases.ts';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
+import { settledAccounting } from '../support/accounting.ts';
+import { faultConfig } from '../support/fault-config.ts';
+import { BEACON_CASES, type FuzzCase, mutate, type Random, seeded } from '../support/fuzz-cases.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const CASE_TIMEOUT_MS = 10_000;

@@ -1,13 +1,13 @@
 import { randomFillSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import type { Beacon } from '../src/model/beacon.ts';
+import { docsBeacon } from '../test/support/docs-beacon.ts';
 
-// Every contender gets the same beacons: docs/beacon.md's example (test/fixtures/beacon.json), each with
+// Every contender gets the same beacons: docs/beacon.md's example (its first json block), each with
 // fresh random trace and span ids and a current time base, so that compression sees what it would in
 // production rather than one beacon repeated. The example carries an error span, so sent as-is an error
 // policy would keep every trace; the mix below keeps the example's shape and makes errors and slow
 // traces a minority.
 
-const FIXTURE = new URL('../test/fixtures/beacon.json', import.meta.url);
 /** A fixed-width stand-in for `ts` (epoch ms with three decimals: 17 characters until the year 2286). */
 const TS_PLACEHOLDER = 1111111111111.111;
 
@@ -21,23 +21,8 @@ export function traceKindOf(i: number): TraceKind {
   return 'ok';
 }
 
-interface BeaconSpan {
-  id: string;
-  parent?: string;
-  dur: number;
-  status?: string;
-  message?: string;
-  attrs?: Record<string, unknown>;
-}
-
-interface FixtureBeacon {
-  traceId: string;
-  ts: number;
-  spans: BeaconSpan[];
-}
-
-function beaconOf(kind: TraceKind): FixtureBeacon {
-  const beacon = JSON.parse(readFileSync(FIXTURE, 'utf8')) as FixtureBeacon;
+function beaconOf(kind: TraceKind): Beacon {
+  const beacon = docsBeacon();
   beacon.ts = TS_PLACEHOLDER;
   if (kind !== 'error') {
     for (const span of beacon.spans) {

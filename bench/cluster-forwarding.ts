@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { randomTraceId } from '../test/support/ids.ts';
 
 interface LoadResult {
   requests: { total: number };
@@ -121,12 +122,6 @@ const beaconTemplate = JSON.stringify({
     attrs: { 'http.request.method': 'GET', 'url.path': '/product/1234' },
   })),
 });
-
-const hex = (bits: number) =>
-  Math.floor(Math.random() * 2 ** bits)
-    .toString(16)
-    .padStart(bits / 4, '0');
-const randomTraceId = () => `${hex(32)}${hex(32)}${hex(32)}${hex(32)}`;
 
 interface Row {
   replicas: number;

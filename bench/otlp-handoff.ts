@@ -1,6 +1,5 @@
 // Main-thread cost per span of taking an OTLP request: decode (needed to validate and answer partial
 // success), then one hand-off form per shard. Run: node bench/otlp-handoff.ts [spansPerRequest] [shards]
-import { randomBytes } from 'node:crypto';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -10,6 +9,7 @@ import { shardOf } from '../src/handoff/shard-of.ts';
 import type { SpanRecord } from '../src/model/span.ts';
 import { decodeOtlpJson } from '../src/receive/otlp/decode-otlp-json.ts';
 import { decodeOtlpProto } from '../src/receive/otlp/decode-otlp-proto.ts';
+import { randomSpanId, randomTraceId } from '../test/support/ids.ts';
 
 const SPANS = Number(process.argv[2] ?? 512);
 const SHARDS = Number(process.argv[3] ?? 2);
@@ -21,12 +21,12 @@ const resource = resourceFromAttributes({
   'host.name': 'h1',
 });
 function span(traceId: string): ReadableSpan {
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = randomSpanId();
   return {
     name: 'GET /api/cart',
     kind: SpanKind.SERVER,
     spanContext: () => ({ traceId, spanId, traceFlags: 1 }),
-    parentSpanContext: { traceId, spanId: randomBytes(8).toString('hex'), traceFlags: 1 },
+    parentSpanContext: { traceId, spanId: randomSpanId(), traceFlags: 1 },
     startTime: [1764000000, 123456789],
     endTime: [1764000000, 223456789],
     duration: [0, 100000000],
@@ -51,7 +51,7 @@ function span(traceId: string): ReadableSpan {
 }
 
 // One span per trace, as in a batch from a service handling many requests: the split is the worst case.
-const spans = Array.from({ length: SPANS }, (_, i) => i).map(() => span(randomBytes(16).toString('hex')));
+const spans = Array.from({ length: SPANS }, (_, i) => i).map(() => span(randomTraceId()));
 const proto = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array);
 const json = Buffer.from(JsonTraceSerializer.serializeRequest(spans) as Uint8Array);
 

@@ -1,7 +1,7 @@
 // The relay's own account of every span, read from its /metrics text, so the bench can set it beside
 // what the sink received: accepted = exported + dropped + sampled out + still in flight.
 
-import { metricValue } from '../test/helpers/prometheus-text.ts';
+import { metricValue } from '../test/support/prometheus-text.ts';
 
 /** Every reason the relay reports, including any added after this bench was written. */
 function droppedByReason(text: string): Record<string, number> {

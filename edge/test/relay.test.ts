@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { OtlpSink, type SinkSpan } from '../../test/helpers/otlp-sink.ts';
-import { RelayProcess } from '../../test/helpers/relay-process.ts';
-import { waitFor } from '../../test/helpers/wait-for.ts';
+import { OtlpSink, type SinkSpan } from '../../test/support/otlp-sink.ts';
+import { RelayProcess } from '../../test/support/relay-process.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { beaconsSent, exampleProperty, handlerTimes, loadExample, SITE } from './edge-fixture.ts';
 import { HttpStub } from './http-stub.ts';
 import { OtelOrigin } from './otel-origin.ts';

@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs';
 import type { Attributes } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
+import { docsBeacon } from '../../test/support/docs-beacon.ts';
 import { beaconToSpans } from '../enrich/beacon-to-spans.ts';
 import { edgeResources } from '../enrich/edge-resource.ts';
-import type { Beacon } from '../model/beacon.ts';
 import { loadProto } from '../model/proto-files.ts';
 import type { AnyValue, KeyValue, SpanRecord } from '../model/span.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
@@ -18,9 +17,7 @@ const Request = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.
 const decode = (bytes: Uint8Array) =>
   Request.toObject(Request.decode(bytes), { longs: String, bytes: String, defaults: true, arrays: true });
 
-const beacon = JSON.parse(
-  readFileSync(new URL('../../test/fixtures/beacon.json', import.meta.url), 'utf8'),
-) as Beacon;
+const beacon = docsBeacon();
 const resourceOf = edgeResources({ pops: [], default_service_name: 'edgeworker', pop_cache_size: 10 });
 
 /** What the OpenTelemetry SDK would hold for the same span: the input of the independent serializer. */

@@ -10,58 +10,127 @@ export class ConfigError extends Error {
   }
 }
 
+// google.rpc.Code values (googleapis google/rpc/code.proto) that OTLP/HTTP error bodies carry.
+const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
+const UNAUTHENTICATED = 16;
+
+type MessageBuilder = (...args: never[]) => string;
+
+/** One way the relay refuses a request; its factory takes what `message` takes. */
+interface Refusal<M extends MessageBuilder> {
+  readonly code: `EDGE_RELAY_${string}`;
+  /** The HTTP status the client receives. */
+  readonly status: number;
+  /** The google.rpc.Code of the OTLP/HTTP error body (a google.rpc.Status). */
+  readonly grpcCode: number;
+  readonly message: M;
+  /** Seconds the client should wait before retrying, sent as Retry-After. */
+  readonly retryAfter?: (...args: Parameters<M>) => number;
+}
+
+const refusal = <M extends MessageBuilder>(row: Refusal<M>): Refusal<M> => row;
+
+/**
+ * Every way a request can be refused, keyed by its reason: the `error` field of the JSON body and the
+ * label of edge_relay_requests_rejected_total{reason}. The factories below, RejectReason and the
+ * reason of a bare status are all read from here. Where two reasons share a status, the first is the
+ * one a bare status maps to.
+ */
+export const REFUSALS = {
+  invalid: refusal({
+    code: 'EDGE_RELAY_INVALID',
+    status: 400,
+    grpcCode: INVALID_ARGUMENT,
+    message: (problem: string) => problem,
+  }),
+  unauthorized: refusal({
+    code: 'EDGE_RELAY_UNAUTHORIZED',
+    status: 401,
+    grpcCode: UNAUTHENTICATED,
+    message: () => 'missing or invalid bearer token in the Authorization header',
+  }),
+  too_large: refusal({
+    code: 'EDGE_RELAY_TOO_LARGE',
+    status: 413,
+    // The request as sent can never succeed, as for 415.
+    grpcCode: INVALID_ARGUMENT,
+    message: (limit: number) => `request body is larger than ${limit} bytes`,
+  }),
+  unsupported_media_type: refusal({
+    code: 'EDGE_RELAY_UNSUPPORTED_MEDIA_TYPE',
+    status: 415,
+    grpcCode: INVALID_ARGUMENT,
+    message: (got: string | undefined, allowed: readonly string[]) =>
+      `content-type ${got ? `"${got}"` : '(missing)'} is not supported; use ${allowed.join(' or ')}`,
+  }),
+  unsupported_encoding: refusal({
+    code: 'EDGE_RELAY_UNSUPPORTED_ENCODING',
+    status: 415,
+    grpcCode: INVALID_ARGUMENT,
+    message: (got: string) => `content-encoding "${got}" is not supported; use gzip or identity`,
+  }),
+  overloaded: refusal({
+    code: 'EDGE_RELAY_OVERLOADED',
+    status: 429,
+    grpcCode: RESOURCE_EXHAUSTED,
+    message: (retryAfterSeconds: number, why = 'the relay is over its buffer limit') =>
+      `${why}; retry after ${retryAfterSeconds} s`,
+    retryAfter: (retryAfterSeconds: number) => retryAfterSeconds,
+  }),
+  shutting_down: refusal({
+    code: 'EDGE_RELAY_SHUTTING_DOWN',
+    status: 503,
+    grpcCode: UNAVAILABLE,
+    message: () => 'the relay is shutting down; send to another replica',
+    retryAfter: () => 1,
+  }),
+};
+
+/** Label values of edge_relay_requests_rejected_total{reason}: one per way a request can be refused. */
+export type RejectReason = keyof typeof REFUSALS;
+
 /** A request the relay refuses; `statusCode` is what the client receives. */
 export class RequestError extends Error {
+  readonly code: string;
   readonly statusCode: number;
   readonly reason: RejectReason;
   /** Seconds the client should wait before retrying (429/503 only). */
   readonly retryAfter: number | undefined;
-  constructor(statusCode: number, reason: RejectReason, message: string, retryAfter?: number) {
+  constructor(reason: RejectReason, message: string, retryAfter?: number) {
     super(message);
     this.name = 'RequestError';
-    this.statusCode = statusCode;
+    this.code = REFUSALS[reason].code;
+    this.statusCode = REFUSALS[reason].status;
     this.reason = reason;
     this.retryAfter = retryAfter;
   }
 }
 
-/** Label values of edge_relay_requests_rejected_total{reason}: one per way a request can be refused. */
-export type RejectReason =
-  | 'invalid'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'unsupported_encoding'
-  | 'unauthorized'
-  | 'overloaded'
-  | 'shutting_down';
+const reasonByStatus = new Map<number, RejectReason>();
+for (const [reason, { status }] of Object.entries(REFUSALS) as [RejectReason, { status: number }][]) {
+  if (!reasonByStatus.has(status)) reasonByStatus.set(status, reason);
+}
 
-export const invalid = (message: string): RequestError => new RequestError(400, 'invalid', message);
+/** The reason a refusal that carries only an HTTP status (one of fastify's own) is counted under. */
+export const reasonOfStatus = (status: number): RejectReason | undefined => reasonByStatus.get(status);
 
-export const tooLarge = (limit: number): RequestError =>
-  new RequestError(413, 'too_large', `request body is larger than ${limit} bytes`);
+type ArgsOf<R extends RejectReason> = Parameters<(typeof REFUSALS)[R]['message']>;
 
-export const unsupportedMediaType = (got: string | undefined, allowed: readonly string[]): RequestError =>
-  new RequestError(
-    415,
-    'unsupported_media_type',
-    `content-type ${got ? `"${got}"` : '(missing)'} is not supported; use ${allowed.join(' or ')}`,
-  );
+function factory<R extends RejectReason>(reason: R): (...args: ArgsOf<R>) => RequestError {
+  // TypeScript cannot follow a generic key into the row's own builder types: they take ArgsOf<R>.
+  const { message, retryAfter } = REFUSALS[reason] as unknown as {
+    message: (...args: ArgsOf<R>) => string;
+    retryAfter?: (...args: ArgsOf<R>) => number;
+  };
+  return (...args) => new RequestError(reason, message(...args), retryAfter?.(...args));
+}
 
-export const unsupportedEncoding = (got: string): RequestError =>
-  new RequestError(
-    415,
-    'unsupported_encoding',
-    `content-encoding "${got}" is not supported; use gzip or identity`,
-  );
-
-export const unauthorized = (): RequestError =>
-  new RequestError(401, 'unauthorized', 'missing or invalid bearer token in the Authorization header');
-
-export const overloaded = (
-  retryAfterSeconds: number,
-  why = 'the relay is over its buffer limit',
-): RequestError =>
-  new RequestError(429, 'overloaded', `${why}; retry after ${retryAfterSeconds} s`, retryAfterSeconds);
-
-export const shuttingDown = (): RequestError =>
-  new RequestError(503, 'shutting_down', 'the relay is shutting down; send to another replica', 1);
+export const invalid = factory('invalid');
+export const tooLarge = factory('too_large');
+export const unsupportedMediaType = factory('unsupported_media_type');
+export const unsupportedEncoding = factory('unsupported_encoding');
+export const unauthorized = factory('unauthorized');
+export const overloaded = factory('overloaded');
+export const shuttingDown = factory('shutting_down');

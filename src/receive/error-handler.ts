@@ -1,16 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { type RejectReason, RequestError, tooLarge, unsupportedMediaType } from '../lib/errors.ts';
+import { RequestError, reasonOfStatus, tooLarge, unsupportedMediaType } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RelayMetrics } from '../telemetry/metrics.ts';
-
-const REASON_BY_STATUS: Record<number, RejectReason> = {
-  400: 'invalid',
-  401: 'unauthorized',
-  413: 'too_large',
-  415: 'unsupported_media_type',
-  429: 'overloaded',
-  503: 'shutting_down',
-};
 
 /** What a refused request is answered with, in the body format its route speaks. */
 export type ErrorBody = (error: RequestError) => { contentType: string; body: unknown };
@@ -34,9 +25,9 @@ export function asRequestError(
     ]);
   }
   const status = error.statusCode ?? 500;
-  const reason = REASON_BY_STATUS[status];
+  const reason = reasonOfStatus(status);
   if (status >= 500 || reason === undefined) return undefined;
-  return new RequestError(status, reason, error.message);
+  return new RequestError(reason, error.message);
 }
 
 /**

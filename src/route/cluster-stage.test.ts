@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { randomTraceId } from '../../test/support/ids.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { SharedDecision, TraceHolder } from '../sample/trace-holder.ts';
 import {
@@ -20,7 +20,7 @@ const rec = (traceId: string): SpanRecord => ({ span: { traceId } }) as unknown 
 function traceOwnedBy(owner: string): string {
   const ring = new Rendezvous([SELF, OTHER]);
   for (;;) {
-    const id = randomBytes(16).toString('hex');
+    const id = randomTraceId();
     if (ring.ownerOf(id) === owner) return id;
   }
 }

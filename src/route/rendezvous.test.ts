@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { randomTraceId } from '../../test/support/ids.ts';
 import { Rendezvous } from './rendezvous.ts';
 
 const members = (n: number) => Array.from({ length: n }, (_, i) => `http://10.0.0.${i + 1}:4318`);
-const traceIds = Array.from({ length: 10_000 }, () => randomBytes(16).toString('hex'));
+const traceIds = Array.from({ length: 10_000 }, randomTraceId);
 
 describe('Rendezvous', () => {
   it('gives every member about an equal share', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spanRecord } from '../../test/helpers/span-fixture.ts';
+import { spanRecord } from '../../test/support/span-fixture.ts';
 import { ADJUSTED_COUNT_ATTRIBUTE, annotate, POLICY_ATTRIBUTE } from './annotate.ts';
 import { thresholdOf } from './probability.ts';
 

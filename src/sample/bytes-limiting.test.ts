@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manualClock, trace } from '../../test/helpers/span-fixture.ts';
+import { manualClock, trace } from '../../test/support/span-fixture.ts';
 import { bytesLimiting } from './bytes-limiting.ts';
 
 describe('bytes_limiting', () => {

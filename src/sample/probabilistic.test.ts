@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { randomTraceId, trace } from '../../test/helpers/span-fixture.ts';
+import { randomTraceId } from '../../test/support/ids.ts';
+import { trace } from '../../test/support/span-fixture.ts';
 import { probabilistic } from './probabilistic.ts';
 import { adjustedCount, randomnessOf, thresholdHex, thresholdOf } from './probability.ts';
 

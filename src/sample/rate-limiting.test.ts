@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manualClock, trace } from '../../test/helpers/span-fixture.ts';
+import { manualClock, trace } from '../../test/support/span-fixture.ts';
 import { rateLimiting } from './rate-limiting.ts';
 
 const spans = (n: number) => trace(...Array.from({ length: n }, () => ({})));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trace } from '../../test/helpers/span-fixture.ts';
+import { trace } from '../../test/support/span-fixture.ts';
 import { statusCode } from './status-code.ts';
 
 describe('status_code', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { trace } from '../../test/helpers/span-fixture.ts';
+import { trace } from '../../test/support/span-fixture.ts';
 import { stringAttribute } from './string-attribute.ts';
 
 const settings = { enabled_regex_matching: false, cache_max_size: 128, invert_match: false };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manualClock, spanRecord } from '../../test/helpers/span-fixture.ts';
+import { manualClock, spanRecord } from '../../test/support/span-fixture.ts';
 import type { SpanRecord } from '../model/span.ts';
 import { resolveConfig } from '../service/load-config.ts';
 import {

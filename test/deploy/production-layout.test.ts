@@ -3,9 +3,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { CHART_DIR } from './chart.ts';
 
 /**

@@ -1,10 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProto } from '../../src/model/proto-files.ts';
-import { decodeSpans, OtlpSink, type SinkSpan } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
-import { beaconWithTrace, docsBeacon, randomTraceId } from '../support/beacons.ts';
+import { beaconWithTrace } from '../support/beacons.ts';
+import { docsBeacon } from '../support/docs-beacon.ts';
+import { randomTraceId } from '../support/ids.ts';
+import { decodeSpans, OtlpSink, type SinkSpan } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const TOKEN = 'test-token-0123456789';
 const LIGHTSTEP_TOKEN = 'lightstep-secret-value';

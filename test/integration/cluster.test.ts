@@ -6,11 +6,11 @@ import {
   sumMetric,
   type TestSpan,
   testTrace,
-} from '../helpers/cluster.ts';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
-import { randomTraceId } from '../support/beacons.ts';
+} from '../support/cluster.ts';
+import { randomTraceId } from '../support/ids.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 // Kept traces have 6 spans; the policy keeps a trace only when one replica saw all 6 of them at its
 // decision, so a trace split between replicas is not kept whole and the test sees it.

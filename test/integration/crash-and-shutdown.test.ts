@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tally } from '../../src/telemetry/accounting.ts';
-import { expectDelivered, readAccounting, settledAccounting } from '../helpers/accounting.ts';
-import { postBeacons, SPANS_PER_BEACON } from '../helpers/beacons.ts';
-import { faultConfig } from '../helpers/fault-config.ts';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
-import { spansOnDisk, tearOneRecord } from '../helpers/storage-dir.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { expectDelivered, readAccounting, settledAccounting } from '../support/accounting.ts';
+import { postBeacons, SPANS_PER_BEACON } from '../support/beacons.ts';
+import { faultConfig } from '../support/fault-config.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { spansOnDisk, tearOneRecord } from '../support/storage-dir.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const storageDir = () => join(mkdtempSync(join(tmpdir(), 'edge-relay-storage-')), 'queue');
 

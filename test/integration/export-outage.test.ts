@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectDelivered, settledAccounting } from '../helpers/accounting.ts';
-import { postBeacons, SPANS_PER_BEACON } from '../helpers/beacons.ts';
-import { faultConfig } from '../helpers/fault-config.ts';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { expectDelivered, settledAccounting } from '../support/accounting.ts';
+import { postBeacons, SPANS_PER_BEACON } from '../support/beacons.ts';
+import { faultConfig } from '../support/fault-config.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const OUTAGE_MS = 30_000;
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadProto } from '../../src/model/proto-files.ts';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
 import { beaconWithTrace } from '../support/beacons.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const Response = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.proto').lookupType(
   'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',

@@ -17,11 +17,12 @@ import {
   SharedMetricsWriter,
 } from '../../src/telemetry/shared-metrics.ts';
 import type { ShardPool } from '../../src/worker/shard-pool.ts';
-import { settledAccounting } from '../helpers/accounting.ts';
-import { faultConfig } from '../helpers/fault-config.ts';
-import { BEACON_CASES, type FuzzCase, mutate, type Random, seeded } from '../helpers/fuzz-cases.ts';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
+import { settledAccounting } from '../support/accounting.ts';
+import { docsBeacon, docsBeaconText } from '../support/docs-beacon.ts';
+import { faultConfig } from '../support/fault-config.ts';
+import { BEACON_CASES, type FuzzCase, mutate, type Random, seeded } from '../support/fuzz-cases.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const CASE_TIMEOUT_MS = 10_000;
@@ -131,7 +132,7 @@ describe('hostile input', { timeout: 180_000 }, () => {
       method: 'POST',
       url: '/v1/beacons',
       headers: { 'content-type': 'application/json' },
-      payload: (await import('../fixtures/beacon.json', { with: { type: 'json' } })).default,
+      payload: docsBeaconText(),
     });
     expect(valid.statusCode).toBe(202);
   }, 300_000);
@@ -150,8 +151,7 @@ describe('hostile input', { timeout: 180_000 }, () => {
       return;
     }
     const encoder = new OtlpEncoder();
-    const fixture = (await import('../fixtures/beacon.json', { with: { type: 'json' } }))
-      .default as unknown as Beacon;
+    const fixture = docsBeacon();
     const resource = edgeResources(resolveConfig({}).enrichment)(fixture, '203.0.113.7');
     const otlp = Buffer.from(encoder.encode(beaconToSpans(fixture, resource)));
     const PROTO = { 'content-type': 'application/x-protobuf' };
@@ -207,8 +207,8 @@ describe('hostile input', { timeout: 180_000 }, () => {
       }
       expect([...statuses.keys()].filter((status) => !accepted(status))).toEqual([]);
       expect(relay.child.exitCode).toBe(null);
-      const fixture = (await import('../fixtures/beacon.json', { with: { type: 'json' } })).default;
-      expect((await relay.post('/v1/beacons', JSON.stringify(fixture))).status).toBe(202);
+      // The doc's example exactly as written there, the bytes the README's quick start posts.
+      expect((await relay.post('/v1/beacons', docsBeaconText())).status).toBe(202);
       expect((await fetch(`http://127.0.0.1:${relay.adminPort}/healthz`)).status).toBe(200);
       const accounting = await settledAccounting(relay);
       expect(accounting.droppedTotal).toBe(0);

@@ -16,9 +16,10 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProto } from '../../src/model/proto-files.ts';
-import { OtlpSink, type SinkRequest } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { randomSpanId, randomTraceId } from '../support/ids.ts';
+import { OtlpSink, type SinkRequest } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const service = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.proto');
 const Request = service.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
@@ -26,8 +27,6 @@ const Response = service.lookupType('opentelemetry.proto.collector.trace.v1.Expo
 const Status = loadProto('google/rpc/status.proto').lookupType('google.rpc.Status');
 
 const MAX_BODY = 65536;
-const hexId = (bytes: number): string => randomBytes(bytes).toString('hex');
-
 type Flat = {
   resource: unknown;
   resourceSchemaUrl: unknown;
@@ -70,7 +69,7 @@ const scope = { name: 'checkout', version: '2.1.0', schemaUrl: 'https://opentele
 
 /** A span using every field the SDK data model has, including values only the exporters' transformer knows. */
 function fullSpan(traceId: string, parent?: string): ReadableSpan {
-  const spanId = hexId(8);
+  const spanId = randomSpanId();
   const attributes = {
     'http.request.method': 'POST',
     'http.response.status_code': 503,
@@ -83,7 +82,12 @@ function fullSpan(traceId: string, parent?: string): ReadableSpan {
     nested: { inner: 'value', deeper: { list: [1, 'two', false] } },
   } as unknown as Attributes;
   const link: Link = {
-    context: { traceId: hexId(16), spanId: hexId(8), traceFlags: 1, traceState: new TraceState('other=1') },
+    context: {
+      traceId: randomTraceId(),
+      spanId: randomSpanId(),
+      traceFlags: 1,
+      traceState: new TraceState('other=1'),
+    },
     attributes: { 'link.reason': 'retry-of' },
     droppedAttributesCount: 2,
   };
@@ -160,7 +164,7 @@ describe('OTLP/HTTP receiver', () => {
     it(`relays every field sent by the ${protocol} exporter exactly`, async () => {
       const spans: ReadableSpan[] = [];
       for (let t = 0; t < 6; t++) {
-        const traceId = hexId(16);
+        const traceId = randomTraceId();
         const root = fullSpan(traceId);
         spans.push(root, fullSpan(traceId, root.spanContext().spanId));
       }
@@ -239,12 +243,12 @@ describe('OTLP/HTTP receiver', () => {
   });
 
   it('answers partial success, naming the first rejected span, and relays the rest (JSON)', async () => {
-    const good = hexId(8);
+    const good = randomSpanId();
     const response = await postJson(
       jsonRequest([
-        jsonSpan(hexId(16), 'abcd'),
-        jsonSpan(hexId(16), good),
-        jsonSpan('0'.repeat(32), hexId(8)),
+        jsonSpan(randomTraceId(), 'abcd'),
+        jsonSpan(randomTraceId(), good),
+        jsonSpan('0'.repeat(32), randomSpanId()),
       ]),
     );
     expect(response.status).toBe(200);
@@ -260,7 +264,7 @@ describe('OTLP/HTTP receiver', () => {
   });
 
   it('answers partial success as a protobuf ExportTraceServiceResponse', async () => {
-    const good = hexId(8);
+    const good = randomSpanId();
     const request = Request.encode(
       Request.fromObject({
         resourceSpans: [
@@ -268,10 +272,14 @@ describe('OTLP/HTTP receiver', () => {
             scopeSpans: [
               {
                 spans: [
-                  { traceId: Buffer.from(hexId(16), 'hex'), spanId: Buffer.from(good, 'hex'), name: 'ok' },
                   {
-                    traceId: Buffer.from(hexId(8), 'hex'),
-                    spanId: Buffer.from(hexId(8), 'hex'),
+                    traceId: Buffer.from(randomTraceId(), 'hex'),
+                    spanId: Buffer.from(good, 'hex'),
+                    name: 'ok',
+                  },
+                  {
+                    traceId: randomBytes(8), // half a trace id: the span the receiver rejects
+                    spanId: Buffer.from(randomSpanId(), 'hex'),
                     name: 'short',
                   },
                 ],
@@ -293,7 +301,7 @@ describe('OTLP/HTTP receiver', () => {
   });
 
   it('answers a fully accepted request with an empty response in its own encoding', async () => {
-    const json = await postJson(jsonRequest([jsonSpan(hexId(16), hexId(8))]));
+    const json = await postJson(jsonRequest([jsonSpan(randomTraceId(), randomSpanId())]));
     expect(json.status).toBe(200);
     expect(await json.json()).toEqual({});
     const proto = await postProto(
@@ -308,14 +316,14 @@ describe('OTLP/HTTP receiver', () => {
   });
 
   it('keeps 64-bit integers beyond 2^53 exact, from strings and numbers, and accepts proto field names', async () => {
-    const id = hexId(8);
+    const id = randomSpanId();
     const response = await postJson({
       resource_spans: [
         {
           scope_spans: [
             {
               spans: [
-                jsonSpan(hexId(16), id, {
+                jsonSpan(randomTraceId(), id, {
                   kind: 2,
                   attributes: [
                     { key: 'big', value: { intValue: '9007199254740993' } },
@@ -339,16 +347,19 @@ describe('OTLP/HTTP receiver', () => {
   });
 
   it('adds the PoP to a resource that names its edge ip, and leaves origin resources alone', async () => {
-    const edgeSpan = hexId(8);
-    const originSpan = hexId(8);
+    const edgeSpan = randomSpanId();
+    const originSpan = randomSpanId();
     await postJson(
       jsonRequest(
-        [jsonSpan(hexId(16), edgeSpan)],
+        [jsonSpan(randomTraceId(), edgeSpan)],
         [{ key: 'akamai.edge.ip', value: { stringValue: '10.1.2.3' } }],
       ),
     );
     await postJson(
-      jsonRequest([jsonSpan(hexId(16), originSpan)], [{ key: 'service.name', value: { stringValue: 'o' } }]),
+      jsonRequest(
+        [jsonSpan(randomTraceId(), originSpan)],
+        [{ key: 'service.name', value: { stringValue: 'o' } }],
+      ),
     );
     const [edge] = await received([edgeSpan]);
     const [origin] = await received([originSpan]);
@@ -380,7 +391,7 @@ describe('OTLP/HTTP receiver', () => {
     ['malformed JSON', () => postJson('{"resourceSpans": ['), 400, /not valid JSON/],
     [
       'a wrong type',
-      () => postJson(jsonRequest([jsonSpan(hexId(16), hexId(8), { startTimeUnixNano: 'soon' })])),
+      () => postJson(jsonRequest([jsonSpan(randomTraceId(), randomSpanId(), { startTimeUnixNano: 'soon' })])),
       400,
       /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.startTimeUnixNano: expected an unsigned 64-bit integer/,
     ],
@@ -390,7 +401,7 @@ describe('OTLP/HTTP receiver', () => {
         let value: unknown = { stringValue: 'bottom' };
         for (let i = 0; i < 100; i++) value = { arrayValue: { values: [value] } };
         return postJson(
-          jsonRequest([jsonSpan(hexId(16), hexId(8), { attributes: [{ key: 'deep', value }] })]),
+          jsonRequest([jsonSpan(randomTraceId(), randomSpanId(), { attributes: [{ key: 'deep', value }] })]),
         );
       },
       400,
@@ -423,7 +434,7 @@ describe('OTLP/HTTP receiver', () => {
     expect(body.code).toBe(3);
     expect(body.message).toMatch(message);
     // The relay keeps serving.
-    expect((await postJson(jsonRequest([jsonSpan(hexId(16), hexId(8))]))).status).toBe(200);
+    expect((await postJson(jsonRequest([jsonSpan(randomTraceId(), randomSpanId())]))).status).toBe(200);
   });
 
   it('counts OTLP spans and refusals in the metrics', async () => {

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readAccounting, settledAccounting } from '../helpers/accounting.ts';
-import { type PostResult, postBeacons } from '../helpers/beacons.ts';
-import { faultConfig } from '../helpers/fault-config.ts';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
+import { readAccounting, settledAccounting } from '../support/accounting.ts';
+import { type PostResult, postBeacons } from '../support/beacons.ts';
+import { faultConfig } from '../support/fault-config.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
 
 const MIB = 1024 * 1024;
 const LIMIT_MIB = 1024;

@@ -1,5 +1,5 @@
-import type { RelayProcess } from '../helpers/relay-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import type { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 // Test traffic for the tail sampling integration tests: traces whose spans are split across several
 // beacons, posted out of order, as edge functions send them.

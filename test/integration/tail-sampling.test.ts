@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 import {
   beacon,
   decided,

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs/minimal.js';
-import type { RequestError } from '../../lib/errors.ts';
+import { REFUSALS, type RequestError } from '../../lib/errors.ts';
 import type { ErrorBody } from '../error-handler.ts';
 import type { OtlpBatch } from './otlp-batch.ts';
 
@@ -12,16 +12,6 @@ export const JSON_TYPE = 'application/json';
 
 export const isProtobuf = (contentType: string | undefined): boolean =>
   (contentType ?? '').toLowerCase().startsWith(PROTOBUF);
-
-/** google.rpc.Code for each HTTP status the receiver answers with. */
-const GRPC_CODE: Record<number, number> = {
-  400: 3, // INVALID_ARGUMENT
-  401: 16, // UNAUTHENTICATED
-  413: 3, // INVALID_ARGUMENT: the request as sent can never succeed
-  415: 3,
-  429: 8, // RESOURCE_EXHAUSTED
-  503: 14, // UNAVAILABLE
-};
 
 /** The ExportTraceServiceResponse body for an accepted batch, with partial_success when spans were rejected. */
 export function exportResponse(batch: OtlpBatch, protobufBody: boolean): Uint8Array | string {
@@ -53,7 +43,7 @@ function statusProto(code: number, message: string): Uint8Array {
 export const otlpErrorBody =
   (contentType: string | undefined): ErrorBody =>
   (error: RequestError) => {
-    const code = GRPC_CODE[error.statusCode] ?? 2; // UNKNOWN
+    const code = REFUSALS[error.reason].grpcCode;
     return isProtobuf(contentType)
       ? { contentType: PROTOBUF, body: Buffer.from(statusProto(code, error.message)) }
       : { contentType: JSON_TYPE, body: JSON.stringify({ code, message: error.message }) };

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { loadProto } from '../../src/model/proto-files.ts';
+import { docsBeaconText } from './docs-beacon.ts';
 
 // Generators of hostile request bodies for the fuzz test: random and mutated beacons (JSON and
 // protobuf), truncated gzip, deep JSON, huge attribute values, bad UTF-8. Seeded, so a failure names
@@ -29,7 +29,7 @@ export function seeded(seed: number): Random {
 const int = (r: Random, n: number): number => Math.floor(r() * n);
 const pick = <T>(r: Random, items: readonly T[]): T => items[int(r, items.length)] as T;
 
-const FIXTURE_TEXT = readFileSync(new URL('../fixtures/beacon.json', import.meta.url), 'utf8');
+const FIXTURE_TEXT = docsBeaconText();
 const FIXTURE = JSON.parse(FIXTURE_TEXT) as Record<string, unknown>;
 const BeaconMessage = loadProto('beacon.proto').lookupType('edgerelay.beacon.v1.Beacon');
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { randomSpanId } from '../support/beacons.ts';
+import { randomSpanId } from './ids.ts';
 import type { RelayProcess } from './relay-process.ts';
 import { waitFor } from './wait-for.ts';
 

@@ -74,10 +74,6 @@ export function trace(...specs: SpanSpec[]): Trace {
   return { traceId, spans, bytes: spans.reduce((sum, s) => sum + s.size, 0) };
 }
 
-/** A random W3C trace id. */
-export const randomTraceId = (): string =>
-  Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
-
 /** A clock tests move by hand. */
 export function manualClock(start = 1_764_070_000_000) {
   let now = start;

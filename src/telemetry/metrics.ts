@@ -4,7 +4,7 @@ import { spansAccepted, tally } from './accounting.ts';
 import { histogramValues, registerCollected } from './collected-metric.ts';
 import { SHARED_METRICS, type SharedMetricSpec, type SharedMetricsReader } from './shared-metrics.ts';
 
-/** Every metric the relay exposes on /metrics; all names start with edge_relay_. */
+/** Every metric the relay exposes on /metrics: its own under edge_relay_, process and runtime ones under their standard names. */
 export class RelayMetrics {
   readonly registry = new Registry();
   readonly beaconsReceived: Counter<'result'>;

@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,9 @@ import { beaconToSpans } from '../enrich/beacon-to-spans.ts';
 import { edgeResources } from '../enrich/edge-resource.ts';
 import { loadProto } from '../model/proto-files.ts';
 import type { AnyValue, KeyValue, SpanRecord } from '../model/span.ts';
+import { decodeOtlpJson } from '../receive/otlp/decode-otlp-json.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
+import { encodeOtlpJson } from './otlp-json-encoder.ts';
 
 const Request = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.proto').lookupType(
   'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
@@ -105,31 +107,47 @@ function toReadableSpan({ span, resource, scope }: SpanRecord): ReadableSpan {
 const withSdkFlags = (records: SpanRecord[]): SpanRecord[] =>
   records.map((r) => ({ ...r, span: { ...r.span, flags: 0x101, traceState: 'vendor=a,other=b' } }));
 
+/** The beacon's spans plus one with a link, dropped counts and an OK status: every field the SDK can express. */
+function everyField(): SpanRecord[] {
+  const records = withSdkFlags(beaconToSpans(beacon, resourceOf(beacon, '198.51.100.1')));
+  const linked: SpanRecord = {
+    ...(records[1] as SpanRecord),
+    span: {
+      ...(records[1] as SpanRecord).span,
+      spanId: 'aaaaaaaaaaaaaaaa',
+      links: [
+        {
+          traceId: 'ffffffffffffffffffffffffffffffff',
+          spanId: 'bbbbbbbbbbbbbbbb',
+          traceState: '',
+          attributes: [{ key: 'link.n', value: { type: 'int', value: -7 } }],
+          droppedAttributesCount: 2,
+          flags: 0x101,
+        },
+      ],
+      droppedAttributesCount: 3,
+      droppedEventsCount: 1,
+      droppedLinksCount: 4,
+      status: { code: 1, message: '' },
+    },
+  };
+  return [...records, linked];
+}
+
+/**
+ * What the relay's OTLP/JSON decoder reads from a body, without what it derives from the text: the size
+ * estimate and the interning keys of resource and scope.
+ */
+const readJson = (body: Uint8Array) =>
+  decodeOtlpJson(Buffer.from(body)).records.map(({ span, resource, scope }) => ({
+    span,
+    resource: { ...resource, key: '' },
+    scope: { ...scope, key: '' },
+  }));
+
 describe('OtlpEncoder', () => {
   it('encodes the same ExportTraceServiceRequest as @opentelemetry/otlp-transformer', () => {
-    const records = withSdkFlags(beaconToSpans(beacon, resourceOf(beacon, '198.51.100.1')));
-    const linked: SpanRecord = {
-      ...(records[1] as SpanRecord),
-      span: {
-        ...(records[1] as SpanRecord).span,
-        spanId: 'aaaaaaaaaaaaaaaa',
-        links: [
-          {
-            traceId: 'ffffffffffffffffffffffffffffffff',
-            spanId: 'bbbbbbbbbbbbbbbb',
-            traceState: '',
-            attributes: [{ key: 'link.n', value: { type: 'int', value: -7 } }],
-            droppedAttributesCount: 2,
-            flags: 0x101,
-          },
-        ],
-        droppedAttributesCount: 3,
-        droppedEventsCount: 1,
-        droppedLinksCount: 4,
-        status: { code: 1, message: '' },
-      },
-    };
-    const all = [...records, linked];
+    const all = everyField();
     const ours = new OtlpEncoder().encode(all);
     const theirs = ProtobufTraceSerializer.serializeRequest(all.map(toReadableSpan)) as Uint8Array;
     expect(decode(ours)).toEqual(decode(theirs));
@@ -185,5 +203,29 @@ describe('OtlpEncoder', () => {
       ],
       ['empty', expect.objectContaining({})],
     ]);
+  });
+});
+
+describe('encodeOtlpJson', () => {
+  it("carries the same request as the transformer's JSON serializer, read back by the relay's decoder", () => {
+    const all = everyField();
+    const theirs = JsonTraceSerializer.serializeRequest(all.map(toReadableSpan)) as Uint8Array;
+    const ours = encodeOtlpJson(all);
+    expect(readJson(ours)).toEqual(readJson(theirs));
+    expect(readJson(ours).map((r) => r.span)).toEqual(all.map((r) => r.span));
+  });
+
+  it('writes 64-bit integers as decimal strings, exactly', () => {
+    const [record] = everyField() as [SpanRecord];
+    const big: SpanRecord = {
+      ...record,
+      span: { ...record.span, attributes: [{ key: 'n', value: { type: 'int', value: 2n ** 62n + 1n } }] },
+    };
+    const json = JSON.parse(Buffer.from(encodeOtlpJson([big])).toString()) as {
+      resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: unknown; attributes: unknown[] }[] }[] }[];
+    };
+    const span = json.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    expect(span?.startTimeUnixNano).toBe(String(record.span.startTimeUnixNano));
+    expect(span?.attributes).toEqual([{ key: 'n', value: { intValue: '4611686018427387905' } }]);
   });
 });

@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs/minimal.js';
 import type { AnyValue, KeyValue, Resource, Scope, Span, SpanRecord } from '../model/span.ts';
+import { groupByResourceAndScope } from './group-spans.ts';
 
 // Writes ExportTraceServiceRequest protobuf straight from the internal model with protobufjs's Writer:
 // no intermediate message objects. Field numbers are those of opentelemetry-proto (see proto/).
@@ -171,31 +172,6 @@ function encodeScope(scope: Scope): Uint8Array {
   writeKeyValues(w, 3, scope.attributes);
   writeUint32(w, 4, scope.droppedAttributesCount);
   return w.finish();
-}
-
-interface Group {
-  resource: Resource;
-  /** Spans by index into the records. */
-  scopes: Map<string, { scope: Scope; spans: number[] }>;
-}
-
-function groupByResourceAndScope(records: readonly SpanRecord[]): Map<string, Group> {
-  const groups = new Map<string, Group>();
-  for (let i = 0; i < records.length; i++) {
-    const { resource, scope } = records[i] as SpanRecord;
-    let group = groups.get(resource.key);
-    if (!group) {
-      group = { resource, scopes: new Map() };
-      groups.set(resource.key, group);
-    }
-    let scoped = group.scopes.get(scope.key);
-    if (!scoped) {
-      scoped = { scope, spans: [] };
-      group.scopes.set(scope.key, scoped);
-    }
-    scoped.spans.push(i);
-  }
-  return groups;
 }
 
 /**

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from '../lib/retry.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { SHARED_METRICS, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import type { DropReason, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
 import type { ExporterConfig } from './config.ts';
 import { readPartialSuccess } from './export-response.ts';
@@ -12,8 +12,6 @@ import { OtlpEncoder } from './otlp-encoder.ts';
 import { SendingQueue } from './sending-queue.ts';
 
 const gzipAsync = promisify(gzip);
-
-type DropReason = (typeof SHARED_METRICS.spansDropped.values)[number];
 
 type Attempt =
   | { outcome: 'success'; rejected: number; message: string }

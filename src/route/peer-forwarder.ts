@@ -4,12 +4,10 @@ import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS, type RetryConfig } fro
 import type { SpanRecord } from '../model/span.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import type { DropReason, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { ForwardConfig } from './config.ts';
 import { DECISIONS_PATH } from './decisions-route.ts';
 import { FORWARDED_HEADER } from './forward-header.ts';
-
-type DropReason = 'peer_unreachable' | 'peer_rejected' | 'peer_queue_full' | 'shutdown';
 
 interface PeerRequest {
   readonly path: string;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RetryConfig } from '../export/config.ts';
-import { backoffDelay, parseRetryAfter } from './retry.ts';
+import { backoffDelay, parseRetryAfter, type RetryConfig } from './retry.ts';
 
 const config: RetryConfig = {
   enabled: true,

@@ -1,4 +1,5 @@
 import { ConfigError } from '../lib/errors.ts';
+import { type RetryConfig, retryOnFailureSchema } from '../lib/retry.ts';
 import { duration } from '../lib/schema-keywords.ts';
 
 /**
@@ -39,7 +40,7 @@ export interface ForwardConfig {
   max_in_flight: number;
   /** Estimated bytes of spans waiting for or in forward requests, per worker; past it spans are dropped (counted). */
   max_pending_bytes: number;
-  retry_on_failure: { initial_interval: number; max_interval: number; max_elapsed_time: number };
+  retry_on_failure: RetryConfig;
 }
 
 const peerUrl = { type: 'string', pattern: '^https?://[^\\s/]+$' } as const;
@@ -73,12 +74,13 @@ export const clusterSchema = {
         request_timeout: duration('5s'),
         max_in_flight: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
         max_pending_bytes: { type: 'integer', minimum: 65536, default: 33554432 },
+        // The Collector's keys; a peer is near, so it is retried sooner and given up on sooner than the backend.
         retry_on_failure: {
-          type: 'object',
-          additionalProperties: false,
-          default: {},
+          ...retryOnFailureSchema,
           properties: {
+            ...retryOnFailureSchema.properties,
             initial_interval: duration('100ms'),
+            multiplier: { ...retryOnFailureSchema.properties.multiplier, default: 2 },
             max_interval: duration('2s'),
             max_elapsed_time: duration('30s'),
           },

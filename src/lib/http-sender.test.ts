@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Attempt, HttpSender, type SenderOptions } from './http-sender.ts';
+import { type Attempt, HttpSender, postOnce, type SenderOptions } from './http-sender.ts';
 import type { RetryConfig } from './retry.ts';
 
 const retry: RetryConfig = {
@@ -57,10 +57,10 @@ const request = (url: string) => ({
   body: new TextEncoder().encode('spans'),
 });
 
-describe('HttpSender.attempt', () => {
+describe('postOnce', () => {
   it('posts the body with the headers and returns the answer of a 2xx', async () => {
     const { url, received } = await backend([{ status: 200, body: 'thanks' }]);
-    const attempt = await sender().http.attempt(request(url));
+    const attempt = await postOnce(request(url), 1000);
     expect(attempt).toEqual({ outcome: 'ok', answer: new TextEncoder().encode('thanks') });
     expect(received).toEqual([
       { headers: expect.objectContaining({ 'content-type': 'text/plain' }), body: 'spans' },
@@ -73,30 +73,27 @@ describe('HttpSender.attempt', () => {
       { status: 503 },
       { status: 400 },
     ]);
-    const { http } = sender();
-    expect(await http.attempt(request(url))).toEqual({
+    expect(await postOnce(request(url), 1000)).toEqual({
       outcome: 'retryable',
       retryAfter: 3000,
       detail: 'HTTP 429',
     });
-    expect(await http.attempt(request(url))).toEqual({
+    expect(await postOnce(request(url), 1000)).toEqual({
       outcome: 'retryable',
       retryAfter: undefined,
       detail: 'HTTP 503',
     });
-    expect(await http.attempt(request(url))).toEqual({ outcome: 'permanent', detail: 'HTTP 400' });
+    expect(await postOnce(request(url), 1000)).toEqual({ outcome: 'permanent', detail: 'HTTP 400' });
   });
 
   it('counts a network error or a timeout as retryable', async () => {
-    const refused = await sender().http.attempt(request('http://127.0.0.1:1/v1/traces'));
+    const refused = await postOnce(request('http://127.0.0.1:1/v1/traces'), 1000);
     expect(refused.outcome).toBe('retryable');
     const hanging = (_url: unknown, init?: RequestInit) =>
       new Promise<Response>((_resolve, reject) =>
         init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
       );
-    const timedOut = await sender({ timeout: 5, fetch: hanging }).http.attempt(
-      request('http://127.0.0.1:1/'),
-    );
+    const timedOut = await postOnce(request('http://127.0.0.1:1/'), 5, hanging);
     expect(timedOut).toMatchObject({
       outcome: 'retryable',
       detail: expect.stringMatching(/timeout|aborted/i),

@@ -43,6 +43,32 @@ export interface DeliverOptions {
   readonly keepAtShutdown?: boolean;
 }
 
+/** One POST that may take `timeout` milliseconds; any failure to get an answer is worth retrying. */
+export async function postOnce(
+  request: HttpRequest,
+  timeout: number,
+  send: typeof fetch = fetch,
+): Promise<Attempt> {
+  let response: Response;
+  try {
+    response = await send(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(timeout),
+    });
+  } catch (err) {
+    return { outcome: 'retryable', retryAfter: undefined, detail: (err as Error).message };
+  }
+  const answer = new Uint8Array(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  if (response.ok) return { outcome: 'ok', answer };
+  const detail = `HTTP ${response.status}`;
+  if (RETRYABLE_STATUS.has(response.status)) {
+    return { outcome: 'retryable', retryAfter: parseRetryAfter(response.headers.get('retry-after')), detail };
+  }
+  return { outcome: 'permanent', detail };
+}
+
 const ABANDONED: Delivery = { outcome: 'abandoned' };
 const UNWANTED: Delivery = { outcome: 'unwanted' };
 const KEPT: Delivery = { outcome: 'kept' };
@@ -79,32 +105,6 @@ export class HttpSender {
     this.#abandoned = true;
   }
 
-  async attempt(request: HttpRequest): Promise<Attempt> {
-    const send = this.#fetch;
-    let response: Response;
-    try {
-      response = await send(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-        signal: AbortSignal.timeout(this.#options.timeout),
-      });
-    } catch (err) {
-      return { outcome: 'retryable', retryAfter: undefined, detail: (err as Error).message };
-    }
-    const answer = new Uint8Array(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
-    if (response.ok) return { outcome: 'ok', answer };
-    const detail = `HTTP ${response.status}`;
-    if (RETRYABLE_STATUS.has(response.status)) {
-      return {
-        outcome: 'retryable',
-        retryAfter: parseRetryAfter(response.headers.get('retry-after')),
-        detail,
-      };
-    }
-    return { outcome: 'permanent', detail };
-  }
-
   /** Sends one request until it is taken, refused, given up on, no longer wanted, or abandoned. */
   async deliver(request: HttpRequest, options: DeliverOptions = {}): Promise<Delivery> {
     const { retry, random } = this.#options;
@@ -112,7 +112,7 @@ export class HttpSender {
     for (let retries = 0; ; retries++) {
       if (this.#abandoned) return ABANDONED;
       if (options.wanted && !options.wanted()) return UNWANTED;
-      const result = await this.attempt(request);
+      const result = await postOnce(request, this.#options.timeout, this.#fetch);
       if (this.#abandoned) return ABANDONED;
       this.#options.onAttempt(result, request);
       if (result.outcome === 'ok') return { outcome: 'delivered', answer: result.answer };

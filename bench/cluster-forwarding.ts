@@ -142,8 +142,7 @@ async function measure(n: number, clustered: boolean): Promise<Row> {
     const idleFrom = performance.now();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const idlePerMs =
-      ((await sum(replicas, 'process_cpu_seconds_total')) - idleStart) /
-      (performance.now() - idleFrom);
+      ((await sum(replicas, 'process_cpu_seconds_total')) - idleStart) / (performance.now() - idleFrom);
     const cpuBefore = await sum(replicas, 'process_cpu_seconds_total');
     const loadFrom = performance.now();
     const results = await Promise.all(

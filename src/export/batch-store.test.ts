@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../service/load-config.ts';
 import { diskBatchStore, memoryBatchStore } from './batch-store.ts';
+import { formatFlags } from './body-format.ts';
+
+const GZIP_PROTO = formatFlags({ encoding: 'proto', compression: 'gzip' });
 
 const queueConfig = (sending_queue: Record<string, unknown>) =>
   resolveConfig({ exporter: { sending_queue } }).exporter.sending_queue;
@@ -12,18 +15,18 @@ const body = new Uint8Array(1000);
 describe('memoryBatchStore', () => {
   it('holds queue_size waiting batches plus one per sender, and reports how full it is', () => {
     const store = memoryBatchStore(queueConfig({ queue_size: 2, num_consumers: 2 }));
-    const held = [1, 2, 3, 4].map((spans) => store.put(body, spans, true));
+    const held = [1, 2, 3, 4].map((spans) => store.put(body, spans, GZIP_PROTO));
     expect(held.every((batch) => batch !== undefined)).toBe(true);
     expect(store.fill()).toBe(1);
-    expect(store.put(body, 5, true)).toBeUndefined();
+    expect(store.put(body, 5, GZIP_PROTO)).toBeUndefined();
     store.release(held[0] as NonNullable<(typeof held)[0]>);
     expect(store.fill()).toBe(0.75);
   });
 
   it('without a queue (enabled: false), holds only what the senders take', () => {
     const store = memoryBatchStore(queueConfig({ enabled: false, num_consumers: 1 }));
-    expect(store.put(body, 1, true)).toBeDefined();
-    expect(store.put(body, 1, true)).toBeUndefined();
+    expect(store.put(body, 1, GZIP_PROTO)).toBeDefined();
+    expect(store.put(body, 1, GZIP_PROTO)).toBeUndefined();
   });
 });
 
@@ -32,12 +35,12 @@ describe('diskBatchStore', () => {
     const storage = join(mkdtempSync(join(tmpdir(), 'batch-store-')), 'queue');
     const config = queueConfig({ storage, storage_max_bytes: 4 * 1024 * 1024 });
     // A run with four workers leaves a batch in shard 3.
-    expect(diskBatchStore(config, 3, 4).put(body, 7, true)).toBeDefined();
+    expect(diskBatchStore(config, 3, 4).put(body, 7, GZIP_PROTO)).toBeDefined();
     // The next run has two: shard 1 (3 % 2) replays it.
     const store = diskBatchStore(config, 1, 2);
     expect(store.recovered.map((batch) => batch.spans)).toEqual([7]);
     expect(readdirSync(storage).sort()).toEqual(['shard-1']);
     expect(store.fill()).toBeCloseTo(1020 / (2 * 1024 * 1024));
-    expect(store.put(new Uint8Array(2 * 1024 * 1024), 1, true)).toBeUndefined();
+    expect(store.put(new Uint8Array(2 * 1024 * 1024), 1, GZIP_PROTO)).toBeUndefined();
   });
 });

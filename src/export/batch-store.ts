@@ -6,7 +6,8 @@ import { type CorruptRecord, DiskQueue, type StoredBatch } from './disk-queue.ts
 /** An encoded export batch, held in memory or on disk until it is delivered or dropped. */
 export interface QueuedBatch {
   readonly spans: number;
-  readonly gzip: boolean;
+  /** How the body is encoded and compressed, as flags (export/body-format.ts). */
+  readonly format: number;
 }
 
 /**
@@ -16,7 +17,7 @@ export interface QueuedBatch {
 export interface BatchStore<B extends QueuedBatch = QueuedBatch> {
   readonly persistent: boolean;
   /** Takes a batch; undefined when the store is full. Throws on an I/O error. */
-  put(body: Uint8Array, spans: number, gzip: boolean): B | undefined;
+  put(body: Uint8Array, spans: number, format: number): B | undefined;
   load(batch: B): Uint8Array | { problem: string };
   release(batch: B): void;
   /** How full the store is, 0 to 1: what admission control sheds on. */
@@ -39,10 +40,10 @@ export function memoryBatchStore(config: SendingQueueConfig): BatchStore<MemoryB
   let held = 0;
   return {
     persistent: false,
-    put(body, spans, gzip) {
+    put(body, spans, format) {
       if (held >= capacity) return undefined;
       held++;
-      return { body, spans, gzip };
+      return { body, spans, format };
     },
     load: (batch) => batch.body,
     release() {
@@ -77,7 +78,7 @@ export function diskBatchStore(
   );
   return {
     persistent: true,
-    put: (body, spans, gzip) => queue.append(body, spans, gzip),
+    put: (body, spans, format) => queue.append(body, spans, format),
     load: (batch) => queue.read(batch),
     release: (batch) => queue.remove(batch),
     fill: () => queue.usedBytes / queue.maxBytes,

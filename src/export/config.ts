@@ -1,21 +1,26 @@
 import { type ConfigOf, component } from '../lib/component.ts';
 import { retryOnFailureSchema } from '../lib/retry.ts';
-import { duration, section } from '../lib/schema-keywords.ts';
+import { duration, optionalUrl, section } from '../lib/schema-keywords.ts';
+import { clientTlsSchema } from '../lib/tls.ts';
 
 /** Mirrors the Collector's `otlphttp` exporter: same keys, same defaults. */
 export const exporterComponent = component({
   key: 'exporter',
   schema: section({
-    // Full URL of the OTLP/HTTP traces endpoint. Empty: spans go to the debug exporter.
-    traces_endpoint: {
-      anyOf: [
-        { type: 'string', const: '' },
-        { type: 'string', pattern: '^https?://[^\\s/]+(/\\S*)?$' },
-      ],
-      default: '',
-    },
+    // The backend's base URL; /v1/traces is appended, as the Collector does. traces_endpoint wins.
+    endpoint: optionalUrl,
+    // Full URL of the OTLP/HTTP traces endpoint. Neither set: spans go to the debug exporter.
+    traces_endpoint: optionalUrl,
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
-    compression: { enum: ['gzip', 'none'], default: 'gzip' },
+    // "" is none, as in the Collector; snappy, lz4 and zlib are refused (docs/configuration.md).
+    compression: { enum: ['gzip', 'zstd', 'deflate', 'none', ''], default: 'gzip' },
+    encoding: { enum: ['proto', 'json'], default: 'proto' },
+    tls: clientTlsSchema,
+    // An HTTP(S) proxy for the requests to the backend, e.g. http://proxy.internal:3128.
+    proxy_url: optionalUrl,
+    // Accepted for the Collector's configs; Node sizes its socket buffers itself, so they change nothing.
+    read_buffer_size: { type: 'integer', minimum: 0, default: 0 },
+    write_buffer_size: { type: 'integer', minimum: 0, default: 0 },
     // One export request may take this long.
     timeout: duration('30s'),
     retry_on_failure: retryOnFailureSchema,
@@ -48,9 +53,15 @@ export type DebugExporterConfig = ConfigOf<typeof debugExporterComponent.schema>
  * sends spans to the debug exporter instead and says which header is missing.
  */
 export function missingExporterSetting(config: ExporterConfig): string | undefined {
-  if (config.traces_endpoint === '') return 'exporter.traces_endpoint';
+  if (tracesUrl(config) === '') return 'exporter.traces_endpoint';
   for (const [name, value] of Object.entries(config.headers)) {
     if (value === '') return `exporter.headers.${name}`;
   }
   return undefined;
+}
+
+/** Where traces go: traces_endpoint as given, else endpoint with the OTLP/HTTP traces path; "" when neither. */
+export function tracesUrl(config: Pick<ExporterConfig, 'endpoint' | 'traces_endpoint'>): string {
+  if (config.traces_endpoint !== '') return config.traces_endpoint;
+  return config.endpoint === '' ? '' : `${config.endpoint.replace(/\/+$/, '')}/v1/traces`;
 }

@@ -2,7 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatFlags } from './body-format.ts';
 import { DiskQueue } from './disk-queue.ts';
+
+const GZIP_PROTO = formatFlags({ encoding: 'proto', compression: 'gzip' });
+const PLAIN_PROTO = formatFlags({ encoding: 'proto', compression: 'none' });
 
 const tempDir = () => join(mkdtempSync(join(tmpdir(), 'disk-queue-')), 'shard-0');
 const body = (n: number, fill: number) => new Uint8Array(n).fill(fill);
@@ -11,37 +15,37 @@ describe('DiskQueue', () => {
   it('replays what was appended, oldest first, and forgets what was removed', () => {
     const dir = tempDir();
     const { queue } = DiskQueue.open(dir, 1 << 20);
-    const a = queue.append(body(100, 1), 3, true);
-    const b = queue.append(body(200, 2), 5, false);
-    queue.append(body(300, 3), 7, true);
+    const a = queue.append(body(100, 1), 3, GZIP_PROTO);
+    const b = queue.append(body(200, 2), 5, PLAIN_PROTO);
+    queue.append(body(300, 3), 7, GZIP_PROTO);
     queue.remove(a as NonNullable<typeof a>);
 
     const reopened = DiskQueue.open(dir, 1 << 20);
     expect(reopened.corrupt).toEqual([]);
-    expect(reopened.recovered.map((r) => [r.spans, r.gzip])).toEqual([
-      [5, false],
-      [7, true],
+    expect(reopened.recovered.map((r) => [r.spans, r.format])).toEqual([
+      [5, PLAIN_PROTO],
+      [7, GZIP_PROTO],
     ]);
     expect(reopened.queue.read(reopened.recovered[0] as NonNullable<typeof b>)).toEqual(
       Buffer.from(body(200, 2)),
     );
     expect(reopened.queue.usedBytes).toBe(200 + 300 + 2 * 20);
     // New records go after the replayed ones.
-    const c = reopened.queue.append(body(10, 4), 1, true);
+    const c = reopened.queue.append(body(10, 4), 1, GZIP_PROTO);
     expect(c?.seq).toBeGreaterThan((reopened.recovered[1] as NonNullable<typeof c>).seq);
   });
 
   it('refuses a batch that would pass the byte bound', () => {
     const { queue } = DiskQueue.open(tempDir(), 1000);
-    expect(queue.append(body(900, 1), 1, true)).toBeDefined();
-    expect(queue.append(body(100, 1), 1, true)).toBeUndefined();
+    expect(queue.append(body(900, 1), 1, GZIP_PROTO)).toBeDefined();
+    expect(queue.append(body(100, 1), 1, GZIP_PROTO)).toBeUndefined();
     expect(queue.usedBytes).toBe(920);
   });
 
   it('detects a torn write and a flipped bit, losing only those records', () => {
     const dir = tempDir();
     const { queue } = DiskQueue.open(dir, 1 << 20);
-    for (let i = 0; i < 4; i++) queue.append(body(1000, i), 10 + i, true);
+    for (let i = 0; i < 4; i++) queue.append(body(1000, i), 10 + i, GZIP_PROTO);
     const files = readdirSync(dir).sort();
     truncateSync(join(dir, files[1] as string), 500); // torn mid-body: header intact
     truncateSync(join(dir, files[2] as string), 7); // torn mid-header
@@ -64,10 +68,10 @@ describe('DiskQueue', () => {
   it('adopts the records of a shard directory that no longer has a worker', () => {
     const root = mkdtempSync(join(tmpdir(), 'disk-queue-'));
     const old = DiskQueue.open(join(root, 'shard-3'), 1 << 20).queue;
-    old.append(body(10, 1), 2, true);
-    old.append(body(10, 2), 4, true);
+    old.append(body(10, 1), 2, GZIP_PROTO);
+    old.append(body(10, 2), 4, GZIP_PROTO);
     const mine = DiskQueue.open(join(root, 'shard-1'), 1 << 20).queue;
-    mine.append(body(10, 3), 6, true);
+    mine.append(body(10, 3), 6, GZIP_PROTO);
 
     const { recovered } = DiskQueue.open(join(root, 'shard-1'), 1 << 20, [join(root, 'shard-3')]);
     expect(recovered.map((r) => r.spans)).toEqual([6, 2, 4]);

@@ -13,12 +13,11 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 // One export batch per file, named by a sequence number so that replay is oldest-first. Each file is
-// a framed record: a fixed header (magic, flags, span count, body length, CRC-32 of the body) and the
+// a framed record: a fixed header (magic, the body's format flags, span count, body length, CRC-32 of the body) and the
 // body. A write torn by a crash leaves a file whose size or checksum does not match: that record alone
 // is detected, counted and removed; the others are untouched because no file is ever rewritten.
 const MAGIC = 0x45525131; // "ERQ1"
 const HEADER_BYTES = 20;
-const FLAG_GZIP = 1;
 const SUFFIX = '.batch';
 const NAME = /^(\d{16})\.batch$/;
 
@@ -26,7 +25,8 @@ const NAME = /^(\d{16})\.batch$/;
 export interface StoredBatch {
   readonly seq: number;
   readonly spans: number;
-  readonly gzip: boolean;
+  /** The body's format flags (export/body-format.ts), stored as given. */
+  readonly format: number;
   /** Bytes on disk, header included. */
   readonly bytes: number;
 }
@@ -40,13 +40,13 @@ export interface CorruptRecord {
 
 const fileName = (seq: number): string => `${String(seq).padStart(16, '0')}${SUFFIX}`;
 
-function readHeader(fd: number): { spans: number; gzip: boolean; length: number; crc: number } | string {
+function readHeader(fd: number): { spans: number; format: number; length: number; crc: number } | string {
   const header = Buffer.alloc(HEADER_BYTES);
   const got = readSync(fd, header, 0, HEADER_BYTES, 0);
   if (got < HEADER_BYTES) return `header torn (${got} of ${HEADER_BYTES} bytes)`;
   if (header.readUInt32BE(0) !== MAGIC) return 'not a batch record (bad magic)';
   return {
-    gzip: (header.readUInt32BE(4) & FLAG_GZIP) !== 0,
+    format: header.readUInt32BE(4),
     spans: header.readUInt32BE(8),
     length: header.readUInt32BE(12),
     crc: header.readUInt32BE(16),
@@ -108,12 +108,12 @@ export class DiskQueue {
   }
 
   /** Writes a batch; undefined when it would take the directory past its byte bound. */
-  append(body: Uint8Array, spans: number, gzip: boolean): StoredBatch | undefined {
+  append(body: Uint8Array, spans: number, format: number): StoredBatch | undefined {
     const bytes = HEADER_BYTES + body.length;
     if (this.#usedBytes + bytes > this.#maxBytes) return undefined;
     const header = Buffer.alloc(HEADER_BYTES);
     header.writeUInt32BE(MAGIC, 0);
-    header.writeUInt32BE(gzip ? FLAG_GZIP : 0, 4);
+    header.writeUInt32BE(format, 4);
     header.writeUInt32BE(spans, 8);
     header.writeUInt32BE(body.length, 12);
     header.writeUInt32BE(crc32(body), 16);
@@ -125,7 +125,7 @@ export class DiskQueue {
       closeSync(fd);
     }
     this.#usedBytes += bytes;
-    return { seq, spans, gzip, bytes };
+    return { seq, spans, format, bytes };
   }
 
   /** The body of a stored batch, or a description of why it cannot be trusted. */
@@ -178,7 +178,7 @@ export class DiskQueue {
           problem: `record torn: ${size} bytes on disk, header says ${HEADER_BYTES + header.length}`,
         };
       }
-      return { seq, spans: header.spans, gzip: header.gzip, bytes: size };
+      return { seq, spans: header.spans, format: header.format, bytes: size };
     } finally {
       closeSync(fd);
     }

@@ -10,6 +10,7 @@ export interface SchemaProblem {
 /** Formats the relay's schemas declare, in words a reader can act on. */
 const FORMAT_WORDS: Record<string, string> = {
   cidr: 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/32',
+  'http-url': 'must be an http:// or https:// URL, such as https://ingest.lightstep.com (or empty)',
 };
 
 const join = (path: string, name: unknown): string => (path ? `${path}.${String(name)}` : String(name));

@@ -35,6 +35,20 @@ export function addDurationKeyword(ajv: Ajv): void {
 /** Schema fragment for a duration property with a default, e.g. `duration('5s')`. */
 export const duration = (defaultValue: string) => ({ 'x-duration': true, default: defaultValue }) as const;
 
+/** Schema fragment for an http or https URL, or "" for none (the format `http-url`, registered by the loader). */
+export const optionalUrl = { type: 'string', format: 'http-url', default: '' } as const;
+
+/** The `http-url` format: empty, or an absolute http or https URL with a host. */
+export function isHttpUrl(text: string): boolean {
+  if (text === '') return true;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Schema fragment for a `host:port` listen address. */
 export const endpoint = (defaultValue: string) =>
   ({ type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):\\d{1,5}$', default: defaultValue }) as const;

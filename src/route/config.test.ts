@@ -21,7 +21,14 @@ describe('cluster config', () => {
     const { cluster } = resolveConfig({}, {});
     expect(cluster.peers).toEqual([]);
     expect(cluster.dns).toEqual({ hostname: '', port: 4318, interval: 5000, timeout: 1000 });
-    expect(cluster.forward.retry_on_failure.max_elapsed_time).toBe(30_000);
+    expect(cluster.forward.retry_on_failure).toEqual({
+      enabled: true,
+      initial_interval: 100,
+      randomization_factor: 0.5,
+      multiplier: 2,
+      max_interval: 2000,
+      max_elapsed_time: 30_000,
+    });
   });
 
   it('needs cluster.self in a cluster, and a static self must be one of the peers', () => {

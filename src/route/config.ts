@@ -1,5 +1,6 @@
 import { type ConfigOf, component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
+import { retryOnFailureSchema } from '../lib/retry.ts';
 import { duration, section } from '../lib/schema-keywords.ts';
 
 const peerUrl = { type: 'string', pattern: '^https?://[^\\s/]+$' } as const;
@@ -33,8 +34,11 @@ const clusterSchema = section({
     max_in_flight: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
     // Estimated bytes of spans waiting for or in forward requests, per worker; past it spans are dropped (counted).
     max_pending_bytes: { type: 'integer', minimum: 65536, default: 33554432 },
+    // The Collector's keys; a peer is near, so it is retried sooner and given up on sooner than the backend.
     retry_on_failure: section({
+      ...retryOnFailureSchema.properties,
       initial_interval: duration('100ms'),
+      multiplier: { ...retryOnFailureSchema.properties.multiplier, default: 2 },
       max_interval: duration('2s'),
       max_elapsed_time: duration('30s'),
     }),

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { postOnce } from '../lib/http-sender.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ClusterConfig } from './config.ts';
 import type { CandidateSource } from './resolve-members.ts';
@@ -123,18 +124,7 @@ export function otlpProbe(timeoutMs: number, authToken: string | undefined, mark
     [marker]: '1',
     ...(authToken ? { authorization: `Bearer ${authToken}` } : {}),
   };
-  return async (url) => {
-    try {
-      const response = await fetch(`${url}/v1/traces`, {
-        method: 'POST',
-        headers,
-        body: new Uint8Array(0),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      await response.arrayBuffer();
-      return response.ok;
-    } catch {
-      return false;
-    }
-  };
+  const body = new Uint8Array(0);
+  return async (url) =>
+    (await postOnce({ url: `${url}/v1/traces`, headers, body }, timeoutMs)).outcome === 'ok';
 }

@@ -18,7 +18,14 @@ const config: ForwardConfig = {
   request_timeout: 1000,
   max_in_flight: 2,
   max_pending_bytes: 1 << 20,
-  retry_on_failure: { initial_interval: 5, max_interval: 20, max_elapsed_time: 200 },
+  retry_on_failure: {
+    enabled: true,
+    initial_interval: 5,
+    randomization_factor: 0.5,
+    multiplier: 2,
+    max_interval: 20,
+    max_elapsed_time: 200,
+  },
 };
 
 function record(traceId: string, spanId: string): SpanRecord {

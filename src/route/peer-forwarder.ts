@@ -1,27 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OtlpEncoder } from '../export/otlp-encoder.ts';
-import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS, type RetryConfig } from '../lib/retry.ts';
+import { type Delivery, HttpSender, type SendFailure } from '../lib/http-sender.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
+import type { DropReason, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { ForwardConfig } from './config.ts';
 import { DECISIONS_PATH } from './decisions-route.ts';
 import { FORWARDED_HEADER } from './forward-header.ts';
 
-type DropReason = 'peer_unreachable' | 'peer_rejected' | 'peer_queue_full' | 'shutdown';
+const DROP_REASON: Record<SendFailure, DropReason> = {
+  rejected: 'peer_rejected',
+  not_retried: 'peer_unreachable',
+  retry_exhausted: 'peer_unreachable',
+  shutdown: 'shutdown',
+};
 
-interface PeerRequest {
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly body: Uint8Array | string;
-}
-
-type Attempt =
-  | { ok: true }
-  | { ok: false; retryable: boolean; retryAfter: number | undefined; detail: string };
-
-type Outcome = 'delivered' | 'not_member' | 'abandoned' | { reason: DropReason; detail: string };
+const REQUEST_OUTCOME = {
+  ok: 'success',
+  retryable: 'retryable_error',
+  permanent: 'permanent_error',
+} as const;
 
 interface Batch {
   readonly records: SpanRecord[];
@@ -52,7 +51,7 @@ export class PeerForwarder {
   readonly #metrics: SharedMetricsWriter;
   readonly #log: Logger;
   readonly #headers: Record<string, string>;
-  readonly #retry: RetryConfig;
+  readonly #sender: HttpSender;
   readonly #encoder = new OtlpEncoder();
   readonly #peers = new Map<string, Peer>();
   readonly #sends = new Set<Promise<void>>();
@@ -60,9 +59,6 @@ export class PeerForwarder {
   #reroute: Reroute = () => {};
   #pendingBytes = 0;
   #pendingSpans = 0;
-  #stopAt = Number.POSITIVE_INFINITY;
-  // Set at the shutdown deadline: what was still in flight was counted as dropped then.
-  #abandoned = false;
 
   constructor(
     config: ForwardConfig,
@@ -74,7 +70,11 @@ export class PeerForwarder {
     this.#metrics = metrics;
     this.#log = log;
     this.#headers = authToken ? { authorization: `Bearer ${authToken}` } : {};
-    this.#retry = { ...config.retry_on_failure, enabled: true, multiplier: 2, randomization_factor: 0.5 };
+    this.#sender = new HttpSender({
+      retry: config.retry_on_failure,
+      timeout: config.request_timeout,
+      onAttempt: (attempt) => metrics.add('forwardRequests', 1, REQUEST_OUTCOME[attempt.outcome]),
+    });
   }
 
   /** How to tell whether a peer is still a member, and where to send batches of peers that are not. */
@@ -112,7 +112,7 @@ export class PeerForwarder {
 
   /** Resolves when every batch is delivered, re-routed or counted, or at the deadline (the rest counted). */
   async drain(deadline: number): Promise<void> {
-    this.#stopAt = deadline;
+    this.#sender.stopBy(deadline);
     // Batches routed again while draining start filling anew: flush until nothing is left.
     while ((this.#pendingSpans > 0 || this.#sends.size > 0) && Date.now() < deadline) {
       this.flushAll();
@@ -123,7 +123,7 @@ export class PeerForwarder {
     }
     if (this.#pendingSpans > 0) {
       this.#drop(this.#pendingSpans, 'shutdown', 'all', 'shutdown deadline reached while forwarding');
-      this.#abandoned = true;
+      this.#sender.abandon();
     }
   }
 
@@ -164,15 +164,24 @@ export class PeerForwarder {
 
   async #send(url: string, batch: Batch): Promise<void> {
     const spans = batch.records.length;
-    const request: PeerRequest = {
-      path: '/v1/traces',
-      headers: { 'content-type': 'application/x-protobuf', [FORWARDED_HEADER]: String(batch.hops) },
-      body: this.#encoder.encode(batch.records),
-    };
-    const outcome = await this.#deliver(url, request);
-    if (outcome === 'not_member') this.#reroute(batch.records, batch.hops);
-    else if (outcome === 'delivered') this.#metrics.add('spansForwarded', spans);
-    else if (outcome !== 'abandoned') this.#drop(spans, outcome.reason, url, outcome.detail);
+    const delivery = await this.#deliver(
+      url,
+      '/v1/traces',
+      { 'content-type': 'application/x-protobuf', [FORWARDED_HEADER]: String(batch.hops) },
+      this.#encoder.encode(batch.records),
+    );
+    switch (delivery.outcome) {
+      case 'delivered':
+        this.#metrics.add('spansForwarded', spans);
+        break;
+      case 'dropped':
+        this.#drop(spans, DROP_REASON[delivery.cause], url, delivery.detail);
+        break;
+      case 'unwanted':
+        this.#reroute(batch.records, batch.hops);
+        break;
+      // abandoned: counted as dropped at the shutdown deadline; kept: never asked for.
+    }
   }
 
   /**
@@ -180,70 +189,28 @@ export class PeerForwarder {
    * Decisions carry no spans, so one that cannot be delivered is only logged.
    */
   async sendDecisions(url: string, decisions: readonly SharedDecision[]): Promise<void> {
-    const request: PeerRequest = {
-      path: DECISIONS_PATH,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ decisions }),
-    };
-    const sending = this.#deliver(url, request).then((outcome) => {
-      if (typeof outcome === 'object') {
-        this.#log.warn(
-          { peer: url, decisions: decisions.length, detail: outcome.detail },
-          'decisions not handed over',
-        );
-      }
-    });
+    const body = Buffer.from(JSON.stringify({ decisions }));
+    const sending = this.#deliver(url, DECISIONS_PATH, { 'content-type': 'application/json' }, body).then(
+      (delivery) => {
+        if (delivery.outcome === 'dropped') {
+          this.#log.warn(
+            { peer: url, decisions: decisions.length, detail: delivery.detail },
+            'decisions not handed over',
+          );
+        }
+      },
+    );
     this.#sends.add(sending);
     await sending;
     this.#sends.delete(sending);
   }
 
   /** One request with retries while the peer stays a member, until max_elapsed_time or the shutdown deadline. */
-  async #deliver(url: string, request: PeerRequest): Promise<Outcome> {
-    const started = Date.now();
-    for (let retry = 0; ; retry++) {
-      if (!this.#isMember(url)) return 'not_member';
-      const result = await this.#attempt(url, request);
-      if (this.#abandoned) return 'abandoned';
-      if (result.ok) {
-        this.#metrics.add('forwardRequests', 1, 'success');
-        return 'delivered';
-      }
-      if (!result.retryable) {
-        this.#metrics.add('forwardRequests', 1, 'permanent_error');
-        return { reason: 'peer_rejected', detail: result.detail };
-      }
-      this.#metrics.add('forwardRequests', 1, 'retryable_error');
-      const delay = result.retryAfter ?? backoffDelay(this.#retry, retry);
-      if (Date.now() + delay - started > this.#retry.max_elapsed_time) {
-        return { reason: 'peer_unreachable', detail: result.detail };
-      }
-      if (Date.now() + delay > this.#stopAt) {
-        return { reason: 'shutdown', detail: `${result.detail}; shutdown deadline reached` };
-      }
-      await sleep(delay);
-    }
-  }
-
-  async #attempt(url: string, request: PeerRequest): Promise<Attempt> {
-    try {
-      const response = await fetch(`${url}${request.path}`, {
-        method: 'POST',
-        headers: { ...this.#headers, ...request.headers },
-        body: request.body,
-        signal: AbortSignal.timeout(this.#config.request_timeout),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) return { ok: true };
-      return {
-        ok: false,
-        retryable: RETRYABLE_STATUS.has(response.status),
-        retryAfter: parseRetryAfter(response.headers.get('retry-after')),
-        detail: `HTTP ${response.status}`,
-      };
-    } catch (err) {
-      return { ok: false, retryable: true, retryAfter: undefined, detail: (err as Error).message };
-    }
+  #deliver(url: string, path: string, headers: Record<string, string>, body: Uint8Array): Promise<Delivery> {
+    return this.#sender.deliver(
+      { url: `${url}${path}`, headers: { ...this.#headers, ...headers }, body },
+      { wanted: () => this.#isMember(url) },
+    );
   }
 
   #pending(spans: number, bytes: number): void {

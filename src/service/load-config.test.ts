@@ -61,7 +61,11 @@ describe('resolveConfig', () => {
     ],
     [{ batch: { timeout: '5 parsecs' } }, 'batch.timeout', 'is not a duration'],
     [{ receiver: { endpoint: 'localhost' } }, 'receiver.endpoint', 'must match pattern'],
-    [{ exporter: { compression: 'zstd' } }, 'exporter.compression', 'must be one of "gzip", "none"'],
+    [
+      { exporter: { compression: 'snappy' } },
+      'exporter.compression',
+      'must be one of "gzip", "zstd", "deflate", "none", ""',
+    ],
     [
       { enrichment: { pops: [{ cidr: '10.0.0.0/33', pop: 'X' }] } },
       'enrichment.pops[0].cidr',

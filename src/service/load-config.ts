@@ -6,13 +6,14 @@ import { schemaProblem } from '../lib/ajv-errors.ts';
 import { parseCidr } from '../lib/cidr.ts';
 import type { Component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { addDurationKeyword } from '../lib/schema-keywords.ts';
+import { addDurationKeyword, isHttpUrl } from '../lib/schema-keywords.ts';
 import { substituteEnvDeep } from './env-substitution.ts';
 import { COMPONENTS, type RelayConfig, relaySchema } from './relay-schema.ts';
 
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, allowUnionTypes: true });
 addDurationKeyword(ajv);
 ajv.addFormat('cidr', (text: string) => parseCidr(text) !== undefined);
+ajv.addFormat('http-url', isHttpUrl);
 const validate = ajv.compile(relaySchema);
 
 // The gathered list, seen as components of any section: the loader treats them all alike.

@@ -15,7 +15,7 @@ describe('the gathered schema', () => {
     // Durations are milliseconds, defaulted keys are present, optional sections may be absent.
     expectTypeOf(config.cluster.forward.retry_on_failure.max_elapsed_time).toEqualTypeOf<number>();
     expectTypeOf(config.exporter.headers).toEqualTypeOf<{ [key: string]: string }>();
-    expectTypeOf(config.exporter.compression).toEqualTypeOf<'gzip' | 'none'>();
+    expectTypeOf(config.exporter.compression).toEqualTypeOf<'gzip' | 'zstd' | 'deflate' | 'none' | ''>();
     expectTypeOf(config.log.level).toEqualTypeOf<'debug' | 'info' | 'warn' | 'error'>();
     expectTypeOf<RelayConfig['tail_sampling']>().toEqualTypeOf<
       (NonNullable<RelayConfig['tail_sampling']> & {}) | undefined

@@ -1,7 +1,5 @@
 import type { Counter } from 'prom-client';
-import { SHARED_METRICS, type SharedMetricsReader } from './shared-metrics.ts';
-
-type DropReason = (typeof SHARED_METRICS.spansDropped.values)[number];
+import { type DropReason, SHARED_METRICS, type SharedMetricsReader } from './shared-metrics.ts';
 
 /**
  * Where every span is: the identity the relay keeps, readable from /metrics and logged at shutdown.

@@ -190,6 +190,8 @@ export const SHARED_METRICS = {
 } as const satisfies Record<string, SharedMetricSpec>;
 
 export type SharedMetricName = keyof typeof SHARED_METRICS;
+/** Why a span accepted from a client was not delivered: the one list, the label values of spansDropped. */
+export type DropReason = (typeof SHARED_METRICS.spansDropped.values)[number];
 type LabelOf<M extends SharedMetricName> = (typeof SHARED_METRICS)[M] extends { values: readonly (infer V)[] }
   ? V
   : never;

@@ -41,8 +41,7 @@ describe('overload', { timeout: 180_000 }, () => {
     for (let tick = 0; tick < 120 && Date.now() - loadStarted < 30_000; tick++) {
       const started = Date.now();
       results.push(await postBeacons(relay, { from: tick * 30, count: 30, concurrency: 30 }));
-      if (tick % 10 === 0)
-        rssPeak = Math.max(rssPeak, await relay.metric('process_resident_memory_bytes'));
+      if (tick % 10 === 0) rssPeak = Math.max(rssPeak, await relay.metric('process_resident_memory_bytes'));
       await sleep(Math.max(0, 50 - (Date.now() - started)));
     }
     const refused = results.reduce((n, r) => n + (r.statuses.get(429) ?? 0), 0);

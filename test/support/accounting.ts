@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { SHARED_METRICS } from '../../src/telemetry/shared-metrics.ts';
+import { type DropReason, SHARED_METRICS } from '../../src/telemetry/shared-metrics.ts';
 import type { OtlpSink } from './otlp-sink.ts';
 import { metricValue } from './prometheus-text.ts';
 import type { RelayProcess } from './relay-process.ts';
@@ -14,7 +14,7 @@ export interface Accounting {
   sampledOut: number;
   /** Sent to the replica that owns the trace (which counts them as received). */
   forwarded: number;
-  dropped: Record<(typeof DROP_REASONS)[number], number>;
+  dropped: Record<DropReason, number>;
   droppedTotal: number;
   inFlight: number;
 }

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import type { SecureVersion } from 'node:tls';
+import type { ConfigOf } from './component.ts';
+import { section } from './schema-keywords.ts';
+
+// The Collector's configtls keys, for the exporter's client side and the receiver's server side. Go's
+// cipher suite names are not OpenSSL's, so `cipher_suites` is not taken (docs/configuration.md).
+
+const version = { enum: ['1.0', '1.1', '1.2', '1.3'] } as const;
+const common = {
+  ca_file: { type: 'string', default: '' },
+  ca_pem: { type: 'string', default: '' },
+  cert_file: { type: 'string', default: '' },
+  cert_pem: { type: 'string', default: '' },
+  key_file: { type: 'string', default: '' },
+  key_pem: { type: 'string', default: '' },
+  min_version: { ...version, default: '1.2' },
+  max_version: { ...version, default: '1.3' },
+} as const;
+
+export const clientTlsSchema = section({
+  ...common,
+  // For the Collector's configs: with OTLP/HTTP the URL's scheme decides whether TLS is used.
+  insecure: { type: 'boolean', default: false },
+  insecure_skip_verify: { type: 'boolean', default: false },
+  server_name_override: { type: 'string', default: '' },
+  include_system_ca_certs_pool: { type: 'boolean', default: false },
+});
+export type ClientTlsConfig = ConfigOf<typeof clientTlsSchema>;
+
+export const serverTlsSchema = section({
+  ...common,
+  // Clients must present a certificate signed by this CA (mutual TLS).
+  client_ca_file: { type: 'string', default: '' },
+});
+export type ServerTlsConfig = ConfigOf<typeof serverTlsSchema>;
+
+const TLS_VERSION: Record<string, SecureVersion> = {
+  '1.0': 'TLSv1',
+  '1.1': 'TLSv1.1',
+  '1.2': 'TLSv1.2',
+  '1.3': 'TLSv1.3',
+};
+
+/** A PEM given inline, else read from its file, else undefined. */
+const pem = (inline: string, file: string): string | undefined =>
+  inline !== '' ? inline : file !== '' ? readFileSync(file, 'utf8') : undefined;
+
+/** Node's TLS options for what both sides share: certificates (read now) and versions. */
+export function tlsOptions(config: ClientTlsConfig | ServerTlsConfig) {
+  return {
+    ca: pem(config.ca_pem, config.ca_file),
+    cert: pem(config.cert_pem, config.cert_file),
+    key: pem(config.key_pem, config.key_file),
+    minVersion: TLS_VERSION[config.min_version],
+    maxVersion: TLS_VERSION[config.max_version],
+  };
+}
+
+/** The files a TLS config reads, to be watched for changes. */
+export const tlsFiles = (config: ClientTlsConfig | ServerTlsConfig): string[] =>
+  [
+    config.ca_file,
+    config.cert_file,
+    config.key_file,
+    'client_ca_file' in config ? config.client_ca_file : '',
+  ].filter((file) => file !== '');

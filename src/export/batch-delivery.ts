@@ -1,3 +1,4 @@
+import { clientFetch } from '../lib/http-client.ts';
 import { HttpSender, type SendFailure } from '../lib/http-sender.ts';
 import type { DropReason, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
@@ -37,6 +38,7 @@ export class BatchDelivery {
     this.#sender = new HttpSender({
       retry: config.retry_on_failure,
       timeout: config.timeout,
+      fetch: clientFetch(config),
       onAttempt: (attempt, request) => {
         metrics.add('exportedBytes', request.body.length);
         if (attempt.outcome === 'retryable') metrics.add('exportRequests', 1, 'retryable_error');

@@ -8,8 +8,6 @@ import { section } from './schema-keywords.ts';
 
 const version = { enum: ['1.0', '1.1', '1.2', '1.3'] } as const;
 const common = {
-  ca_file: { type: 'string', default: '' },
-  ca_pem: { type: 'string', default: '' },
   cert_file: { type: 'string', default: '' },
   cert_pem: { type: 'string', default: '' },
   key_file: { type: 'string', default: '' },
@@ -20,6 +18,9 @@ const common = {
 
 export const clientTlsSchema = section({
   ...common,
+  // The CA that signs the backend's certificate, instead of the system's.
+  ca_file: { type: 'string', default: '' },
+  ca_pem: { type: 'string', default: '' },
   // For the Collector's configs: with OTLP/HTTP the URL's scheme decides whether TLS is used.
   insecure: { type: 'boolean', default: false },
   insecure_skip_verify: { type: 'boolean', default: false },
@@ -46,10 +47,10 @@ const TLS_VERSION: Record<string, SecureVersion> = {
 const pem = (inline: string, file: string): string | undefined =>
   inline !== '' ? inline : file !== '' ? readFileSync(file, 'utf8') : undefined;
 
-/** Node's TLS options for what both sides share: certificates (read now) and versions. */
+/** Node's TLS options: certificates (read now), the CA the peer is checked against, and versions. */
 export function tlsOptions(config: ClientTlsConfig | ServerTlsConfig) {
   return {
-    ca: pem(config.ca_pem, config.ca_file),
+    ca: 'client_ca_file' in config ? pem('', config.client_ca_file) : pem(config.ca_pem, config.ca_file),
     cert: pem(config.cert_pem, config.cert_file),
     key: pem(config.key_pem, config.key_file),
     minVersion: TLS_VERSION[config.min_version],
@@ -58,10 +59,7 @@ export function tlsOptions(config: ClientTlsConfig | ServerTlsConfig) {
 }
 
 /** The files a TLS config reads, to be watched for changes. */
-export const tlsFiles = (config: ClientTlsConfig | ServerTlsConfig): string[] =>
-  [
-    config.ca_file,
-    config.cert_file,
-    config.key_file,
-    'client_ca_file' in config ? config.client_ca_file : '',
-  ].filter((file) => file !== '');
+export function tlsFiles(config: ClientTlsConfig | ServerTlsConfig): string[] {
+  const ca = 'client_ca_file' in config ? config.client_ca_file : config.ca_file;
+  return [config.cert_file, config.key_file, ca].filter((file) => file !== '');
+}

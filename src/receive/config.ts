@@ -1,21 +1,28 @@
 import { type ConfigOf, component } from '../lib/component.ts';
 import { duration, endpoint, section } from '../lib/schema-keywords.ts';
+import { serverTlsSchema } from '../lib/tls.ts';
+import { checkServerTls } from './receiver-tls.ts';
+
+const receiverSchema = section({
+  // `host:port` the ingest server listens on.
+  endpoint: endpoint('0.0.0.0:4318'),
+  auth: section({
+    tokens: { type: 'array', items: { type: 'string', minLength: 16 }, default: [] },
+  }),
+  // CIDRs of proxies whose X-Forwarded-For is believed.
+  trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
+  // The Collector's confighttp TLS keys: with a certificate the receiver speaks HTTPS, reloaded on change.
+  tls: serverTlsSchema,
+  // Largest request body accepted, in bytes, after decompression.
+  max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
+});
+export type ReceiverConfig = ConfigOf<typeof receiverSchema>;
 
 export const receiverComponent = component({
   key: 'receiver',
-  schema: section({
-    // `host:port` the ingest server listens on.
-    endpoint: endpoint('0.0.0.0:4318'),
-    auth: section({
-      tokens: { type: 'array', items: { type: 'string', minLength: 16 }, default: [] },
-    }),
-    // CIDRs of proxies whose X-Forwarded-For is believed.
-    trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
-    // Largest request body accepted, in bytes, after decompression.
-    max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
-  }),
+  schema: receiverSchema,
+  check: (receiver: ReceiverConfig) => checkServerTls(receiver.tls),
 });
-export type ReceiverConfig = ConfigOf<typeof receiverComponent.schema>;
 
 /**
  * The Collector's `memory_limiter`, applied to the whole process: above `limit - spike` bytes of RSS

@@ -1,3 +1,4 @@
+import type { Server as HttpsServer } from 'node:https';
 import fastify, { type FastifyInstance } from 'fastify';
 import { overloaded, unauthorized } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -9,6 +10,7 @@ import { errorHandler, jsonErrorBody } from './error-handler.ts';
 import type { IngestContext } from './ingest-context.ts';
 import { otlpErrorBody } from './otlp/otlp-response.ts';
 import { registerTracesRoute, TRACES_PATH } from './otlp/traces-route.ts';
+import { reloadTlsOnChange, serverTlsOptions, tlsEnabled } from './receiver-tls.ts';
 
 const SHED_BECAUSE = {
   memory: 'the relay is over its memory limit',
@@ -17,12 +19,21 @@ const SHED_BECAUSE = {
 
 /** The ingest server: body decoding, auth, error answers, and the ingest routes. */
 export function createReceiver(config: ReceiverConfig, ingest: IngestContext, log: Logger): FastifyInstance {
+  // fastify types an https server apart from an http one; the receiver uses neither's own API.
   const app = fastify({
     logger: false,
     bodyLimit: config.max_request_body_size,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-  });
+    ...(tlsEnabled(config.tls) ? { https: serverTlsOptions(config.tls) } : {}),
+  }) as FastifyInstance;
+  if (tlsEnabled(config.tls)) {
+    const stop = reloadTlsOnChange(app.server as unknown as HttpsServer, config.tls, log);
+    app.addHook('onClose', (_instance, done) => {
+      stop();
+      done();
+    });
+  }
   const limit = config.max_request_body_size;
 
   // Ack latency runs from here (headers parsed, route found) to the 202: fastify keeps no start time

@@ -1,13 +1,8 @@
-import { type FSWatcher, readFileSync, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { watchFiles } from '../lib/watch-files.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { loadConfig } from './load-config.ts';
 import type { RelayConfig } from './relay-schema.ts';
-
-/** Editors and Kubernetes ConfigMaps replace a file in several steps; wait for them to settle. */
-const SETTLE_MS = 200;
-/** A ConfigMap volume swaps this symlink when its content changes. */
-const CONFIGMAP_LINK = '..data';
 
 function readText(file: string): string | undefined {
   try {
@@ -24,7 +19,6 @@ function readText(file: string): string | undefined {
  */
 export function watchConfig(file: string, log: Logger, apply: (config: RelayConfig) => void): () => void {
   let applied = readText(file);
-  let settle: NodeJS.Timeout | undefined;
   const reload = (trigger: 'SIGHUP' | 'file') => {
     const text = readText(file);
     if (trigger === 'file' && (text === undefined || text === applied)) return;
@@ -43,19 +37,13 @@ export function watchConfig(file: string, log: Logger, apply: (config: RelayConf
   };
   const onSignal = () => reload('SIGHUP');
   process.on('SIGHUP', onSignal);
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dirname(file), (_event, name) => {
-      if (name !== basename(file) && name !== CONFIGMAP_LINK) return;
-      clearTimeout(settle);
-      settle = setTimeout(() => reload('file'), SETTLE_MS);
-    });
-  } catch (err) {
-    log.warn({ file, error: (err as Error).message }, 'cannot watch the config file; reload with SIGHUP');
-  }
+  const stopWatching = watchFiles(
+    [file],
+    () => reload('file'),
+    (_, err) => log.warn({ file, error: err.message }, 'cannot watch the config file; reload with SIGHUP'),
+  );
   return () => {
     process.off('SIGHUP', onSignal);
-    watcher?.close();
-    clearTimeout(settle);
+    stopWatching();
   };
 }

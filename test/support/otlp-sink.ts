@@ -1,7 +1,18 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import {
+  createServer as createHttpsServer,
+  type ServerOptions as HttpsOptions,
+  Server as HttpsServer,
+} from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 import { loadProto } from '../../src/model/proto-files.ts';
 
 const Request = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.proto').lookupType(
@@ -99,6 +110,34 @@ export function decodeSpans(decoded: Record<string, unknown>): SinkSpan[] {
   return out;
 }
 
+const DECOMPRESS: Record<string, (body: Buffer) => Buffer> = {
+  gzip: gunzipSync,
+  zstd: zstdDecompressSync,
+  deflate: inflateSync,
+};
+
+/** OTLP/JSON's hex ids as the base64 the protobuf JSON mapping reads, so protobufjs decodes the request. */
+function hexIdsToBase64(value: unknown, key = ''): unknown {
+  if (typeof value === 'string' && /^(traceId|spanId|parentSpanId)$/.test(key)) {
+    return Buffer.from(value, 'hex').toString('base64');
+  }
+  if (Array.isArray(value)) return value.map((item) => hexIdsToBase64(item));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hexIdsToBase64(v, k)]));
+  }
+  return value;
+}
+
+/** Decodes an export request (protobuf or OTLP/JSON, compressed or not) with protobufjs, not the relay's decoders. */
+function decodeRequest(headers: IncomingHttpHeaders, raw: Buffer): Record<string, unknown> {
+  const decompress = DECOMPRESS[headers['content-encoding'] ?? ''];
+  const body = decompress ? decompress(raw) : raw;
+  const message = headers['content-type']?.startsWith('application/json')
+    ? Request.fromObject(hexIdsToBase64(JSON.parse(body.toString('utf8'))) as Record<string, unknown>)
+    : Request.decode(body);
+  return Request.toObject(message, { longs: String, bytes: String }) as Record<string, unknown>;
+}
+
 /**
  * A real OTLP/HTTP traces endpoint on 127.0.0.1 that decodes every request it gets. `reply` decides
  * the answer (default 200 with an empty ExportTraceServiceResponse), so tests can make it slow or failing.
@@ -112,32 +151,30 @@ export class OtlpSink {
     this.#server = server;
   }
 
-  /** Listens on `port` (0: any free one); a sink restarted on its old port is the backend coming back. */
-  static async start(port = 0): Promise<OtlpSink> {
-    const sink: OtlpSink = new OtlpSink(
-      createServer(async (req, res) => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(chunk as Buffer);
-        const raw = Buffer.concat(chunks);
-        const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-        const decoded = Request.toObject(Request.decode(body), { longs: String, bytes: String }) as Record<
-          string,
-          unknown
-        >;
-        const request = { headers: req.headers, body: raw, decoded };
-        const answer = await sink.reply(request);
-        if (answer.status >= 200 && answer.status < 300) sink.requests.push(request);
-        res.writeHead(answer.status, { 'content-type': 'application/x-protobuf', ...answer.headers });
-        res.end(answer.body ?? Buffer.alloc(0));
-      }),
-    );
+  /**
+   * Listens on `port` (0: any free one); a sink restarted on its old port is the backend coming back.
+   * With `tls`, it serves HTTPS.
+   */
+  static async start(port = 0, tls?: HttpsOptions): Promise<OtlpSink> {
+    const handler = async (req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const raw = Buffer.concat(chunks);
+      const request = { headers: req.headers, body: raw, decoded: decodeRequest(req.headers, raw) };
+      const answer = await sink.reply(request);
+      if (answer.status >= 200 && answer.status < 300) sink.requests.push(request);
+      res.writeHead(answer.status, { 'content-type': 'application/x-protobuf', ...answer.headers });
+      res.end(answer.body ?? Buffer.alloc(0));
+    };
+    const sink: OtlpSink = new OtlpSink(tls ? createHttpsServer(tls, handler) : createServer(handler));
     sink.#server.listen(port, '127.0.0.1');
     await once(sink.#server, 'listening');
     return sink;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1/traces`;
+    const scheme = this.#server instanceof HttpsServer ? 'https' : 'http';
+    return `${scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1/traces`;
   }
 
   /** Every span accepted so far (requests answered 2xx). */

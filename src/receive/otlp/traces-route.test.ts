@@ -3,6 +3,7 @@ import type { Handoff } from '../../handoff/handoff.ts';
 import type { OtlpItem } from '../../handoff/messages.ts';
 import { shardOf } from '../../handoff/shard-of.ts';
 import { loadProto } from '../../model/proto-files.ts';
+import { resolveConfig } from '../../service/load-config.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { RelayMetrics } from '../../telemetry/metrics.ts';
 import { allocateSharedMetrics, SharedMetricsReader } from '../../telemetry/shared-metrics.ts';
@@ -33,6 +34,7 @@ function receiver(room: (shard: number) => boolean = () => true) {
     auth: { tokens: [] },
     trusted_proxies: [],
     max_request_body_size: 65536,
+    tls: resolveConfig({}).receiver.tls,
   };
   const app = createReceiver(config, ingest, createLogger('silent'));
   return { app, ingest, offered };

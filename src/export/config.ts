@@ -24,13 +24,26 @@ export const exporterComponent = component({
     // One export request may take this long.
     timeout: duration('30s'),
     retry_on_failure: retryOnFailureSchema,
+    // The Collector exporterhelper's batching, for its configs: when enabled it sets the batch processor.
+    batcher: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        flush_timeout: duration('200ms'),
+        sizer: { enum: ['items'], default: 'items' },
+        min_size: { type: 'integer', minimum: 1, default: 8192 },
+        max_size: { type: 'integer', minimum: 0, default: 0 },
+      },
+    },
     sending_queue: section({
       enabled: { type: 'boolean', default: true },
       // Export requests in flight at once, per worker.
       num_consumers: { type: 'integer', minimum: 1, maximum: 256, default: 10 },
       // Batches waiting to be sent, per worker, when held in memory; a full queue drops new batches (counted).
       queue_size: { type: 'integer', minimum: 1, default: 1000 },
-      // Directory for the persistent queue (one subdirectory per worker shard); empty keeps batches in memory.
+      // Where the persistent queue lives (one subdirectory per worker shard): a directory, or the name of a
+      // file_storage extension (the Collector's form); empty keeps batches in memory.
       storage: { type: 'string', default: '' },
       // Bytes of encoded batches the storage directory may hold, over all shards.
       storage_max_bytes: { type: 'integer', minimum: 1048576, default: 1073741824 },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { SecureVersion } from 'node:tls';
 import type { ConfigOf } from './component.ts';
+import { ConfigError } from './errors.ts';
 import { section } from './schema-keywords.ts';
 
 // The Collector's configtls keys, for the exporter's client side and the receiver's server side. Go's
@@ -62,4 +63,23 @@ export function tlsOptions(config: ClientTlsConfig | ServerTlsConfig) {
 export function tlsFiles(config: ClientTlsConfig | ServerTlsConfig): string[] {
   const ca = 'client_ca_file' in config ? config.client_ca_file : config.ca_file;
   return [config.cert_file, config.key_file, ca].filter((file) => file !== '');
+}
+
+/**
+ * Throws a ConfigError naming the key of a certificate or key file that cannot be read: at start-up, so that
+ * a missing Secret stops the relay with a clear message rather than failing every connection later.
+ */
+export function checkTlsFilesReadable(prefix: string, config: ClientTlsConfig | ServerTlsConfig): void {
+  for (const key of ['cert_file', 'key_file', 'ca_file', 'client_ca_file'] as const) {
+    const file = (config as Partial<Record<typeof key, string>>)[key];
+    if (!file) continue;
+    try {
+      readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(
+        `${prefix}.${key}`,
+        `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+  }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { JSONSchema } from 'json-schema-to-ts';
 import { parseDocument } from 'yaml';
+import { storageDirectory } from '../export/file-storage.ts';
 import { schemaProblem } from '../lib/ajv-errors.ts';
 import { parseCidr } from '../lib/cidr.ts';
 import type { Component } from '../lib/component.ts';
@@ -9,6 +10,18 @@ import { ConfigError } from '../lib/errors.ts';
 import { addDurationKeyword, isHttpUrl } from '../lib/schema-keywords.ts';
 import { substituteEnvDeep } from './env-substitution.ts';
 import { COMPONENTS, type RelayConfig, relaySchema } from './relay-schema.ts';
+
+/**
+ * `100_000` is a number, as in the Collector's YAML parser (and its own README's examples); a quoted
+ * "100_000" stays a string.
+ */
+const underscoredInt = {
+  identify: (value: unknown) => typeof value === 'number',
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  test: /^[-+]?[0-9]+(?:_[0-9]+)+$/,
+  resolve: (text: string) => Number(text.replaceAll('_', '')),
+};
 
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, allowUnionTypes: true });
 addDurationKeyword(ajv);
@@ -22,8 +35,12 @@ const components: readonly Component<string, JSONSchema, unknown>[] = COMPONENTS
 /** The component whose section a dotted key is in. */
 const ownerOf = (key: string) => components.find((c) => key === c.key || key.startsWith(`${c.key}.`));
 
-/** What no single section can check: settings that must agree across sections. */
-function checkAcrossSections(config: RelayConfig): void {
+/**
+ * What no single section can settle: settings that must agree across sections, and the Collector's forms
+ * that name another section (a storage extension; the exporter's batcher, which is the batch processor
+ * here). `given` holds the top-level keys the file wrote.
+ */
+function settleAcrossSections(config: RelayConfig, given: ReadonlySet<string>): void {
   const shards = config.tail_sampling?.num_shards ?? 0;
   const threads = config.workers.threads;
   if (shards > 0 && threads > 0 && shards !== threads) {
@@ -32,11 +49,28 @@ function checkAcrossSections(config: RelayConfig): void {
       `${shards} differs from workers.threads ${threads}; each worker thread is one shard, so set only one of them`,
     );
   }
+  const queue = config.exporter.sending_queue;
+  queue.storage = storageDirectory(queue.storage, config.extensions);
+  const batcher = config.exporter.batcher;
+  if (batcher?.enabled) {
+    if (given.has('batch')) {
+      throw new ConfigError(
+        'exporter.batcher',
+        'set batch or exporter.batcher, not both: here they are one batching step',
+      );
+    }
+    config.batch = {
+      send_batch_size: batcher.min_size,
+      send_batch_max_size: batcher.max_size,
+      timeout: batcher.flush_timeout,
+    };
+  }
 }
 
 /** Validates a parsed config tree, fills defaults and converts durations; throws a ConfigError naming the key. */
 export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const config = substituteEnvDeep(tree ?? {}, env) as Record<string, unknown>;
+  const given = new Set(Object.keys(config));
   for (const c of components) {
     if (c.expand && config[c.key] !== undefined) config[c.key] = c.expand(config[c.key]);
   }
@@ -49,7 +83,7 @@ export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.en
     if (config[c.key] !== undefined) c.check?.(config[c.key]);
   }
   const relayConfig = config as unknown as RelayConfig;
-  checkAcrossSections(relayConfig);
+  settleAcrossSections(relayConfig, given);
   return relayConfig;
 }
 
@@ -61,7 +95,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (err) {
     throw new ConfigError('', `cannot read ${file}: ${(err as Error).message}`);
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, customTags: [underscoredInt] });
   const first = doc.errors[0];
   if (first) throw new ConfigError('', `${file} is not valid YAML: ${first.message}`);
   return resolveConfig(doc.toJS(), env);

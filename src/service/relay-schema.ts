@@ -1,6 +1,7 @@
 import { batchComponent } from '../batch/config.ts';
 import { enrichmentComponent } from '../enrich/config.ts';
 import { debugExporterComponent, exporterComponent } from '../export/config.ts';
+import { extensionsComponent } from '../export/file-storage.ts';
 import type { SectionOf } from '../lib/component.ts';
 import { duration } from '../lib/schema-keywords.ts';
 import { memoryLimiterComponent, receiverComponent } from '../receive/config.ts';
@@ -20,6 +21,7 @@ export const COMPONENTS = [
   batchComponent,
   exporterComponent,
   debugExporterComponent,
+  extensionsComponent,
   adminComponent,
   logComponent,
 ] as const;

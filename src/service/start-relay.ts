@@ -3,6 +3,7 @@ import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
+import { checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
@@ -51,6 +52,8 @@ function announceExport(config: RelayConfig, log: Logger): void {
 
 /** Starts the worker shards, the receiver and the admin server: the whole relay in one process. */
 export async function startRelay(config: RelayConfig, log: Logger): Promise<Relay> {
+  checkTlsFilesReadable('receiver.tls', config.receiver.tls);
+  checkTlsFilesReadable('exporter.tls', config.exporter.tls);
   const threads = resolveThreads(config.workers, config.tail_sampling?.num_shards);
   const sharedMetrics = allocateSharedMetrics(threads);
   const reader = new SharedMetricsReader(sharedMetrics);

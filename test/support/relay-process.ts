@@ -21,6 +21,7 @@ export interface LaunchOptions {
   /** Node arguments before `--config FILE` (e.g. the image's entrypoint flags and its dist/cli.js). */
   nodeArgs?: string[];
   cwd?: string;
+  /** How long the relay may take to say it is ready; generous, since a loaded machine starts threads slowly. */
   readyTimeoutMs?: number;
 }
 
@@ -47,7 +48,7 @@ export class RelayProcess {
   static async start(
     config: Record<string, unknown>,
     env: NodeJS.ProcessEnv = {},
-    { nodeArgs = [CLI], cwd, readyTimeoutMs = 10_000 }: LaunchOptions = {},
+    { nodeArgs = [CLI], cwd, readyTimeoutMs = 60_000 }: LaunchOptions = {},
   ): Promise<RelayProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'edge-relay-test-'));
     const configFile = join(dir, 'relay.yaml');

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GZIP_PROTO, PLAIN_PROTO } from '../../test/support/formats.ts';
 import { OtlpSink } from '../../test/support/otlp-sink.ts';
 import { spanRecord } from '../../test/support/span-fixture.ts';
 import { loadProto } from '../model/proto-files.ts';
@@ -12,12 +13,8 @@ import {
 } from '../telemetry/shared-metrics.ts';
 import { BatchDelivery } from './batch-delivery.ts';
 import { type BatchStore, memoryBatchStore, type QueuedBatch } from './batch-store.ts';
-import { formatFlags } from './body-format.ts';
 import { HeldSpans } from './held-spans.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
-
-const GZIP_PROTO = formatFlags({ encoding: 'proto', compression: 'gzip' });
-const PLAIN_PROTO = formatFlags({ encoding: 'proto', compression: 'none' });
 
 const Response = loadProto('opentelemetry/proto/collector/trace/v1/trace_service.proto').lookupType(
   'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',

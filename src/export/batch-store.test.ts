@@ -2,11 +2,9 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GZIP_PROTO } from '../../test/support/formats.ts';
 import { resolveConfig } from '../service/load-config.ts';
 import { diskBatchStore, memoryBatchStore } from './batch-store.ts';
-import { formatFlags } from './body-format.ts';
-
-const GZIP_PROTO = formatFlags({ encoding: 'proto', compression: 'gzip' });
 
 const queueConfig = (sending_queue: Record<string, unknown>) =>
   resolveConfig({ exporter: { sending_queue } }).exporter.sending_queue;

@@ -2,11 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatFlags } from './body-format.ts';
+import { GZIP_PROTO, PLAIN_PROTO } from '../../test/support/formats.ts';
 import { DiskQueue } from './disk-queue.ts';
-
-const GZIP_PROTO = formatFlags({ encoding: 'proto', compression: 'gzip' });
-const PLAIN_PROTO = formatFlags({ encoding: 'proto', compression: 'none' });
 
 const tempDir = () => join(mkdtempSync(join(tmpdir(), 'disk-queue-')), 'shard-0');
 const body = (n: number, fill: number) => new Uint8Array(n).fill(fill);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { GZIP_PROTO, PLAIN_PROTO } from '../../test/support/formats.ts';
 import { tearOneRecord } from '../../test/support/storage-dir.ts';
 import { resolveConfig } from '../service/load-config.ts';
 import {
@@ -11,12 +12,8 @@ import {
   SharedMetricsWriter,
 } from '../telemetry/shared-metrics.ts';
 import { diskBatchStore, memoryBatchStore } from './batch-store.ts';
-import { formatFlags } from './body-format.ts';
 import { HeldSpans } from './held-spans.ts';
 import { recoverQueue } from './recover-queue.ts';
-
-const GZIP_PROTO = formatFlags({ encoding: 'proto', compression: 'gzip' });
-const PLAIN_PROTO = formatFlags({ encoding: 'proto', compression: 'none' });
 
 const log = pino({ level: 'silent' });
 

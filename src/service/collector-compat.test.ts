@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configErrorOf } from '../../test/support/config-error.ts';
 import { tracesUrl } from '../export/config.ts';
-import { ConfigError } from '../lib/errors.ts';
 import { loadConfig } from './load-config.ts';
 
 const fixture = (name: string): string =>
@@ -15,16 +15,6 @@ function loadText(text: string) {
   writeFileSync(file, text);
   return loadConfig(file, {});
 }
-
-const errorOf = (fn: () => unknown): ConfigError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('Collector configs paste unchanged', () => {
   it("takes the otlphttp exporter's keys", () => {
@@ -103,13 +93,13 @@ describe('what does not paste is refused, naming the key', () => {
       'set batch or exporter.batcher, not both',
     ],
   ])('%j', (text, key, problem) => {
-    const error = errorOf(() => loadText(text));
+    const error = configErrorOf(() => loadText(text));
     expect(error.key).toBe(key);
     expect(error.message).toContain(problem);
   });
 
   it('keeps a quoted underscored number a string', () => {
-    const error = errorOf(() => loadText('batch:\n  send_batch_size: "8_192"\n'));
+    const error = configErrorOf(() => loadText('batch:\n  send_batch_size: "8_192"\n'));
     expect(error.key).toBe('batch.send_batch_size');
   });
 });

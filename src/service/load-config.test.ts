@@ -2,18 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../lib/errors.ts';
+import { configErrorOf } from '../../test/support/config-error.ts';
 import { loadConfig, resolveConfig } from './load-config.ts';
-
-const errorOf = (fn: () => unknown): ConfigError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('resolveConfig', () => {
   it('fills every default, with durations in milliseconds', () => {
@@ -74,7 +64,7 @@ describe('resolveConfig', () => {
     [{ receiver: { auth: { tokens: ['short'] } } }, 'receiver.auth.tokens[0]', 'must NOT have fewer than 16'],
     [{ batch: { send_batch_size: 0 } }, 'batch.send_batch_size', 'must be >= 1'],
   ])('names the key of a bad value: %j', (tree, key, problem) => {
-    const error = errorOf(() => resolveConfig(tree));
+    const error = configErrorOf(() => resolveConfig(tree));
     expect(error.key).toBe(key);
     expect(error.message).toContain(problem);
   });
@@ -94,7 +84,7 @@ describe('resolveConfig', () => {
   });
 
   it('refuses an unset variable without a default, naming the key', () => {
-    const error = errorOf(() => resolveConfig({ exporter: { headers: { token: '${env:NOPE}' } } }, {}));
+    const error = configErrorOf(() => resolveConfig({ exporter: { headers: { token: '${env:NOPE}' } } }, {}));
     expect(error.key).toBe('exporter.headers.token');
     expect(error.message).toContain('NOPE is not set');
   });
@@ -114,11 +104,13 @@ describe('loadConfig', () => {
   });
 
   it('reports YAML syntax errors and duplicate keys', () => {
-    expect(errorOf(() => loadConfig(write('receiver: [\n'))).message).toContain('is not valid YAML');
-    expect(errorOf(() => loadConfig(write('admin: {}\nadmin: {}\n'))).message).toContain('is not valid YAML');
+    expect(configErrorOf(() => loadConfig(write('receiver: [\n'))).message).toContain('is not valid YAML');
+    expect(configErrorOf(() => loadConfig(write('admin: {}\nadmin: {}\n'))).message).toContain(
+      'is not valid YAML',
+    );
   });
 
   it('reports a missing file', () => {
-    expect(errorOf(() => loadConfig('/nonexistent/relay.yaml')).message).toContain('cannot read');
+    expect(configErrorOf(() => loadConfig('/nonexistent/relay.yaml')).message).toContain('cannot read');
   });
 });

@@ -7,6 +7,14 @@ import { type CorruptRecord, DiskQueue, type StoredBatch } from './disk-queue.ts
 export interface QueuedBatch {
   readonly spans: number;
   readonly gzip: boolean;
+  /** The write-ahead-log segment all its spans were logged in (the exporter splits batches by segment). */
+  readonly segment?: number | undefined;
+}
+
+/** What the persistent store needs from the write-ahead log (receive/wal/), when it is on. */
+export interface WalStorage {
+  /** Segments the log replays at this start: batches of theirs are superseded by the replay. */
+  readonly replayed: ReadonlySet<number>;
 }
 
 /**
@@ -16,7 +24,7 @@ export interface QueuedBatch {
 export interface BatchStore<B extends QueuedBatch = QueuedBatch> {
   readonly persistent: boolean;
   /** Takes a batch; undefined when the store is full. Throws on an I/O error. */
-  put(body: Uint8Array, spans: number, gzip: boolean): B | undefined;
+  put(body: Uint8Array, spans: number, gzip: boolean, segment?: number): B | undefined;
   load(batch: B): Uint8Array | { problem: string };
   release(batch: B): void;
   /** How full the store is, 0 to 1: what admission control sheds on. */
@@ -24,6 +32,11 @@ export interface BatchStore<B extends QueuedBatch = QueuedBatch> {
   /** Batches left by a previous run, oldest first, and the records that could not be read back. */
   readonly recovered: readonly B[];
   readonly corrupt: readonly CorruptRecord[];
+  /**
+   * Spans of batches left by a previous run that were removed unread because the write-ahead log
+   * replays the segment they came from: counting them again would count them twice.
+   */
+  readonly superseded: number;
 }
 
 interface MemoryBatch extends QueuedBatch {
@@ -35,10 +48,10 @@ export function memoryBatchStore(config: SendingQueueConfig): BatchStore<MemoryB
   let held = 0;
   return {
     persistent: false,
-    put(body, spans, gzip) {
+    put(body, spans, gzip, segment) {
       if (held >= capacity) return undefined;
       held++;
-      return { body, spans, gzip };
+      return { body, spans, gzip, segment };
     },
     load: (batch) => batch.body,
     release() {
@@ -47,6 +60,7 @@ export function memoryBatchStore(config: SendingQueueConfig): BatchStore<MemoryB
     fill: () => held / capacity,
     recovered: [],
     corrupt: [],
+    superseded: 0,
   };
 }
 
@@ -61,6 +75,7 @@ export function diskBatchStore(
   config: SendingQueueConfig,
   shard: number,
   threads: number,
+  wal?: WalStorage,
 ): BatchStore<StoredBatch> {
   const orphans = readdirSafe(config.storage)
     .map((name) => Number(SHARD_DIR.exec(name)?.[1] ?? -1))
@@ -70,15 +85,26 @@ export function diskBatchStore(
     join(config.storage, `shard-${shard}`),
     Math.floor(config.storage_max_bytes / threads),
     orphans,
+    wal !== undefined,
   );
+  const replayed = (record: { segment?: number | undefined }) =>
+    record.segment !== undefined && wal?.replayed.has(record.segment) === true;
+  let superseded = 0;
+  for (const batch of recovered.filter(replayed)) {
+    superseded += batch.spans;
+    queue.remove(batch);
+  }
+  // A torn record is removed by DiskQueue.open already; one whose segment is replayed is not lost.
+  for (const record of corrupt.filter(replayed)) superseded += record.spans;
   return {
     persistent: true,
-    put: (body, spans, gzip) => queue.append(body, spans, gzip),
+    put: (body, spans, gzip, segment) => queue.append(body, spans, gzip, segment),
     load: (batch) => queue.read(batch),
     release: (batch) => queue.remove(batch),
     fill: () => queue.usedBytes / queue.maxBytes,
-    recovered,
-    corrupt,
+    recovered: recovered.filter((batch) => !replayed(batch)),
+    corrupt: corrupt.filter((record) => !replayed(record)),
+    superseded,
   };
 }
 
@@ -90,6 +116,11 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
-export function createBatchStore(config: SendingQueueConfig, shard: number, threads: number): BatchStore {
-  return config.storage === '' ? memoryBatchStore(config) : diskBatchStore(config, shard, threads);
+export function createBatchStore(
+  config: SendingQueueConfig,
+  shard: number,
+  threads: number,
+  wal?: WalStorage,
+): BatchStore {
+  return config.storage === '' ? memoryBatchStore(config) : diskBatchStore(config, shard, threads, wal);
 }

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from '../lib/retry.ts';
+import type { SpanRecord } from '../model/span.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { bySegment, type SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import type { SHARED_METRICS, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
 import type { ExporterConfig } from './config.ts';
@@ -24,13 +26,16 @@ type Attempt =
  * Sends kept spans to an OTLP/HTTP endpoint as protobuf: encode, gzip, queue (in memory or on disk),
  * send with retries. Runs inside a worker thread, so the ingest event loop never waits on any of it.
  * Every span handed over is, in the end, exported, dropped with a reason, or (with storage) left on
- * disk for the next start; `queueSpans` is the count of those not yet settled.
+ * disk for the next start; `queueSpans` is the count of those not yet settled. With the write-ahead
+ * log on, `settled` counts each batch against its segment once it is persisted (with storage) or
+ * delivered or dropped (without), so batches are cut at segment boundaries.
  */
 export function otlpHttpExporter(
   config: ExporterConfig,
   store: BatchStore,
   metrics: SharedMetricsWriter,
   log: Logger,
+  settled?: SettledSegmentsWriter,
 ): Exporter {
   const encoder = new OtlpEncoder();
   // Per batch, not per config: a batch replayed from disk keeps the encoding it was stored with.
@@ -50,6 +55,10 @@ export function otlpHttpExporter(
     metrics.set('queueSpans', held);
   };
   const settle = (spans: number) => hold(-spans);
+  // Batches replayed from storage were settled against their segment in the run that stored them.
+  const settleSegment = (segment: number | undefined, spans: number) => {
+    if (segment !== undefined) settled?.add(segment, spans);
+  };
   const drop = (spans: number, reason: DropReason, detail: string) => {
     if (abandoned) return;
     metrics.add('spansDropped', spans, reason);
@@ -141,7 +150,10 @@ export function otlpHttpExporter(
       store.release(batch);
       return;
     }
-    if (await deliver(batch, body)) store.release(batch);
+    if (await deliver(batch, body)) {
+      store.release(batch);
+      if (!store.persistent) settleSegment(batch.segment, batch.spans);
+    }
   }
 
   const queue = new SendingQueue<QueuedBatch>(config.sending_queue.num_consumers, send, (batches) => {
@@ -155,6 +167,9 @@ export function otlpHttpExporter(
     metrics.add('storageCorruptRecords', 1);
     drop(record.spans, 'storage_corrupt', `${record.file}: ${record.problem}`);
   }
+  if (store.superseded > 0) {
+    log.info({ spans: store.superseded }, 'persistent-queue batches left for the write-ahead log replay');
+  }
   const recoveredSpans = store.recovered.reduce((sum, batch) => sum + batch.spans, 0);
   if (store.recovered.length > 0) {
     log.info({ batches: store.recovered.length, spans: recoveredSpans }, 'replaying the persistent queue');
@@ -163,32 +178,47 @@ export function otlpHttpExporter(
   hold(recoveredSpans);
   for (const batch of store.recovered) queue.offer(batch);
 
-  function enqueue(body: Uint8Array, spans: number, gzipped: boolean): void {
+  function enqueue(body: Uint8Array, spans: number, gzipped: boolean, segment: number | undefined): void {
     let batch: QueuedBatch | undefined;
     try {
-      batch = store.put(body, spans, gzipped);
+      batch = store.put(body, spans, gzipped, segment);
     } catch (err) {
       drop(spans, 'storage_error', `cannot write the batch to storage: ${(err as Error).message}`);
+      settleSegment(segment, spans);
       return;
     }
-    if (batch) queue.offer(batch);
-    else drop(spans, 'queue_full', store.persistent ? 'storage is full' : 'sending queue is full');
+    if (batch) {
+      if (store.persistent) settleSegment(segment, spans);
+      queue.offer(batch);
+    } else {
+      drop(spans, 'queue_full', store.persistent ? 'storage is full' : 'sending queue is full');
+      settleSegment(segment, spans);
+    }
+  }
+
+  function exportBatch(records: readonly SpanRecord[]): void {
+    const spans = records.length;
+    const segment = records[0]?.segment;
+    hold(spans);
+    const encoded = encoder.encode(records);
+    const gzipped = config.compression === 'gzip';
+    const compressed = gzipped
+      ? gzipAsync(encoded, { level: constants.Z_BEST_SPEED })
+      : Promise.resolve(encoded);
+    const enqueued = compressed
+      .then((body) => enqueue(body, spans, gzipped, segment))
+      .catch((err: Error) => {
+        drop(spans, 'export_failed', `compression failed: ${err.message}`);
+        settleSegment(segment, spans);
+      })
+      .finally(() => compressing.delete(enqueued));
+    compressing.add(enqueued);
   }
 
   return {
     export(records) {
-      const spans = records.length;
-      hold(spans);
-      const encoded = encoder.encode(records);
-      const gzipped = config.compression === 'gzip';
-      const compressed = gzipped
-        ? gzipAsync(encoded, { level: constants.Z_BEST_SPEED })
-        : Promise.resolve(encoded);
-      const enqueued = compressed
-        .then((body) => enqueue(body, spans, gzipped))
-        .catch((err: Error) => drop(spans, 'export_failed', `compression failed: ${err.message}`))
-        .finally(() => compressing.delete(enqueued));
-      compressing.add(enqueued);
+      if (settled === undefined) exportBatch(records);
+      else for (const part of bySegment(records)) exportBatch(part);
     },
     async drain(deadline) {
       stopAt = deadline;

@@ -4,6 +4,7 @@ import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS, type RetryConfig } fro
 import type { SpanRecord } from '../model/span.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { ForwardConfig } from './config.ts';
 import { DECISIONS_PATH } from './decisions-route.ts';
@@ -53,6 +54,7 @@ export class PeerForwarder {
   readonly #log: Logger;
   readonly #headers: Record<string, string>;
   readonly #retry: RetryConfig;
+  readonly #settled: SettledSegmentsWriter | undefined;
   readonly #encoder = new OtlpEncoder();
   readonly #peers = new Map<string, Peer>();
   readonly #sends = new Set<Promise<void>>();
@@ -69,8 +71,10 @@ export class PeerForwarder {
     metrics: SharedMetricsWriter,
     log: Logger,
     authToken: string | undefined,
+    settled?: SettledSegmentsWriter,
   ) {
     this.#config = config;
+    this.#settled = settled;
     this.#metrics = metrics;
     this.#log = log;
     this.#headers = authToken ? { authorization: `Bearer ${authToken}` } : {};
@@ -86,6 +90,7 @@ export class PeerForwarder {
   add(url: string, record: SpanRecord, hops: number): void {
     if (this.#pendingBytes + record.size > this.#config.max_pending_bytes) {
       this.#drop(1, 'peer_queue_full', url, 'cluster.forward.max_pending_bytes reached');
+      this.#settled?.settle([record]);
       return;
     }
     const peer = this.#peer(url);
@@ -170,9 +175,15 @@ export class PeerForwarder {
       body: this.#encoder.encode(batch.records),
     };
     const outcome = await this.#deliver(url, request);
-    if (outcome === 'not_member') this.#reroute(batch.records, batch.hops);
-    else if (outcome === 'delivered') this.#metrics.add('spansForwarded', spans);
-    else if (outcome !== 'abandoned') this.#drop(spans, outcome.reason, url, outcome.detail);
+    if (outcome === 'not_member') {
+      this.#reroute(batch.records, batch.hops);
+      return;
+    }
+    if (outcome === 'abandoned') return;
+    // Delivered: the owner acknowledged them (with its own write-ahead log, once they were on its disk).
+    if (outcome === 'delivered') this.#metrics.add('spansForwarded', spans);
+    else this.#drop(spans, outcome.reason, url, outcome.detail);
+    this.#settled?.settle(batch.records);
   }
 
   /**

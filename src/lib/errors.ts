@@ -33,7 +33,8 @@ export type RejectReason =
   | 'unsupported_encoding'
   | 'unauthorized'
   | 'overloaded'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'wal_failed';
 
 export const invalid = (message: string): RequestError => new RequestError(400, 'invalid', message);
 
@@ -65,3 +66,17 @@ export const overloaded = (
 
 export const shuttingDown = (): RequestError =>
   new RequestError(503, 'shutting_down', 'the relay is shutting down; send to another replica', 1);
+
+export const walFull = (retryAfterSeconds: number): RequestError =>
+  overloaded(
+    retryAfterSeconds,
+    'the write-ahead log is full (accepted spans are not settling: the backend is slow or down)',
+  );
+
+export const walFailed = (detail: string): RequestError =>
+  new RequestError(
+    503,
+    'wal_failed',
+    `the write-ahead log could not be written (${detail}); nothing was accepted, retry`,
+    1,
+  );

@@ -1,4 +1,5 @@
 import { duration, endpoint } from '../lib/schema-keywords.ts';
+import { type Durability, durabilitySchema, type WalConfig, walSchema } from './wal/config.ts';
 
 export interface ReceiverConfig {
   /** `host:port` the ingest server listens on. */
@@ -8,6 +9,9 @@ export interface ReceiverConfig {
   trusted_proxies: string[];
   /** Largest request body accepted, in bytes, after decompression. */
   max_request_body_size: number;
+  /** `wal`: acknowledge only what is in the write-ahead log on disk (receive/wal/). */
+  durability: Durability;
+  wal: WalConfig;
 }
 
 export const receiverSchema = {
@@ -26,6 +30,8 @@ export const receiverSchema = {
     },
     trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
     max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
+    durability: durabilitySchema,
+    wal: walSchema,
   },
 } as const;
 

@@ -5,6 +5,7 @@ import { parseCidr } from '../lib/cidr.ts';
 import { dottedPath } from '../lib/dotted-path.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { addDurationKeyword } from '../lib/schema-keywords.ts';
+import { checkWal } from '../receive/wal/config.ts';
 import { checkCluster, expandClusterShorthand } from '../route/config.ts';
 import { withPolicyNames } from '../sample/policy-path.ts';
 import { checkTailSampling } from '../sample/validate-sampling.ts';
@@ -44,6 +45,7 @@ export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.en
   const relayConfig = config as unknown as RelayConfig;
   if (relayConfig.tail_sampling) checkTailSampling(relayConfig.tail_sampling, relayConfig.workers.threads);
   checkCluster(relayConfig.cluster);
+  checkWal(relayConfig.receiver.durability, relayConfig.receiver.wal);
   return relayConfig;
 }
 

@@ -69,7 +69,7 @@ export const SHARED_METRICS = {
   },
   spansRecovered: {
     name: 'edge_relay_spans_recovered_total',
-    help: 'Spans read back from the persistent sending queue at start (a previous run queued them)',
+    help: 'Spans read back at start from the persistent sending queue or the write-ahead log (a previous run held them)',
     type: 'counter',
   },
   storageCorruptRecords: {

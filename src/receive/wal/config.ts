@@ -11,7 +11,7 @@ export type Durability = 'none' | 'wal';
 export interface WalConfig {
   /** Directory of the log's segment files; required with `durability: wal`. One relay per directory. */
   directory: string;
-  /** Milliseconds: at most one fsync per interval; a request waits at most this plus one fsync for its ack. */
+  /** Milliseconds: at most one fsync per interval; a request waits for the commit under way, then its own. */
   commit_interval: number;
   /** A segment is closed (and can be deleted once settled) at this size in bytes… */
   segment_max_bytes: number;

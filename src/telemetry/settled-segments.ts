@@ -1,28 +1,28 @@
 import type { SpanRecord } from '../model/span.ts';
+import { WorkerRegions } from './worker-regions.ts';
 
 // How many spans of each write-ahead-log segment the workers have settled (exported, sampled out,
 // dropped with a reason, written to the persistent queue, or delivered to the replica that owns them),
 // in one SharedArrayBuffer: the main thread deletes a segment once every span it logged is settled,
 // without asking the workers. Segment n counts in slot n % SEGMENT_SLOTS; the log never has two live
 // segments in one slot, and keeps each slot's count at the start of a segment as its baseline, so a
-// slot's counts are cumulative and never reset. Each worker writes only its own region (plain stores,
-// as in shared-metrics.ts); a reader that sees a count late only deletes a segment later.
+// slot's counts are cumulative and never reset. Each worker writes only its own region
+// (worker-regions.ts); a reader that sees a count late only deletes a segment later.
 
 /** Live segments the log can track at once; past it, the log stops rotating until a slot frees up. */
 export const SEGMENT_SLOTS = 4096;
 
 export const segmentSlot = (segment: number): number => segment % SEGMENT_SLOTS;
 
-export function allocateSettledSegments(workers: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(workers * SEGMENT_SLOTS * Float64Array.BYTES_PER_ELEMENT);
-}
+export const allocateSettledSegments = (workers: number): SharedArrayBuffer =>
+  WorkerRegions.allocate(workers, SEGMENT_SLOTS);
 
 /** One worker's region: counts spans it settles against their segments. */
 export class SettledSegmentsWriter {
   readonly #slots: Float64Array;
 
   constructor(buffer: SharedArrayBuffer, worker: number) {
-    this.#slots = new Float64Array(buffer, worker * SEGMENT_SLOTS * 8, SEGMENT_SLOTS);
+    this.#slots = new WorkerRegions(buffer, SEGMENT_SLOTS).region(worker);
   }
 
   /** Counts `spans` settled spans of one segment. */
@@ -51,18 +51,14 @@ export class SettledSegmentsWriter {
 
 /** The main thread's view: settled spans of a slot, summed over every worker. */
 export class SettledSegmentsReader {
-  readonly #slots: Float64Array;
-  readonly #workers: number;
+  readonly #regions: WorkerRegions;
 
   constructor(buffer: SharedArrayBuffer) {
-    this.#slots = new Float64Array(buffer);
-    this.#workers = this.#slots.length / SEGMENT_SLOTS;
+    this.#regions = new WorkerRegions(buffer, SEGMENT_SLOTS);
   }
 
   read(slot: number): number {
-    let sum = 0;
-    for (let w = 0; w < this.#workers; w++) sum += this.#slots[w * SEGMENT_SLOTS + slot] as number;
-    return sum;
+    return this.#regions.sum(slot);
   }
 }
 

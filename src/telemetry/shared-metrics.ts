@@ -2,6 +2,8 @@
 // and the accounting never need a message round trip to the workers. Each worker owns a region of
 // slots and is the only writer to it, so plain stores suffice; the reader sums regions.
 
+import { WorkerRegions } from './worker-regions.ts';
+
 export interface SharedMetricSpec {
   readonly name: string;
   readonly help: string;
@@ -191,14 +193,14 @@ function slotOf(name: SharedMetricName, label?: string): number {
 }
 
 export function allocateSharedMetrics(workers: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(workers * slotsPerWorker * Float64Array.BYTES_PER_ELEMENT);
+  return WorkerRegions.allocate(workers, slotsPerWorker);
 }
 
 /** One worker's writable region. */
 export class SharedMetricsWriter {
   readonly #slots: Float64Array;
   constructor(buffer: SharedArrayBuffer, worker: number) {
-    this.#slots = new Float64Array(buffer, worker * slotsPerWorker * 8, slotsPerWorker);
+    this.#slots = new WorkerRegions(buffer, slotsPerWorker).region(worker);
   }
   add<M extends SharedMetricName>(
     name: M,
@@ -215,21 +217,16 @@ export class SharedMetricsWriter {
 
 /** Sums over all workers' regions. */
 export class SharedMetricsReader {
-  readonly #slots: Float64Array;
-  readonly #workers: number;
+  readonly #regions: WorkerRegions;
   constructor(buffer: SharedArrayBuffer) {
-    this.#slots = new Float64Array(buffer);
-    this.#workers = this.#slots.length / slotsPerWorker;
+    this.#regions = new WorkerRegions(buffer, slotsPerWorker);
   }
   get workers(): number {
-    return this.#workers;
+    return this.#regions.workers;
   }
   /** The value in one worker's region, or the sum over all workers when `worker` is omitted. */
   read(name: SharedMetricName, label?: string, worker?: number): number {
     const slot = slotOf(name, label);
-    if (worker !== undefined) return this.#slots[worker * slotsPerWorker + slot] as number;
-    let sum = 0;
-    for (let w = 0; w < this.#workers; w++) sum += this.#slots[w * slotsPerWorker + slot] as number;
-    return sum;
+    return worker === undefined ? this.#regions.sum(slot) : this.#regions.at(worker, slot);
   }
 }

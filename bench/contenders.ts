@@ -7,7 +7,7 @@ import { readAccounting } from './relay-accounting.ts';
 
 // The servers the bench compares, each started as its own process on the server CPUs.
 
-export type ContenderId = 'ceiling' | 'sdk' | 'relay' | 'relay-sampled';
+export type ContenderId = 'ceiling' | 'sdk' | 'relay' | 'relay-wal' | 'relay-sampled';
 
 export interface Target {
   readonly process: BenchProcess;
@@ -57,10 +57,19 @@ async function startPeer(
   };
 }
 
-/** The relay's config for the bench: loopback ports, the sink as backend, gzip on (the default). */
-export function relayConfig(sinkUrl: string, threads: number, policies: boolean): Record<string, unknown> {
+/**
+ * The relay's config for the bench: loopback ports, the sink as backend, gzip on (the default); with
+ * `walDirectory`, acknowledged only once in the write-ahead log there (receiver.durability: wal).
+ */
+export function relayConfig(
+  sinkUrl: string,
+  threads: number,
+  policies: boolean,
+  walDirectory?: string,
+): Record<string, unknown> {
+  const durability = walDirectory ? { durability: 'wal', wal: { directory: walDirectory } } : {};
   return {
-    receiver: { endpoint: '127.0.0.1:0' },
+    receiver: { endpoint: '127.0.0.1:0', ...durability },
     admin: { endpoint: '127.0.0.1:0' },
     // info: the relay says it is ready at info level; it logs nothing per beacon.
     log: { level: 'info' },
@@ -135,6 +144,14 @@ export const CONTENDERS: readonly Contender[] = [
     label: 'edge-relay, keep all',
     delivers: true,
     start: (sink, cpus, threads) => startRelay(relayConfig(sink, threads, false), cpus),
+  },
+  {
+    id: 'relay-wal',
+    label: 'edge-relay, keep all, WAL',
+    delivers: true,
+    // A fresh log per start, on the same disk as the run's configs (the temporary directory).
+    start: (sink, cpus, threads) =>
+      startRelay(relayConfig(sink, threads, false, join(configDir(), `wal-${Date.now()}`)), cpus),
   },
   {
     id: 'relay-sampled',

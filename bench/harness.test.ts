@@ -111,6 +111,19 @@ describe('report', () => {
     expect(lines.join('\n')).toContain('over by 0.50 ms');
   });
 
+  it('puts the cost of the write-ahead log as ratios against keep-all in the same run', () => {
+    const lines = goals([
+      result({ contender: 'relay', load: { ...result({}).load, acked: 2000 } }),
+      result({
+        contender: 'relay-wal',
+        load: { ...result({}).load, latency: { ...result({}).load.latency, p99: 6 } },
+      }),
+    ]);
+    expect(lines.join('\n')).toContain(
+      'write-ahead log (receiver.durability: wal) against keep-all without it: 0.50× the beacons/s, 1.00× the spans per CPU second; ack p99 at saturation 6.00 ms against 1.50 ms (4.00×)',
+    );
+  });
+
   it('rewrites only the summary block of the README', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bench-readme-')), 'README.md');
     writeFileSync(file, '# x\n<!-- bench:summary:start -->\nold\n<!-- bench:summary:end -->\nafter\n');

@@ -94,6 +94,27 @@ export const cpuRatio = (a: ScenarioResult | undefined, b: ScenarioResult | unde
 export const ratio = (a: ScenarioResult | undefined, b: ScenarioResult | undefined): number =>
   a && b ? derive(a).beaconsPerSecond / derive(b).beaconsPerSecond : Number.NaN;
 
+/**
+ * What the write-ahead log costs (issue 20): its contender against keep-all without it, in the same run,
+ * as ratios of throughput (beacons/s and spans per CPU second) and of ack p99 at saturation and at the
+ * fixed rate.
+ */
+export function walCost(results: ScenarioResult[]): string | undefined {
+  const wal = saturation(results, 'relay-wal');
+  const plain = saturation(results, 'relay');
+  if (!wal || !plain) return undefined;
+  const steady = (id: string) => results.find((r) => r.contender === id && r.scenario === 'steady');
+  const p99 = (a: ScenarioResult | undefined, b: ScenarioResult | undefined) =>
+    a && b
+      ? `${fmt(a.load.latency.p99, 2)} ms against ${fmt(b.load.latency.p99, 2)} ms (${fmt(a.load.latency.p99 / b.load.latency.p99, 2)}×)`
+      : '–';
+  return (
+    `- write-ahead log (receiver.durability: wal) against keep-all without it: ` +
+    `${fmt(ratio(wal, plain), 2)}× the beacons/s, ${fmt(cpuRatio(wal, plain), 2)}× the spans per CPU second; ` +
+    `ack p99 at saturation ${p99(wal, plain)}, at the fixed rate ${p99(steady('relay-wal'), steady('relay'))}`
+  );
+}
+
 /** One line per goal of issue 7: met, or short by how much. */
 export function goals(results: ScenarioResult[], skipped: RunReport['skipped'] = []): string[] {
   const ceiling = saturation(results, 'ceiling');
@@ -119,6 +140,8 @@ export function goals(results: ScenarioResult[], skipped: RunReport['skipped'] =
   };
   throughput('relay-sampled', 'realistic policies', 0.8);
   throughput('relay', 'keep everything, gzip on', 0.6);
+  const wal = walCost(results);
+  if (wal) lines.push(wal);
   for (const r of results.filter((x) => x.contender.startsWith('relay') && x.rate !== undefined)) {
     const p99 = r.load.latency.p99;
     const steady = results.find((x) => x.contender === r.contender && x.scenario === 'steady');

@@ -13,7 +13,7 @@ import { runScenario, type ScenarioName, type ScenarioResult } from './scenario.
 import { SinkClient } from './sink-client.ts';
 
 // npm run bench [-- --quick] [--readme] [--caveat "why these numbers are shaky"] [--relay path/to/cli]
-//   [--relay-node-option=--max-semi-space-size=32 ...]
+//   [--relay-node-option=--max-semi-space-size=32 ...] [--only relay,relay-wal]
 // Runs every contender through every scenario on 127.0.0.1 and writes bench/results/<date>.md + .svg.
 
 const { values: args } = parseArgs({
@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     caveat: { type: 'string' },
     relay: { type: 'string' },
     'relay-node-option': { type: 'string', multiple: true },
+    // Contender ids to run, in this order, e.g. to compare two relay configs back to back.
+    only: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -37,6 +39,7 @@ const SECONDS: Record<ScenarioName, number> = quick
 
 const SCENARIOS: Record<ContenderId, ScenarioName[]> = {
   relay: ['saturation', 'steady', 'slow backend', 'backend down'],
+  'relay-wal': quick ? ['saturation', 'steady'] : ['saturation', 'steady', 'slow backend'],
   'relay-sampled': quick ? ['saturation', 'steady'] : ['saturation', 'steady', 'slow backend'],
   ceiling: ['saturation', 'steady'],
   sdk: ['saturation', 'steady', 'slow backend', 'backend down'],
@@ -149,12 +152,17 @@ async function main(): Promise<void> {
   };
 
   // edge-relay first: half its saturating rate is the fixed rate every contender gets.
-  for (const contender of CONTENDERS) await runContender(contender, serverCpuCount, SCENARIOS[contender.id]);
+  const only = args.only?.split(',');
+  // In the order given: the first one's saturating rate, halved, is the fixed rate; which runs first matters.
+  const chosen = only
+    ? CONTENDERS.filter((c) => only.includes(c.id)).sort((a, b) => only.indexOf(a.id) - only.indexOf(b.id))
+    : CONTENDERS;
+  for (const contender of chosen) await runContender(contender, serverCpuCount, SCENARIOS[contender.id]);
   const relay = CONTENDERS.find((c) => c.id === 'relay') as Contender;
   const threadCounts = Array.from({ length: Math.max(2, serverCpuCount) }, (_, i) => i + 1).filter(
     (t) => t !== serverCpuCount,
   );
-  for (const threads of threadCounts.slice(0, quick ? 1 : 4))
+  for (const threads of threadCounts.slice(0, only ? 0 : quick ? 1 : 4))
     await runContender(relay, threads, ['saturation']);
   await sink.process.stop();
 

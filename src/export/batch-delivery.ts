@@ -29,7 +29,17 @@ export class BatchDelivery {
   // Once one batch stays in storage at shutdown, the backend is failing: the rest stays there too.
   #keepRest = false;
 
-  constructor(config: ExporterConfig, store: BatchStore, held: HeldSpans, metrics: SharedMetricsWriter) {
+  readonly #onSettled: (batch: QueuedBatch) => void;
+
+  /** `onSettled` hears of each batch once it is delivered or dropped (not of corrupt or kept ones). */
+  constructor(
+    config: ExporterConfig,
+    store: BatchStore,
+    held: HeldSpans,
+    metrics: SharedMetricsWriter,
+    onSettled: (batch: QueuedBatch) => void = () => {},
+  ) {
+    this.#onSettled = onSettled;
     this.#url = tracesUrl(config);
     this.#headers = config.headers;
     this.#store = store;
@@ -85,6 +95,7 @@ export class BatchDelivery {
         return;
     }
     this.#store.release(batch);
+    this.#onSettled(batch);
   }
 
   #exported(spans: number, answer: Uint8Array): void {

@@ -41,4 +41,20 @@ describe('diskBatchStore', () => {
     expect(store.fill()).toBeCloseTo(1020 / (2 * 1024 * 1024));
     expect(store.put(new Uint8Array(2 * 1024 * 1024), 1, GZIP_PROTO)).toBeUndefined();
   });
+
+  it('removes unread the batches of segments the write-ahead log replays, and says how many spans', () => {
+    const storage = join(mkdtempSync(join(tmpdir(), 'batch-store-')), 'queue');
+    const config = queueConfig({ storage });
+    const before = diskBatchStore(config, 0, 1, { replayed: new Set() });
+    before.put(body, 3, GZIP_PROTO, 4);
+    before.put(body, 5, GZIP_PROTO, 5);
+    before.put(body, 7, GZIP_PROTO);
+    const store = diskBatchStore(config, 0, 1, { replayed: new Set([5]) });
+    expect(store.superseded).toBe(5);
+    expect(store.recovered.map((batch) => [batch.spans, batch.segment])).toEqual([
+      [3, 4],
+      [7, undefined],
+    ]);
+    expect(readdirSync(join(storage, 'shard-0'))).toHaveLength(2);
+  });
 });

@@ -8,6 +8,14 @@ export interface QueuedBatch {
   readonly spans: number;
   /** How the body is encoded and compressed, as flags (export/body-format.ts). */
   readonly format: number;
+  /** The write-ahead-log segment all its spans were logged in (the exporter splits batches by segment). */
+  readonly segment?: number | undefined;
+}
+
+/** What the persistent store needs from the write-ahead log (receive/wal/), when it is on. */
+export interface WalStorage {
+  /** Segments the log replays at this start: batches of theirs are superseded by the replay. */
+  readonly replayed: ReadonlySet<number>;
 }
 
 /**
@@ -17,7 +25,7 @@ export interface QueuedBatch {
 export interface BatchStore<B extends QueuedBatch = QueuedBatch> {
   readonly persistent: boolean;
   /** Takes a batch; undefined when the store is full. Throws on an I/O error. */
-  put(body: Uint8Array, spans: number, format: number): B | undefined;
+  put(body: Uint8Array, spans: number, format: number, segment?: number): B | undefined;
   load(batch: B): Uint8Array | { problem: string };
   release(batch: B): void;
   /** How full the store is, 0 to 1: what admission control sheds on. */
@@ -25,6 +33,11 @@ export interface BatchStore<B extends QueuedBatch = QueuedBatch> {
   /** Batches left by a previous run, oldest first, and the records that could not be read back. */
   readonly recovered: readonly B[];
   readonly corrupt: readonly CorruptRecord[];
+  /**
+   * Spans of batches left by a previous run that were removed unread because the write-ahead log
+   * replays the segment they came from: counting them again would count them twice.
+   */
+  readonly superseded: number;
 }
 
 interface MemoryBatch extends QueuedBatch {
@@ -40,10 +53,10 @@ export function memoryBatchStore(config: SendingQueueConfig): BatchStore<MemoryB
   let held = 0;
   return {
     persistent: false,
-    put(body, spans, format) {
+    put(body, spans, format, segment) {
       if (held >= capacity) return undefined;
       held++;
-      return { body, spans, format };
+      return { body, spans, format, segment };
     },
     load: (batch) => batch.body,
     release() {
@@ -52,6 +65,7 @@ export function memoryBatchStore(config: SendingQueueConfig): BatchStore<MemoryB
     fill: () => held / capacity,
     recovered: [],
     corrupt: [],
+    superseded: 0,
   };
 }
 
@@ -66,6 +80,7 @@ export function diskBatchStore(
   config: SendingQueueConfig,
   shard: number,
   threads: number,
+  wal?: WalStorage,
 ): BatchStore<StoredBatch> {
   const orphans = readdirSafe(config.storage)
     .map((name) => Number(SHARD_DIR.exec(name)?.[1] ?? -1))
@@ -75,15 +90,26 @@ export function diskBatchStore(
     join(config.storage, `shard-${shard}`),
     Math.floor(config.storage_max_bytes / threads),
     orphans,
+    wal !== undefined,
   );
+  const replayed = (record: { segment?: number | undefined }) =>
+    record.segment !== undefined && wal?.replayed.has(record.segment) === true;
+  let superseded = 0;
+  for (const batch of recovered.filter(replayed)) {
+    superseded += batch.spans;
+    queue.remove(batch);
+  }
+  // A torn record is removed by DiskQueue.open already; one whose segment is replayed is not lost.
+  for (const record of corrupt.filter(replayed)) superseded += record.spans;
   return {
     persistent: true,
-    put: (body, spans, format) => queue.append(body, spans, format),
+    put: (body, spans, format, segment) => queue.append(body, spans, format, segment),
     load: (batch) => queue.read(batch),
     release: (batch) => queue.remove(batch),
     fill: () => queue.usedBytes / queue.maxBytes,
-    recovered,
-    corrupt,
+    recovered: recovered.filter((batch) => !replayed(batch)),
+    corrupt: corrupt.filter((record) => !replayed(record)),
+    superseded,
   };
 }
 
@@ -95,6 +121,11 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
-export function createBatchStore(config: SendingQueueConfig, shard: number, threads: number): BatchStore {
-  return config.storage === '' ? memoryBatchStore(config) : diskBatchStore(config, shard, threads);
+export function createBatchStore(
+  config: SendingQueueConfig,
+  shard: number,
+  threads: number,
+  wal?: WalStorage,
+): BatchStore {
+  return config.storage === '' ? memoryBatchStore(config) : diskBatchStore(config, shard, threads, wal);
 }

@@ -1,3 +1,4 @@
+import type { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { DebugExporterConfig } from './config.ts';
 import type { Exporter } from './exporter.ts';
@@ -11,6 +12,7 @@ export function debugExporter(
   config: DebugExporterConfig,
   metrics: SharedMetricsWriter,
   write: (line: string) => void,
+  settled?: SettledSegmentsWriter,
 ): Exporter {
   return {
     export(records) {
@@ -28,6 +30,7 @@ export function debugExporter(
         }
       }
       metrics.add('spansExported', records.length);
+      settled?.settle(records);
     },
     async drain() {},
   };

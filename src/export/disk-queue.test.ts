@@ -74,4 +74,22 @@ describe('DiskQueue', () => {
     expect(recovered.map((r) => r.spans)).toEqual([6, 2, 4]);
     expect(readdirSync(root)).toEqual(['shard-1']);
   });
+
+  it('keeps the write-ahead-log segment of a batch, beside untagged ones of an older run', () => {
+    const dir = tempDir();
+    const { queue } = DiskQueue.open(dir, 1 << 20, [], true);
+    queue.append(body(50, 1), 3, GZIP_PROTO);
+    const tagged = queue.append(body(60, 2), 4, PLAIN_PROTO, 9);
+    expect(tagged).toMatchObject({ segment: 9, bytes: 60 + 24 });
+    const { queue: reopened, recovered, corrupt } = DiskQueue.open(dir, 1 << 20);
+    expect(corrupt).toEqual([]);
+    expect(recovered.map((r) => [r.spans, r.segment])).toEqual([
+      [3, undefined],
+      [4, 9],
+    ]);
+    expect(reopened.read(recovered[1] as NonNullable<(typeof recovered)[0]>)).toEqual(
+      Buffer.from(body(60, 2)),
+    );
+    expect(reopened.usedBytes).toBe(50 + 20 + 60 + 24);
+  });
 });

@@ -1,6 +1,8 @@
 import {
   closeSync,
+  fdatasyncSync,
   fstatSync,
+  fsyncSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -13,11 +15,16 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 // One export batch per file, named by a sequence number so that replay is oldest-first. Each file is
-// a framed record: a fixed header (magic, the body's format flags, span count, body length, CRC-32 of the body) and the
-// body. A write torn by a crash leaves a file whose size or checksum does not match: that record alone
+// a framed record: a fixed header (magic, flags — the body's format in the low byte — span count, body
+// length, CRC-32 of the body; with FLAG_SEGMENT, then the write-ahead-log segment all its spans came from)
+// and the body. A write torn by a crash leaves a file whose size or checksum does not match: that record alone
 // is detected, counted and removed; the others are untouched because no file is ever rewritten.
 const MAGIC = 0x45525131; // "ERQ1"
 const HEADER_BYTES = 20;
+const SEGMENT_HEADER_BYTES = 24;
+/** The low byte of the flags is the body's format (export/body-format.ts), stored as given. */
+const FORMAT_MASK = 0xff;
+const FLAG_SEGMENT = 0x100;
 const SUFFIX = '.batch';
 const NAME = /^(\d{16})\.batch$/;
 
@@ -25,10 +32,12 @@ const NAME = /^(\d{16})\.batch$/;
 export interface StoredBatch {
   readonly seq: number;
   readonly spans: number;
-  /** The body's format flags (export/body-format.ts), stored as given. */
+  /** The body's format flags (export/body-format.ts). */
   readonly format: number;
   /** Bytes on disk, header included. */
   readonly bytes: number;
+  /** The write-ahead-log segment its spans were logged in, when the log is on. */
+  readonly segment?: number | undefined;
 }
 
 /** A record that could not be read back: `spans` is 0 when even its header was lost. */
@@ -36,20 +45,36 @@ export interface CorruptRecord {
   readonly file: string;
   readonly spans: number;
   readonly problem: string;
+  readonly segment?: number | undefined;
 }
 
 const fileName = (seq: number): string => `${String(seq).padStart(16, '0')}${SUFFIX}`;
 
-function readHeader(fd: number): { spans: number; format: number; length: number; crc: number } | string {
-  const header = Buffer.alloc(HEADER_BYTES);
-  const got = readSync(fd, header, 0, HEADER_BYTES, 0);
+interface Header {
+  spans: number;
+  format: number;
+  length: number;
+  crc: number;
+  /** Where the body starts. */
+  size: number;
+  segment: number | undefined;
+}
+
+function readHeader(fd: number): Header | string {
+  const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  const got = readSync(fd, header, 0, SEGMENT_HEADER_BYTES, 0);
   if (got < HEADER_BYTES) return `header torn (${got} of ${HEADER_BYTES} bytes)`;
   if (header.readUInt32BE(0) !== MAGIC) return 'not a batch record (bad magic)';
+  const flags = header.readUInt32BE(4);
+  const tagged = (flags & FLAG_SEGMENT) !== 0;
+  if (tagged && got < SEGMENT_HEADER_BYTES) return `header torn (${got} of ${SEGMENT_HEADER_BYTES} bytes)`;
   return {
-    format: header.readUInt32BE(4),
+    format: flags & FORMAT_MASK,
     spans: header.readUInt32BE(8),
     length: header.readUInt32BE(12),
     crc: header.readUInt32BE(16),
+    size: tagged ? SEGMENT_HEADER_BYTES : HEADER_BYTES,
+    segment: tagged ? header.readUInt32BE(20) : undefined,
   };
 }
 
@@ -57,17 +82,21 @@ function readHeader(fd: number): { spans: number; format: number; length: number
  * The persistent half of the sending queue for one worker shard: a directory of batch files bounded
  * in bytes. Synchronous file I/O on purpose: it runs in a worker thread (never on the ingest thread),
  * batches are few and large, and a write that has returned is in the page cache, so it survives a
- * SIGKILL of the process (not a power loss of the host: there is no fsync per batch).
+ * SIGKILL of the process. Not a power loss of the host, unless `sync` is on: the write-ahead log
+ * deletes what it holds once it is in this queue, so with the log on each batch is fsynced.
  */
 export class DiskQueue {
   readonly #dir: string;
   readonly #maxBytes: number;
+  /** The directory's descriptor, to fsync new names; only with `sync`. */
+  readonly #dirFd: number | undefined;
   #usedBytes = 0;
   #nextSeq = 0;
 
-  private constructor(dir: string, maxBytes: number) {
+  private constructor(dir: string, maxBytes: number, sync: boolean) {
     this.#dir = dir;
     this.#maxBytes = maxBytes;
+    this.#dirFd = sync ? openSync(dir, 'r') : undefined;
   }
 
   /**
@@ -79,9 +108,10 @@ export class DiskQueue {
     dir: string,
     maxBytes: number,
     adopt: readonly string[] = [],
+    sync = false,
   ): { queue: DiskQueue; recovered: StoredBatch[]; corrupt: CorruptRecord[] } {
     mkdirSync(dir, { recursive: true });
-    const queue = new DiskQueue(dir, maxBytes);
+    const queue = new DiskQueue(dir, maxBytes, sync);
     queue.#nextSeq = queue.#seqs().reduce((max, seq) => Math.max(max, seq + 1), 0);
     for (const other of adopt) queue.#adopt(other);
     const recovered: StoredBatch[] = [];
@@ -108,24 +138,30 @@ export class DiskQueue {
   }
 
   /** Writes a batch; undefined when it would take the directory past its byte bound. */
-  append(body: Uint8Array, spans: number, format: number): StoredBatch | undefined {
-    const bytes = HEADER_BYTES + body.length;
+  append(body: Uint8Array, spans: number, format: number, segment?: number): StoredBatch | undefined {
+    const headerBytes = segment === undefined ? HEADER_BYTES : SEGMENT_HEADER_BYTES;
+    const bytes = headerBytes + body.length;
     if (this.#usedBytes + bytes > this.#maxBytes) return undefined;
-    const header = Buffer.alloc(HEADER_BYTES);
+    const header = Buffer.alloc(headerBytes);
     header.writeUInt32BE(MAGIC, 0);
-    header.writeUInt32BE(format, 4);
+    header.writeUInt32BE((format & FORMAT_MASK) | (segment === undefined ? 0 : FLAG_SEGMENT), 4);
     header.writeUInt32BE(spans, 8);
     header.writeUInt32BE(body.length, 12);
     header.writeUInt32BE(crc32(body), 16);
+    if (segment !== undefined) header.writeUInt32BE(segment, 20);
     const seq = this.#nextSeq++;
     const fd = openSync(join(this.#dir, fileName(seq)), 'wx');
     try {
       writeSync(fd, Buffer.concat([header, body]));
+      if (this.#dirFd !== undefined) {
+        fdatasyncSync(fd);
+        fsyncSync(this.#dirFd);
+      }
     } finally {
       closeSync(fd);
     }
     this.#usedBytes += bytes;
-    return { seq, spans, format, bytes };
+    return { seq, spans, format, bytes, segment };
   }
 
   /** The body of a stored batch, or a description of why it cannot be trusted. */
@@ -140,7 +176,7 @@ export class DiskQueue {
       const header = readHeader(fd);
       if (typeof header === 'string') return { problem: header };
       const body = Buffer.alloc(header.length);
-      const got = readSync(fd, body, 0, header.length, HEADER_BYTES);
+      const got = readSync(fd, body, 0, header.length, header.size);
       if (got !== header.length) return { problem: `body torn (${got} of ${header.length} bytes)` };
       if (crc32(body) !== header.crc) return { problem: 'checksum mismatch' };
       return body;
@@ -171,14 +207,15 @@ export class DiskQueue {
       const header = readHeader(fd);
       if (typeof header === 'string') return { file, spans: 0, problem: header };
       const size = fstatSync(fd).size;
-      if (size !== HEADER_BYTES + header.length) {
+      if (size !== header.size + header.length) {
         return {
           file,
           spans: header.spans,
-          problem: `record torn: ${size} bytes on disk, header says ${HEADER_BYTES + header.length}`,
+          problem: `record torn: ${size} bytes on disk, header says ${header.size + header.length}`,
+          segment: header.segment,
         };
       }
-      return { seq, spans: header.spans, format: header.format, bytes: size };
+      return { seq, spans: header.spans, format: header.format, bytes: size, segment: header.segment };
     } finally {
       closeSync(fd);
     }

@@ -74,12 +74,25 @@ export class Handoff {
   /** Queues a validated beacon (its JSON text) for its shard; false when that shard is over its bound. */
   offer(shard: number, ip: string, beaconJson: string): boolean {
     if (!this.hasRoom(shard)) return false;
+    this.push(shard, ip, beaconJson);
+    return true;
+  }
+
+  /**
+   * Queues a beacon whose shard had room when it was accepted: with the write-ahead log on, it is
+   * handed off only after its commit, and must then go whatever the bound says. `segment` is the log
+   * segment it is in; `recovered` marks one replayed from the log at start.
+   */
+  push(shard: number, ip: string, beaconJson: string, segment?: number, recovered = false): void {
     const buffer = this.#shards[shard] as ShardBuffer;
-    const item = `{"ip":${JSON.stringify(ip)},"b":${beaconJson}}`;
+    const ipJson = JSON.stringify(ip);
+    const item =
+      segment === undefined
+        ? `{"ip":${ipJson},"b":${beaconJson}}`
+        : `{"ip":${ipJson},"w":${segment}${recovered ? ',"r":1' : ''},"b":${beaconJson}}`;
     buffer.beacons.push(item);
     buffer.bytes += item.length;
     this.#queued(shard, buffer);
-    return true;
   }
 
   /**

@@ -10,6 +10,10 @@ import type { SharedDecision } from '../sample/trace-holder.ts';
 export interface HandoffItem {
   ip: string;
   b: Beacon;
+  /** The write-ahead-log segment it is logged in (absent when the log is off). */
+  w?: number;
+  /** 1: replayed from the log at start, so counted as recovered, not ingested. */
+  r?: 1;
 }
 
 /** One OTLP request's spans for a shard: the peer address and an ExportTraceServiceRequest with only them. */
@@ -18,6 +22,9 @@ export interface OtlpItem {
   body: Uint8Array;
   /** Replica hops so far (cluster/forward-header.ts): 0 from a client. */
   hops: number;
+  /** As HandoffItem's `w` and `r`. */
+  segment?: number;
+  recovered?: boolean;
 }
 
 export type ToWorker =

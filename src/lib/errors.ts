@@ -86,6 +86,14 @@ export const REFUSALS = {
     message: () => 'the relay is shutting down; send to another replica',
     retryAfter: () => 1,
   }),
+  wal_failed: refusal({
+    code: 'EDGE_RELAY_WAL_FAILED',
+    status: 503,
+    grpcCode: UNAVAILABLE,
+    message: (detail: string) =>
+      `the write-ahead log could not be written (${detail}); nothing was accepted, retry`,
+    retryAfter: () => 1,
+  }),
 };
 
 /** Label values of edge_relay_requests_rejected_total{reason}: one per way a request can be refused. */
@@ -134,3 +142,10 @@ export const unsupportedEncoding = factory('unsupported_encoding');
 export const unauthorized = factory('unauthorized');
 export const overloaded = factory('overloaded');
 export const shuttingDown = factory('shutting_down');
+export const walFailed = factory('wal_failed');
+
+export const walFull = (retryAfterSeconds: number): RequestError =>
+  overloaded(
+    retryAfterSeconds,
+    'the write-ahead log is full (accepted spans are not settling: the backend is slow or down)',
+  );

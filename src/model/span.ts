@@ -90,6 +90,12 @@ export interface SpanRecord {
   readonly resource: Resource;
   readonly scope: Scope;
   readonly size: number;
+  /**
+   * The write-ahead-log segment the span was logged in (receive/wal/), set by the worker that takes it
+   * up; absent when the log is off. The span's settlement (exported, sampled out, dropped, persisted or
+   * forwarded) is counted against this segment, which is deleted once all its spans are settled.
+   */
+  segment?: number;
 }
 
 /**

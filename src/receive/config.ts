@@ -2,6 +2,7 @@ import { type ConfigOf, component } from '../lib/component.ts';
 import { duration, endpoint, section } from '../lib/schema-keywords.ts';
 import { serverTlsSchema } from '../lib/tls.ts';
 import { checkServerTls } from './receiver-tls.ts';
+import { checkWal, durabilitySchema, walSchema } from './wal/config.ts';
 
 const receiverSchema = section({
   // `host:port` the ingest server listens on.
@@ -15,13 +16,19 @@ const receiverSchema = section({
   tls: serverTlsSchema,
   // Largest request body accepted, in bytes, after decompression.
   max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
+  // `wal`: acknowledge only what is in the write-ahead log on disk (receive/wal/).
+  durability: durabilitySchema,
+  wal: walSchema,
 });
 export type ReceiverConfig = ConfigOf<typeof receiverSchema>;
 
 export const receiverComponent = component({
   key: 'receiver',
   schema: receiverSchema,
-  check: (receiver: ReceiverConfig) => checkServerTls(receiver.tls),
+  check(receiver: ReceiverConfig) {
+    checkServerTls(receiver.tls);
+    checkWal(receiver.durability, receiver.wal);
+  },
 });
 
 /**

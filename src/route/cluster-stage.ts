@@ -2,6 +2,7 @@ import type { SpanRecord } from '../model/span.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import type { SharedDecision, TraceHolder } from '../sample/trace-holder.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { type ClusterConfig, clusterEnabled } from './config.ts';
 import { MAX_HOPS } from './forward-header.ts';
@@ -131,8 +132,9 @@ export function clusterStage(
   next: SpanProcessor & TraceHolder,
   metrics: SharedMetricsWriter,
   log: Logger,
+  settled?: SettledSegmentsWriter,
 ): ClusterStage | undefined {
   if (!clusterEnabled(config)) return undefined;
-  const forwarder = new PeerForwarder(config.forward, metrics, log, peerToken);
+  const forwarder = new PeerForwarder(config.forward, metrics, log, peerToken, settled);
   return new ClusterStage(config.self, next, forwarder, metrics, log);
 }

@@ -4,6 +4,7 @@ import { type Delivery, HttpSender, type SendFailure } from '../lib/http-sender.
 import type { SpanRecord } from '../model/span.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import type { DropReason, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { ForwardConfig } from './config.ts';
 import { DECISIONS_PATH } from './decisions-route.ts';
@@ -52,6 +53,7 @@ export class PeerForwarder {
   readonly #log: Logger;
   readonly #headers: Record<string, string>;
   readonly #sender: HttpSender;
+  readonly #settled: SettledSegmentsWriter | undefined;
   readonly #encoder = new OtlpEncoder();
   readonly #peers = new Map<string, Peer>();
   readonly #sends = new Set<Promise<void>>();
@@ -65,8 +67,10 @@ export class PeerForwarder {
     metrics: SharedMetricsWriter,
     log: Logger,
     authToken: string | undefined,
+    settled?: SettledSegmentsWriter,
   ) {
     this.#config = config;
+    this.#settled = settled;
     this.#metrics = metrics;
     this.#log = log;
     this.#headers = authToken ? { authorization: `Bearer ${authToken}` } : {};
@@ -86,6 +90,7 @@ export class PeerForwarder {
   add(url: string, record: SpanRecord, hops: number): void {
     if (this.#pendingBytes + record.size > this.#config.max_pending_bytes) {
       this.#drop(1, 'peer_queue_full', url, 'cluster.forward.max_pending_bytes reached');
+      this.#settled?.settle([record]);
       return;
     }
     const peer = this.#peer(url);
@@ -172,10 +177,13 @@ export class PeerForwarder {
     );
     switch (delivery.outcome) {
       case 'delivered':
+        // The owner acknowledged them (with its own write-ahead log, once they were on its disk).
         this.#metrics.add('spansForwarded', spans);
+        this.#settled?.settle(batch.records);
         break;
       case 'dropped':
         this.#drop(spans, DROP_REASON[delivery.cause], url, delivery.detail);
+        this.#settled?.settle(batch.records);
         break;
       case 'unwanted':
         this.#reroute(batch.records, batch.hops);

@@ -43,6 +43,7 @@ function harness(tailSampling: Record<string, unknown> | undefined) {
     next,
     new SharedMetricsWriter(buffer, 0),
     new SamplingMetricsWriter(allocateSamplingMetrics(1), 0),
+    undefined,
     clock.now,
     () => () => {},
   );

@@ -1,6 +1,7 @@
 import type { SpanRecord } from '../model/span.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import type { SamplingMetricsWriter } from '../telemetry/sampling-metrics.ts';
+import type { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { annotate } from './annotate.ts';
 import { DeadlineQueue } from './deadline-queue.ts';
@@ -51,6 +52,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   readonly #next: SpanProcessor;
   readonly #metrics: SharedMetricsWriter;
   readonly #policyMetrics: SamplingMetricsWriter;
+  readonly #settled: SettledSegmentsWriter | undefined;
   readonly #clock: Clock;
   readonly #schedule: Scheduler;
   readonly #buffer = new TraceBuffer();
@@ -67,12 +69,14 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     next: SpanProcessor,
     metrics: SharedMetricsWriter,
     policyMetrics: SamplingMetricsWriter,
+    settled: SettledSegmentsWriter | undefined,
     clock: Clock = Date.now,
     schedule: Scheduler = timerScheduler,
   ) {
     this.#next = next;
     this.#metrics = metrics;
     this.#policyMetrics = policyMetrics;
+    this.#settled = settled;
     this.#clock = clock;
     this.#schedule = schedule;
     this.#cache = cacheFor(setup);
@@ -136,6 +140,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     this.#metrics.add('lateSpans', 1, decision);
     if (cached === 'dropped') {
       this.#metrics.add('spansSampledOut', 1);
+      if (record.segment !== undefined) this.#settled?.add(record.segment, 1);
       return;
     }
     annotate([record], cached, active.setup.config.record_policy);
@@ -186,7 +191,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     this.#policyMetrics.latency((this.#clock() - trace.firstArrival) / 1000);
     if (verdict.outcome !== 'sampled') {
       this.#cache.drop(trace.traceId);
-      this.#metrics.add('spansSampledOut', trace.spans.length);
+      this.#sampledOut(trace.spans);
       return;
     }
     const keep: Keep =
@@ -196,6 +201,11 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     this.#cache.keep(trace.traceId, keep);
     annotate(trace.spans, keep, setup.config.record_policy);
     for (const record of trace.spans) this.#kept.push(record);
+  }
+
+  #sampledOut(records: readonly SpanRecord[]): void {
+    this.#metrics.add('spansSampledOut', records.length);
+    this.#settled?.settle(records);
   }
 
   /** Decides every trace that is due; the shard's one timer calls it. */
@@ -293,7 +303,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
       if (!trace) continue;
       this.#buffer.remove(trace);
       if (!decision.sampled) {
-        this.#metrics.add('spansSampledOut', trace.spans.length);
+        this.#sampledOut(trace.spans);
         continue;
       }
       annotate(trace.spans, keep, active.setup.config.record_policy);

@@ -34,6 +34,14 @@ describe('resolveConfig', () => {
       spike_limit_percentage: 20,
     });
     expect(config.shutdown_timeout).toBe(30000);
+    expect(config.receiver.durability).toBe('none');
+    expect(config.receiver.wal).toEqual({
+      directory: '',
+      commit_interval: 2,
+      segment_max_bytes: 16777216,
+      segment_max_age: 1000,
+      max_bytes: 1073741824,
+    });
   });
 
   it('parses Go-style durations', () => {
@@ -63,6 +71,23 @@ describe('resolveConfig', () => {
     ],
     [{ receiver: { auth: { tokens: ['short'] } } }, 'receiver.auth.tokens[0]', 'must NOT have fewer than 16'],
     [{ batch: { send_batch_size: 0 } }, 'batch.send_batch_size', 'must be >= 1'],
+    [{ receiver: { durability: 'fsync' } }, 'receiver.durability', 'must be one of "none", "wal"'],
+    [
+      { receiver: { durability: 'wal' } },
+      'receiver.wal.directory',
+      'is required with receiver.durability: wal',
+    ],
+    [{ receiver: { wal: { dir: '/tmp/wal' } } }, 'receiver.wal.dir', 'unknown key'],
+    [
+      {
+        receiver: {
+          durability: 'wal',
+          wal: { directory: '/w', max_bytes: 1048576, segment_max_bytes: 1048576 },
+        },
+      },
+      'receiver.wal.max_bytes',
+      'at least twice receiver.wal.segment_max_bytes',
+    ],
   ])('names the key of a bad value: %j', (tree, key, problem) => {
     const error = configErrorOf(() => resolveConfig(tree));
     expect(error.key).toBe(key);

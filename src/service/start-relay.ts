@@ -9,6 +9,8 @@ import { clientIp } from '../receive/client-ip.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
 import { createReceiver } from '../receive/receiver-server.ts';
+import { replayWal } from '../receive/wal/wal-replay.ts';
+import { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
 import { samplingSetup } from '../sample/sampling-setup.ts';
 import { spansAccepted, tally } from '../telemetry/accounting.ts';
 import { createAdminServer } from '../telemetry/admin-server.ts';
@@ -20,6 +22,7 @@ import {
   PolicySlots,
   registerSamplingMetrics,
 } from '../telemetry/sampling-metrics.ts';
+import { allocateSettledSegments, SettledSegmentsReader } from '../telemetry/settled-segments.ts';
 import { allocateSharedMetrics, SharedMetricsReader } from '../telemetry/shared-metrics.ts';
 import { resolveThreads } from '../worker/config.ts';
 import { ShardPool } from '../worker/shard-pool.ts';
@@ -72,10 +75,31 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     log,
   });
 
+  const crashed = (what: string) => (error: Error) => {
+    // A shard that dies takes its buffered traces with it (and without the log's writer, nothing can
+    // be acknowledged): stop being ready so traffic moves elsewhere, and exit so the orchestrator
+    // restarts the process.
+    ready = false;
+    log.fatal({ err: error }, `${what} died; exiting`);
+    process.exitCode = 1;
+    setImmediate(() => process.exit(1));
+  };
+  const settled = config.receiver.durability === 'wal' ? allocateSettledSegments(threads) : undefined;
+  const wal =
+    settled &&
+    new WriteAheadLog(
+      config.receiver.wal,
+      threads,
+      new SettledSegmentsReader(settled),
+      metrics.registry,
+      log,
+      crashed("the write-ahead log's writer thread"),
+    );
   const shared = {
     metrics: sharedMetrics,
     samplingMetrics,
     sampling: samplingSetup(config.tail_sampling, threads, policySlots),
+    wal: settled && wal && { settled, replayed: [...wal.recovered] },
   };
   const sections: WorkerSections = {
     log_level: config.log.level,
@@ -87,16 +111,10 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     debug: config.debug,
     peer_token: config.receiver.auth.tokens[0],
   };
-  const pool = await ShardPool.start(sections, threads, shared, log, (error) => {
-    // A shard that dies takes its buffered traces with it: stop being ready so traffic moves elsewhere,
-    // and exit so the orchestrator restarts the process.
-    ready = false;
-    log.fatal({ err: error }, 'a worker shard died; exiting');
-    process.exitCode = 1;
-    setImmediate(() => process.exit(1));
-  });
+  const pool = await ShardPool.start(sections, threads, shared, log, crashed('a worker shard'));
   const ingest: IngestContext = {
     handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
+    wal,
     shards: threads,
     metrics,
     admission,
@@ -108,6 +126,8 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const admin = createAdminServer(metrics, () => ready);
 
   await admin.listen(parseEndpoint(config.admin.endpoint));
+  // What an earlier run logged and did not settle goes to the workers before anything new.
+  if (wal) await replayWal(wal, config.receiver.wal.directory, ingest.handoff, threads, log);
   await receiver.listen(parseEndpoint(config.receiver.endpoint));
   admission.start(config.memory_limiter.check_interval);
   await cluster?.join();
@@ -136,6 +156,8 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       await receiver.close();
       ingest.handoff.flush();
       await pool.drain(deadline);
+      const unsettled = await wal?.close();
+      if (unsettled) log.info({ spans: unsettled }, 'spans left in the write-ahead log for the next start');
       admission.stop();
       // The final tally: with a persistent queue, `queued` spans are on disk for the next start.
       log.info(tally(reader, await spansAccepted(metrics.spansReceived)), 'edge-relay stopped');

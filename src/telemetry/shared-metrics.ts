@@ -2,6 +2,8 @@
 // and the accounting never need a message round trip to the workers. Each worker owns a region of
 // slots and is the only writer to it, so plain stores suffice; the reader sums regions.
 
+import { WorkerRegions } from './worker-regions.ts';
+
 export interface SharedMetricSpec {
   readonly name: string;
   readonly help: string;
@@ -71,7 +73,7 @@ export const SHARED_METRICS = {
   },
   spansRecovered: {
     name: 'edge_relay_spans_recovered_total',
-    help: 'Spans read back from the persistent sending queue at start (a previous run queued them)',
+    help: 'Spans read back at start from the persistent sending queue or the write-ahead log (a previous run held them)',
     type: 'counter',
   },
   storageCorruptRecords: {
@@ -217,14 +219,14 @@ function slotOf(name: SharedMetricName, label?: string): number {
 }
 
 export function allocateSharedMetrics(workers: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(workers * slotsPerWorker * Float64Array.BYTES_PER_ELEMENT);
+  return WorkerRegions.allocate(workers, slotsPerWorker);
 }
 
 /** One worker's writable region. */
 export class SharedMetricsWriter {
   readonly #slots: Float64Array;
   constructor(buffer: SharedArrayBuffer, worker: number) {
-    this.#slots = new Float64Array(buffer, worker * slotsPerWorker * 8, slotsPerWorker);
+    this.#slots = new WorkerRegions(buffer, slotsPerWorker).region(worker);
   }
   add<M extends SharedMetricName>(
     name: M,
@@ -250,14 +252,12 @@ export class SharedMetricsWriter {
 
 /** Sums over all workers' regions. */
 export class SharedMetricsReader {
-  readonly #slots: Float64Array;
-  readonly #workers: number;
+  readonly #regions: WorkerRegions;
   constructor(buffer: SharedArrayBuffer) {
-    this.#slots = new Float64Array(buffer);
-    this.#workers = this.#slots.length / slotsPerWorker;
+    this.#regions = new WorkerRegions(buffer, slotsPerWorker);
   }
   get workers(): number {
-    return this.#workers;
+    return this.#regions.workers;
   }
   /** The value in one worker's region, or the sum over all workers when `worker` is omitted. */
   read(name: SharedMetricName, label?: string, worker?: number): number {
@@ -273,9 +273,6 @@ export class SharedMetricsReader {
   }
 
   #readSlot(slot: number, worker?: number): number {
-    if (worker !== undefined) return this.#slots[worker * slotsPerWorker + slot] as number;
-    let sum = 0;
-    for (let w = 0; w < this.#workers; w++) sum += this.#slots[w * slotsPerWorker + slot] as number;
-    return sum;
+    return worker === undefined ? this.#regions.sum(slot) : this.#regions.at(worker, slot);
   }
 }

@@ -10,12 +10,14 @@ import { debugExporter } from '../export/debug-exporter.ts';
 import type { Exporter } from '../export/exporter.ts';
 import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
 import type { FromWorker, HandoffItem, OtlpItem, ToWorker } from '../handoff/messages.ts';
+import type { SpanRecord } from '../model/span.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
 import { clusterStage } from '../route/cluster-stage.ts';
 import { TailSampler } from '../sample/tail-sampler.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { SamplingMetricsWriter } from '../telemetry/sampling-metrics.ts';
+import { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 import type { WorkerData } from './worker-data.ts';
@@ -29,21 +31,25 @@ const {
   metrics: metricsBuffer,
   sampling,
   samplingMetrics,
+  wal,
 } = workerData as WorkerData;
 const port = parentPort as NonNullable<typeof parentPort>;
 const log = createLogger(sections.log_level, { shard });
 lowerThreadPriority(sections.nice);
 const metrics = new SharedMetricsWriter(metricsBuffer, shard);
+const settled = wal && new SettledSegmentsWriter(wal.settled, shard);
+const walStorage = wal && { replayed: new Set(wal.replayed) };
 
 const exporter: Exporter =
   missingExporterSetting(sections.exporter) === undefined
     ? otlpHttpExporter(
         sections.exporter,
-        createBatchStore(sections.exporter.sending_queue, shard, shards),
+        createBatchStore(sections.exporter.sending_queue, shard, shards, walStorage),
         metrics,
         log,
+        settled,
       )
-    : debugExporter(sections.debug, metrics, (line) => writeSync(1, `${line}\n`));
+    : debugExporter(sections.debug, metrics, (line) => writeSync(1, `${line}\n`), settled);
 const batch: SpanProcessor = new BatchProcessor(sections.batch, exporter, {
   waiting: (spans) => metrics.set('batchSpans', spans),
   sent(spans, trigger) {
@@ -51,28 +57,40 @@ const batch: SpanProcessor = new BatchProcessor(sections.batch, exporter, {
     metrics.observe('batchSendSize', spans);
   },
 });
-const sampler = new TailSampler(sampling, batch, metrics, new SamplingMetricsWriter(samplingMetrics, shard));
-const cluster = clusterStage(sections.cluster, sections.peer_token, sampler, metrics, log);
+const sampler = new TailSampler(
+  sampling,
+  batch,
+  metrics,
+  new SamplingMetricsWriter(samplingMetrics, shard),
+  settled,
+);
+const cluster = clusterStage(sections.cluster, sections.peer_token, sampler, metrics, log, settled);
 const pipeline = cluster ?? sampler;
 const resourceOf = edgeResources(sections.enrichment);
 const enrichOtlp = otlpEnrichment(sections.enrichment);
+
+/** Spans logged in a write-ahead-log segment settle against it; replayed ones count as recovered. */
+function taken(records: SpanRecord[], segment: number | undefined, recovered: boolean | undefined): void {
+  if (segment !== undefined) for (const record of records) record.segment = segment;
+  metrics.add(recovered ? 'spansRecovered' : 'spansIngested', records.length);
+}
 
 function ingestBeacons(text: string): void {
   const items = JSON.parse(text) as HandoffItem[];
   for (const item of items) {
     const records = beaconToSpans(item.b, resourceOf(item.b, item.ip));
-    metrics.add('spansIngested', records.length);
+    taken(records, item.w, item.r === 1);
     pipeline.consume(records);
   }
 }
 
 /** OTLP spans arrive checked by the receiver; only their resources are enriched here. */
 function ingestOtlp(items: OtlpItem[]): void {
-  for (const { ip, body, hops } of items) {
+  for (const { ip, body, hops, segment, recovered } of items) {
     const records = decodeOtlpProto(body).records;
     // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
     if (hops === 0) enrichOtlp(records, ip);
-    metrics.add('spansIngested', records.length);
+    taken(records, segment, recovered);
     if (cluster) cluster.consume(records, hops);
     else sampler.consume(records);
   }

@@ -31,4 +31,13 @@ export interface WorkerData {
   metrics: SharedArrayBuffer;
   sampling: SamplingSetup | undefined;
   samplingMetrics: SharedArrayBuffer;
+  /** With the write-ahead log on (receiver.durability: wal): what the workers need of it. */
+  wal: WorkerWal | undefined;
+}
+
+export interface WorkerWal {
+  /** Settled spans per log segment (telemetry/settled-segments.ts), which the log deletes by. */
+  settled: SharedArrayBuffer;
+  /** Segments the log replays at this start (their batches in the persistent queue are superseded). */
+  replayed: number[];
 }

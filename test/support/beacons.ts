@@ -39,13 +39,22 @@ export interface PostResult {
 
 /**
  * Posts beacons `from` … `from + count - 1` with `concurrency` requests in flight, stopping early once
- * `stop()` says so. Bounded in count by construction.
+ * `stop()` says so. Bounded in count by construction. `onAcknowledged` runs after each 202, with the
+ * number of beacons acknowledged so far (a test can act at the n-th acknowledgement).
  */
 export async function postBeacons(
   relay: RelayProcess,
-  options: { from?: number; count: number; concurrency?: number; run?: number; stop?: () => boolean },
+  options: {
+    from?: number;
+    count: number;
+    concurrency?: number;
+    run?: number;
+    stop?: () => boolean;
+    onAcknowledged?: (beacons: number) => void;
+  },
 ): Promise<PostResult> {
-  const { from = 0, count, concurrency = 8, run = 1, stop = () => false } = options;
+  const { from = 0, count, concurrency = 8, run = 1, stop = () => false, onAcknowledged } = options;
+  let acknowledgedBeacons = 0;
   const result: PostResult = { acknowledged: [], statuses: new Map(), retryAfters: [], unanswered: 0 };
   let next = from;
   const lane = async () => {
@@ -55,7 +64,10 @@ export async function postBeacons(
         const response = await relay.post('/v1/beacons', text);
         await response.arrayBuffer();
         result.statuses.set(response.status, (result.statuses.get(response.status) ?? 0) + 1);
-        if (response.status === 202) result.acknowledged.push(...spanIds);
+        if (response.status === 202) {
+          result.acknowledged.push(...spanIds);
+          onAcknowledged?.(++acknowledgedBeacons);
+        }
         const retryAfter = response.headers.get('retry-after');
         if (retryAfter !== null) result.retryAfters.push(Number(retryAfter));
       } catch {

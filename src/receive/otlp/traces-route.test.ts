@@ -29,13 +29,7 @@ function receiver(room: (shard: number) => boolean = () => true) {
     admission: { shedding: false, retryAfter: 1, why: undefined },
     accepting: true,
   };
-  const config = {
-    endpoint: '127.0.0.1:0',
-    auth: { tokens: [] },
-    trusted_proxies: [],
-    max_request_body_size: 65536,
-    tls: resolveConfig({}).receiver.tls,
-  };
+  const config = { ...resolveConfig({}).receiver, endpoint: '127.0.0.1:0', max_request_body_size: 65536 };
   const app = createReceiver(config, ingest, createLogger('silent'));
   return { app, ingest, offered };
 }

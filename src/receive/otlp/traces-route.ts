@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { OtlpEncoder } from '../../export/otlp-encoder.ts';
 import { shardOf } from '../../handoff/shard-of.ts';
-import { overloaded, shuttingDown } from '../../lib/errors.ts';
+import { overloaded, shuttingDown, walFull } from '../../lib/errors.ts';
 import type { SpanRecord } from '../../model/span.ts';
 import { FORWARDED_HEADER, hopsOf } from '../../route/forward-header.ts';
 import type { IngestContext } from '../ingest-context.ts';
+import type { OtlpPart } from '../wal/write-ahead-log.ts';
 import { decodeOtlpJson } from './decode-otlp-json.ts';
 import { decodeOtlpProto } from './decode-otlp-proto.ts';
 import type { OtlpBatch } from './otlp-batch.ts';
@@ -18,7 +19,7 @@ interface ShardPart {
 }
 
 /** Groups accepted spans (and their received bytes, if any) by the shard that owns their trace. */
-function byShard(batch: OtlpBatch, shards: number): ShardPart[] {
+export function byShard(batch: OtlpBatch, shards: number): ShardPart[] {
   const out: ShardPart[] = Array.from({ length: shards }, () => ({ records: [], spanBytes: [] }));
   const { records, spanBytes } = batch;
   for (let i = 0; i < records.length; i++) {
@@ -55,26 +56,44 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       spansRejected.inc(batch.records.length);
       throw overloaded(1);
     }
+    const { wal } = ingest;
+    if (wal && !wal.hasRoom()) {
+      spansRejected.inc(batch.records.length);
+      throw walFull(ingest.admission.retryAfter);
+    }
     const ip = ingest.clientIp(
       request.socket.remoteAddress ?? '',
       request.headers['x-forwarded-for'] as string | undefined,
     );
     const hops = hopsOf(request.headers[FORWARDED_HEADER]);
+    // Received spans are copied as they came, not encoded again; the copy of the encoder's output
+    // owns its memory, so it can be transferred to the worker.
+    const parts: OtlpPart[] = [];
     for (const [shard, { records, spanBytes }] of shards.entries()) {
       if (records.length === 0) continue;
-      // Received spans are copied as they came, not encoded again; the copy of the encoder's output
-      // owns its memory, so it can be transferred to the worker.
-      ingest.handoff.offerOtlp(shard, {
-        ip,
-        body: new Uint8Array(encoder.encode(records, spanBytes)),
-        hops,
-      });
+      parts.push({ shard, body: new Uint8Array(encoder.encode(records, spanBytes)), spans: records.length });
     }
-    spansAccepted.inc(batch.records.length);
-    reply
-      .code(200)
-      .type(protobufBody ? PROTOBUF : JSON_TYPE)
-      .send(exportResponse(batch, protobufBody));
-    ackLatency.observe((performance.now() - request.receivedAt) / 1000);
+    const answer = () => {
+      spansAccepted.inc(batch.records.length);
+      reply
+        .code(200)
+        .type(protobufBody ? PROTOBUF : JSON_TYPE)
+        .send(exportResponse(batch, protobufBody));
+      ackLatency.observe((performance.now() - request.receivedAt) / 1000);
+    };
+    if (wal === undefined) {
+      for (const { shard, body } of parts) ingest.handoff.offerOtlp(shard, { ip, body, hops });
+      answer();
+      return;
+    }
+    wal.otlp(ip, hops, parts, (error, segment) => {
+      if (error) {
+        spansRejected.inc(batch.records.length);
+        reply.send(error);
+        return;
+      }
+      for (const { shard, body } of parts) ingest.handoff.offerOtlp(shard, { ip, body, hops, segment });
+      answer();
+    });
   });
 }

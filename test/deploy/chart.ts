@@ -107,7 +107,11 @@ export function podEnvironment(values: Tree): NodeJS.ProcessEnv {
   if (lightstep.accessToken || lightstep.existingSecret)
     env.LIGHTSTEP_ACCESS_TOKEN = 'stand-in-lightstep-token';
   for (const name of beaconTokenVariables(values)) env[name] = `stand-in-token-for-${name}`;
-  for (const item of (values.extraEnv ?? []) as { name: string }[]) env[item.name] = `stand-in-${item.name}`;
+  for (const item of [
+    ...((values.extraEnv ?? []) as { name: string }[]),
+    ...(values.extraEnvs as { name: string }[]),
+  ])
+    env[item.name] = `stand-in-${item.name}`;
   return env;
 }
 
@@ -121,13 +125,20 @@ export function hasPath(tree: unknown, path: string): boolean {
   return true;
 }
 
-/** Whether a dotted path names a property the schema declares, following `properties` at each level. */
-export function schemaDeclares(schema: Tree, path: string): boolean {
+/** The schema of a dotted path, following `properties` at each level; undefined where it declares none. */
+export function schemaOf(schema: Tree, path: string): Tree | undefined {
   let node: unknown = schema;
   for (const key of path.split('.')) {
     const properties = isMap(node) ? node.properties : undefined;
-    if (!isMap(properties) || !(key in properties)) return false;
+    if (!isMap(properties) || !(key in properties)) return undefined;
     node = properties[key];
   }
-  return true;
+  return node as Tree;
 }
+
+/** Whether a dotted path names a property the schema declares. */
+export const schemaDeclares = (schema: Tree, path: string): boolean => schemaOf(schema, path) !== undefined;
+
+/** A former name the schema still accepts and values.yaml no longer sets. */
+export const deprecatedInSchema = (schema: Tree, path: string): boolean =>
+  schemaOf(schema, path)?.deprecated === true;

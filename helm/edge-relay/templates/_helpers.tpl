@@ -18,11 +18,61 @@ app.kubernetes.io/name: {{ include "edge-relay.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- define "edge-relay.labels" -}}
+{{- define "edge-relay.chartLabels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "edge-relay.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* The chart's labels and additionalLabels, which may not redefine one of them (a duplicate key breaks the manifest). */}}
+{{- define "edge-relay.labels" -}}
+{{- $labels := include "edge-relay.chartLabels" . | fromYaml }}
+{{- range $key, $value := include "edge-relay.tplMap" (list .Values.additionalLabels .) | fromYaml }}
+{{- if hasKey $labels $key }}
+{{- fail (printf "additionalLabels.%s: the chart sets this label itself" $key) }}
+{{- end }}
+{{- $_ := set $labels $key $value }}
+{{- end }}
+{{- toYaml $labels }}
+{{- end }}
+
+{{/* A map of values through tpl, then read back: (list MAP CONTEXT). Values stay strings, as labels must be. */}}
+{{- define "edge-relay.tplMap" -}}
+{{- $context := index . 1 }}
+{{- $out := dict }}
+{{- range $key, $value := index . 0 }}
+{{- $_ := set $out (tpl $key $context) (tpl (toString $value) $context) }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* repository@digest when a digest is set, else repository:tag. */}}
+{{- define "edge-relay.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+extraEnvs, after the entries of the deprecated extraEnv whose names extraEnvs does not define: the new
+name wins, and the container never gets one variable twice.
+*/}}
+{{- define "edge-relay.extraEnvs" -}}
+{{- $new := default (list) .Values.extraEnvs }}
+{{- $names := list }}
+{{- range $new }}
+{{- $names = append $names .name }}
+{{- end }}
+{{- $out := list }}
+{{- range default (list) .Values.extraEnv }}
+{{- if not (has .name $names) }}
+{{- $out = append $out . }}
+{{- end }}
+{{- end }}
+{{- toJson (concat $out $new) }}
 {{- end }}
 
 {{- define "edge-relay.serviceAccountName" -}}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { find, helm, type Manifest, template, templateError, workload } from './helm.ts';
+
+/**
+ * The values named as in the official opentelemetry-collector chart, rendered by helm: where each one
+ * lands in the manifests, tpl expansion, and the former names this chart still reads.
+ */
+
+const json = (key: string, value: unknown): string[] => ['--set-json', `${key}=${JSON.stringify(value)}`];
+const pod = (manifests: Manifest[]): Manifest => workload(manifests).spec.template.spec;
+const relay = (manifests: Manifest[]): Manifest =>
+  pod(manifests).containers.find((c: Manifest) => c.name === 'relay');
+
+describe.skipIf(!helm)('official-chart names, rendered', () => {
+  it('pulls by digest when image.digest is set, by tag otherwise', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    expect(relay(template(['--set', `image.digest=${digest}`])).image).toBe(`edge-relay@${digest}`);
+    expect(relay(template([])).image).toBe('edge-relay:0.1.0');
+    expect(templateError(['--set', `image.digest=@${digest}`])).toContain('/image/digest');
+  });
+
+  it('reads the former extraEnv beside extraEnvs, the new name winning on the same variable', () => {
+    const manifests = template([
+      ...json('extraEnv', [
+        { name: 'ONLY_OLD', value: 'old' },
+        { name: 'BOTH', value: 'old' },
+      ]),
+      ...json('extraEnvs', [{ name: 'BOTH', value: 'new' }]),
+    ]);
+    const env = relay(manifests).env as Manifest[];
+    expect(env.filter((e) => e.name === 'BOTH')).toEqual([{ name: 'BOTH', value: 'new' }]);
+    expect(env).toContainEqual({ name: 'ONLY_OLD', value: 'old' });
+  });
+
+  it('puts extra containers, volumes, mounts, envFrom and arguments where Kubernetes reads them', () => {
+    const manifests = template([
+      ...json('extraVolumes', [{ name: 'ca', configMap: { name: '{{ .Release.Name }}-ca' } }]),
+      ...json('extraVolumeMounts', [{ name: 'ca', mountPath: '/etc/ca', readOnly: true }]),
+      ...json('initContainers', [{ name: 'init', image: 'busybox' }]),
+      ...json('extraContainers', [{ name: 'sidecar', image: 'busybox', args: ['{{ .Release.Namespace }}'] }]),
+      ...json('extraEnvsFrom', [{ secretRef: { name: 'backend' } }]),
+      ...json('command.extraArgs', ['--future-option']),
+    ]);
+    const spec = pod(manifests);
+    expect(spec.volumes).toContainEqual({ name: 'ca', configMap: { name: 'r-ca' } });
+    expect(relay(manifests).volumeMounts).toContainEqual({
+      name: 'ca',
+      mountPath: '/etc/ca',
+      readOnly: true,
+    });
+    expect(spec.initContainers).toEqual([{ name: 'init', image: 'busybox' }]);
+    expect(spec.containers.map((c: Manifest) => c.name)).toEqual(['relay', 'sidecar']);
+    expect(spec.containers[1].args).toEqual(['default']);
+    expect(relay(manifests).envFrom).toEqual([{ secretRef: { name: 'backend' } }]);
+    expect(relay(manifests).args).toEqual(['--config', '/etc/edge-relay/relay.yaml', '--future-option']);
+  });
+
+  it('labels every object with additionalLabels, through tpl, and refuses one that redefines a chart label', () => {
+    const manifests = template([...json('additionalLabels', { team: '{{ .Release.Name }}-owners' })]);
+    for (const manifest of manifests) expect(manifest.metadata.labels.team, manifest.kind).toBe('r-owners');
+    expect(templateError([...json('additionalLabels', { 'app.kubernetes.io/name': 'x' })])).toContain(
+      'additionalLabels.app.kubernetes.io/name: the chart sets this label itself',
+    );
+    expect(find(manifests, 'Deployment')?.spec.template.metadata.labels.team).toBeUndefined();
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { find, helm, type Manifest, template, templateError, workload } from './helm.ts';
 
 /**
@@ -62,5 +63,31 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
       'additionalLabels.app.kubernetes.io/name: the chart sets this label itself',
     );
     expect(find(manifests, 'Deployment')?.spec.template.metadata.labels.team).toBeUndefined();
+  });
+
+  it('expands templates in config values, as the official chart does', () => {
+    const manifests = template([
+      ...json('config.exporter.traces_endpoint', 'http://tempo.{{ .Release.Namespace }}.svc:4318/v1/traces'),
+      ...json('config.exporter.headers.x-scope-orgid', '{{ .Release.Name }}'),
+    ]);
+    const config = parse(find(manifests, 'ConfigMap')?.data['relay.yaml']);
+    expect(config.exporter.traces_endpoint).toBe('http://tempo.default.svc:4318/v1/traces');
+    expect(config.exporter.headers['x-scope-orgid']).toBe('r');
+  });
+
+  it('mounts configMap.existingName instead of its own ConfigMap, only with configMap.create false', () => {
+    const manifests = template([
+      '--set',
+      'configMap.create=false',
+      ...json('configMap.existingName', '{{ .Release.Name }}-relay-config'),
+    ]);
+    expect(find(manifests, 'ConfigMap')).toBeUndefined();
+    const volume = pod(manifests).volumes.find((v: Manifest) => v.name === 'config');
+    expect(volume.configMap.name).toBe('r-relay-config');
+    expect(workload(manifests).spec.template.metadata.annotations?.['checksum/config']).toBeUndefined();
+    expect(templateError(['--set', 'configMap.existingName=mine'])).toContain(
+      'only with configMap.create: false',
+    );
+    expect(templateError(['--set', 'configMap.create=false'])).toContain('needs configMap.existingName');
   });
 });

@@ -73,6 +73,25 @@ export function clustered(values: Tree): boolean {
   return (values.replicaCount as number) > 1 || (values.autoscaling as { enabled: boolean }).enabled;
 }
 
+/**
+ * Helm's `tpl` over the rendered config, for the templates the tests write ({{ .Release.Name }} and
+ * {{ .Release.Namespace }}); any other is refused, so that the mirror never differs from helm silently.
+ */
+function expandTemplates(node: unknown): unknown {
+  if (typeof node === 'string')
+    return node.replace(/\{\{\s*(.*?)\s*\}\}/g, (whole, expression: string) => {
+      if (expression === '.Release.Name') return RELEASE;
+      if (expression === '.Release.Namespace') return NAMESPACE;
+      throw new Error(`test/deploy/chart.ts does not mirror the template ${whole}`);
+    });
+  if (Array.isArray(node)) return node.map(expandTemplates);
+  if (isMap(node))
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [expandTemplates(key), expandTemplates(value)]),
+    );
+  return node;
+}
+
 /** What templates/_helpers.tpl "edge-relay.config" renders into the ConfigMap, for the given values. */
 export function chartConfig(values: Tree): Tree {
   const config = structuredClone(values.config) as Tree;
@@ -93,7 +112,7 @@ export function chartConfig(values: Tree): Tree {
       dns: { hostname: `${fullname(values)}-peers.${NAMESPACE}.svc.cluster.local`, port: Number(port) },
     };
   }
-  return config;
+  return expandTemplates(config) as Tree;
 }
 
 /** The environment the relay container gets (secret values replaced by stand-ins of valid length). */

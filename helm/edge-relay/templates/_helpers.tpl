@@ -125,8 +125,22 @@ trace on one replica, so the relay's cluster is turned on through the headless p
 {{- toJson $out }}
 {{- end }}
 
+{{/* The ConfigMap the pods mount: the chart's, or configMap.existingName with configMap.create false. */}}
+{{- define "edge-relay.configMapName" -}}
+{{- if and .Values.configMap.create .Values.configMap.existingName }}
+{{- fail "configMap.existingName is mounted only with configMap.create: false (the chart's ConfigMap would be unused)" }}
+{{- else if .Values.configMap.existingName }}
+{{- tpl .Values.configMap.existingName . }}
+{{- else if .Values.configMap.create }}
+{{- include "edge-relay.fullname" . }}
+{{- else }}
+{{- fail "configMap.create: false needs configMap.existingName: the relay cannot start without a config file" }}
+{{- end }}
+{{- end }}
+
 {{/*
-The relay config the ConfigMap holds: .Values.config plus what the chart wires in, and nothing else.
+The relay config the ConfigMap holds: .Values.config plus what the chart wires in, and nothing else,
+through tpl (as the official collector chart does) once the chart's additions are in.
 - beacon tokens: ${env:EDGE_RELAY_BEACON_TOKEN_<i>} references appended to receiver.auth.tokens;
 - persistence: exporter.sending_queue.storage defaults to <mountPath>/queue (a directory of its own: a fresh
   volume's root may hold lost+found) and must lie on the volume, the only writable disk.
@@ -162,7 +176,7 @@ The relay config the ConfigMap holds: .Values.config plus what the chart wires i
 {{- $dns := dict "hostname" (printf "%s.%s.svc.cluster.local" (include "edge-relay.peersServiceName" .) .Release.Namespace) "port" ($port | int) }}
 {{- $_ := set $config "cluster" (dict "self" (printf "http://${env:POD_IP}:%s" $port) "dns" $dns) }}
 {{- end }}
-{{- toYaml $config }}
+{{- tpl (toYaml $config) . }}
 {{- end }}
 
 {{/*

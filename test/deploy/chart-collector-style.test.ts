@@ -90,4 +90,48 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
     );
     expect(templateError(['--set', 'configMap.create=false'])).toContain('needs configMap.existingName');
   });
+
+  const relabelings = [{ action: 'replace', targetLabel: 'cluster', replacement: 'eu-central' }];
+  const metricRelabelings = [{ action: 'drop', sourceLabels: ['__name__'], regex: 'nodejs_gc_.*' }];
+  const scrape = (monitor: string): string[] => [
+    '--set',
+    `${monitor}.enabled=true`,
+    ...json(`${monitor}.extraLabels`, { release: '{{ .Release.Name }}-prometheus' }),
+    ...json(`${monitor}.relabelings`, relabelings),
+    ...json(`${monitor}.metricRelabelings`, metricRelabelings),
+  ];
+  const endpoint = { port: 'admin', path: '/metrics', interval: '30s', scrapeTimeout: '10s' };
+
+  it('scrapes the admin port with a ServiceMonitor, or the same endpoint with a PodMonitor', () => {
+    const service = find(template(scrape('serviceMonitor')), 'ServiceMonitor') as Manifest;
+    expect(service.metadata.labels.release).toBe('r-prometheus');
+    expect(service.spec.endpoints).toEqual([{ ...endpoint, relabelings, metricRelabelings }]);
+
+    const manifests = template(scrape('podMonitor'));
+    expect(find(manifests, 'ServiceMonitor')).toBeUndefined();
+    const podMonitor = find(manifests, 'PodMonitor') as Manifest;
+    expect(podMonitor.metadata.labels.release).toBe('r-prometheus');
+    expect(podMonitor.spec.podMetricsEndpoints).toEqual([{ ...endpoint, relabelings, metricRelabelings }]);
+    expect(podMonitor.spec.selector.matchLabels).toEqual(workload(manifests).spec.template.metadata.labels);
+    expect(relay(manifests).ports.map((p: Manifest) => p.name)).toContain('admin');
+
+    expect(templateError([...scrape('podMonitor'), '--set', 'serviceMonitor.enabled=true'])).toContain(
+      'enable one',
+    );
+  });
+
+  it('reads the former serviceMonitor.labels beside extraLabels, the new name winning on the same key', () => {
+    const labels = (
+      find(
+        template([
+          '--set',
+          'serviceMonitor.enabled=true',
+          ...json('serviceMonitor.labels', { release: 'old', team: 'tracing' }),
+          ...json('serviceMonitor.extraLabels', { release: 'new' }),
+        ]),
+        'ServiceMonitor',
+      ) as Manifest
+    ).metadata.labels;
+    expect(labels).toMatchObject({ release: 'new', team: 'tracing' });
+  });
 });

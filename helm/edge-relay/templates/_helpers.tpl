@@ -25,16 +25,54 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
-{{/* The chart's labels and additionalLabels, which may not redefine one of them (a duplicate key breaks the manifest). */}}
 {{- define "edge-relay.labels" -}}
-{{- $labels := include "edge-relay.chartLabels" . | fromYaml }}
-{{- range $key, $value := include "edge-relay.tplMap" (list .Values.additionalLabels .) | fromYaml }}
-{{- if hasKey $labels $key }}
-{{- fail (printf "additionalLabels.%s: the chart sets this label itself" $key) }}
+{{- include "edge-relay.labelsWith" (list . (list "additionalLabels" .Values.additionalLabels)) }}
+{{- end }}
+
+{{/*
+The chart's labels, then maps of more through tpl, each (list VALUE-NAME MAP), later ones winning:
+(list CONTEXT SOURCE...). None may redefine a chart label: the selectors rely on them.
+*/}}
+{{- define "edge-relay.labelsWith" -}}
+{{- $context := index . 0 }}
+{{- $labels := include "edge-relay.chartLabels" $context | fromYaml }}
+{{- $chartKeys := keys $labels }}
+{{- range $source := rest . }}
+{{- range $key, $value := include "edge-relay.tplMap" (list (index $source 1) $context) | fromYaml }}
+{{- if has $key $chartKeys }}
+{{- fail (printf "%s.%s: the chart sets this label itself" (index $source 0) $key) }}
 {{- end }}
 {{- $_ := set $labels $key $value }}
 {{- end }}
+{{- end }}
 {{- toYaml $labels }}
+{{- end }}
+
+{{/* A ServiceMonitor's or PodMonitor's labels: (list CONTEXT VALUE-NAME); serviceMonitor.labels is extraLabels' former name. */}}
+{{- define "edge-relay.monitorLabels" -}}
+{{- $context := index . 0 }}
+{{- $name := index . 1 }}
+{{- $monitor := index $context.Values $name }}
+{{- include "edge-relay.labelsWith" (list $context
+  (list "additionalLabels" $context.Values.additionalLabels)
+  (list (printf "%s.labels" $name) $monitor.labels)
+  (list (printf "%s.extraLabels" $name) $monitor.extraLabels)) }}
+{{- end }}
+
+{{/* The one scrape endpoint, the same for a ServiceMonitor (Service port) and a PodMonitor (container port). */}}
+{{- define "edge-relay.scrapeEndpoint" -}}
+port: admin
+path: /metrics
+interval: {{ .interval }}
+scrapeTimeout: {{ .scrapeTimeout }}
+{{- with .relabelings }}
+relabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .metricRelabelings }}
+metricRelabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 
 {{/* A map of values through tpl, then read back: (list MAP CONTEXT). Values stay strings, as labels must be. */}}

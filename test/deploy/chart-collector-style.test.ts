@@ -134,4 +134,73 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
     ).metadata.labels;
     expect(labels).toMatchObject({ release: 'new', team: 'tracing' });
   });
+
+  it('renders the default alerts with your labels and annotations, then your own groups', () => {
+    const own = {
+      name: 'mine',
+      rules: [{ alert: 'Mine', expr: 'vector(1)', annotations: { x: '{{ $value }}' } }],
+    };
+    const rule = find(
+      template([
+        '--set',
+        'prometheusRule.enabled=true',
+        ...json('prometheusRule.extraLabels', { release: '{{ .Release.Name }}-prometheus' }),
+        ...json('prometheusRule.defaultRules.additionalRuleLabels', { team: 'tracing' }),
+        ...json('prometheusRule.defaultRules.additionalRuleAnnotations', {
+          runbook_url: 'https://runbooks/relay',
+        }),
+        ...json('prometheusRule.groups', [own]),
+      ]),
+      'PrometheusRule',
+    ) as Manifest;
+    expect(rule.metadata.labels.release).toBe('r-prometheus');
+    const groups = rule.spec.groups as Manifest[];
+    expect(groups.map((g) => g.name)).toEqual([
+      'edge-relay.ingest',
+      'edge-relay.delivery',
+      'edge-relay.accounting',
+      'mine',
+    ]);
+    const alerts = groups.slice(0, 3).flatMap((g) => g.rules as Manifest[]);
+    expect(alerts.map((a) => a.alert)).toEqual([
+      'EdgeRelayShedding',
+      'EdgeRelayRefusingRequests',
+      'EdgeRelaySpansDropped',
+      'EdgeRelaySendingQueueFilling',
+      'EdgeRelaySpansStuck',
+    ]);
+    for (const a of alerts) {
+      expect(a.labels).toMatchObject({ team: 'tracing', severity: expect.any(String) });
+      expect(a.annotations).toMatchObject({
+        runbook_url: 'https://runbooks/relay',
+        description: expect.any(String),
+      });
+    }
+    // Scoped to this release's pods, so that two releases do not alert on each other's series.
+    for (const a of alerts) expect(a.expr).toContain('namespace="default",pod=~"r-edge-relay-(');
+    expect(groups[3]).toEqual(own);
+  });
+
+  it('renders only your groups with defaultRules off, and refuses a rule with none', () => {
+    const groups = [{ name: 'mine', rules: [{ alert: 'Mine', expr: 'vector(1)' }] }];
+    const rule = find(
+      template([
+        '--set',
+        'prometheusRule.enabled=true',
+        '--set',
+        'prometheusRule.defaultRules.enabled=false',
+        ...json('prometheusRule.groups', groups),
+      ]),
+      'PrometheusRule',
+    ) as Manifest;
+    expect(rule.spec.groups).toEqual(groups);
+    expect(
+      templateError([
+        '--set',
+        'prometheusRule.enabled=true',
+        '--set',
+        'prometheusRule.defaultRules.enabled=false',
+      ]),
+    ).toContain('prometheusRule.enabled with no rules');
+  });
 });

@@ -203,4 +203,27 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
       ]),
     ).toContain('prometheusRule.enabled with no rules');
   });
+
+  it('releases extraManifests through tpl, maps and template strings alike', () => {
+    const manifests = template([
+      ...json('extraManifests', [
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: '{{ .Release.Name }}-ca' },
+          data: { a: 'b' },
+        },
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-extra\n{{- if .Values.ingress.enabled }}\nstringData: {on: "yes"}\n{{- end }}',
+      ]),
+    ]);
+    expect(manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'r-ca')?.data).toEqual({
+      a: 'b',
+    });
+    expect(find(manifests, 'Secret')).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'r-extra' },
+    });
+    expect(templateError([...json('extraManifests', [{ kind: 'ConfigMap' }])])).toContain('apiVersion');
+  });
 });

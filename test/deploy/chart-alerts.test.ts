@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { find, helm, type Manifest, template } from './helm.ts';
 
@@ -20,8 +20,7 @@ const promtool =
     .find((file) => existsSync(file));
 if (!promtool) console.info('no promtool (set PROMTOOL or put promtool on PATH): alert rule tests skipped');
 
-const dir = mkdtempSync(join(tmpdir(), 'edge-relay-rules-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let dir = '';
 
 /** The default groups as helm renders them, written as a Prometheus rule file; annotations left out if asked. */
 function ruleFile(name: string, withAnnotations: boolean): string {
@@ -154,6 +153,11 @@ const tests = [
 ];
 
 describe.skipIf(!helm || !promtool)('the default alerts, in Prometheus', () => {
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'edge-relay-rules-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('promtool check rules accepts the rendered PrometheusRule, annotations included', () => {
     const { status, output } = run(['check', 'rules', ruleFile('rules.yaml', true)]);
     expect(status, output).toBe(0);

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { CHART_DIR } from './chart.ts';
 import { find, helm, type Manifest, template, templateError, workload } from './helm.ts';
 
 /**
@@ -225,5 +226,107 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
       metadata: { name: 'r-extra' },
     });
     expect(templateError([...json('extraManifests', [{ kind: 'ConfigMap' }])])).toContain('apiVersion');
+  });
+
+  describe("examples/collector-chart-style.yaml, a values file in the official chart's names", () => {
+    const example = ['-f', `${CHART_DIR}examples/collector-chart-style.yaml`];
+    let manifests: Manifest[] = [];
+    let spec: Manifest = {};
+    beforeAll(() => {
+      manifests = template(example);
+      spec = pod(manifests);
+    });
+
+    it('runs the relay by digest, with its sidecar, init container, volumes and environment', () => {
+      expect(relay(manifests).image).toMatch(/^registry\.example\.com\/edge-relay@sha256:[0-9a-f]{64}$/);
+      expect(spec.initContainers.map((c: Manifest) => c.name)).toEqual(['wait-for-tempo']);
+      expect(spec.initContainers[0].command[2]).toContain('tempo-distributor.default.svc.cluster.local');
+      expect(spec.containers.map((c: Manifest) => c.name)).toEqual(['relay', 'origin-mtls']);
+      expect(spec.volumes).toContainEqual({ name: 'origin-tls', secret: { secretName: 'r-origin-tls' } });
+      expect(relay(manifests).volumeMounts).toContainEqual({
+        name: 'diagnostics',
+        mountPath: '/var/lib/edge-relay-diagnostics',
+      });
+      const mounted = new Set(
+        spec.containers.flatMap((c: Manifest) => c.volumeMounts.map((m: Manifest) => m.name)),
+      );
+      for (const volume of spec.volumes)
+        expect(mounted, `volume ${volume.name} is mounted`).toContain(volume.name);
+      expect(relay(manifests).env.map((e: Manifest) => e.name)).toContain('TEMPO_TENANT_TOKEN');
+      expect(relay(manifests).envFrom).toEqual([
+        { configMapRef: { name: 'edge-relay-tuning', optional: true } },
+      ]);
+    });
+
+    it('expands the release name and namespace inside config', () => {
+      const config = parse(find(manifests, 'ConfigMap')?.data['relay.yaml']);
+      expect(config.exporter.traces_endpoint).toBe(
+        'http://tempo-distributor.default.svc.cluster.local:4318/v1/traces',
+      );
+      expect(config.exporter.headers).toEqual({
+        'X-Scope-OrgID': 'r',
+        authorization: 'Bearer ${env:TEMPO_TENANT_TOKEN}',
+      });
+    });
+
+    it('releases the extra manifests, the origin Service selecting the relay pods', () => {
+      const certificate = find(manifests, 'Certificate') as Manifest;
+      expect(certificate.spec.secretName).toBe('r-origin-tls');
+      const origin = manifests.find(
+        (m) => m.kind === 'Service' && m.metadata.name === 'r-origin',
+      ) as Manifest;
+      expect(workload(manifests).spec.template.metadata.labels).toMatchObject(origin.spec.selector);
+      expect(spec.containers[1].ports).toContainEqual({ name: 'origin', containerPort: 8443 });
+    });
+
+    it("labels the chart's objects with additionalLabels, through tpl", () => {
+      for (const manifest of manifests.filter((m) => m.metadata.labels?.['helm.sh/chart']))
+        expect(manifest.metadata.labels, manifest.kind).toMatchObject({
+          'app.kubernetes.io/part-of': 'tracing',
+          'tracing.example.com/tenant': 'r',
+        });
+    });
+
+    it('scrapes with a PodMonitor, or with the ServiceMonitor instead, with the labels and relabelings', () => {
+      const podMonitor = find(manifests, 'PodMonitor') as Manifest;
+      expect(podMonitor.metadata.labels.release).toBe('kube-prometheus-stack');
+      expect(podMonitor.spec.podMetricsEndpoints[0]).toMatchObject({
+        port: 'admin',
+        relabelings: [{ targetLabel: 'cluster' }],
+        metricRelabelings: [{ action: 'drop' }],
+      });
+      const swapped = template([
+        ...example,
+        '--set',
+        'podMonitor.enabled=false',
+        '--set',
+        'serviceMonitor.enabled=true',
+      ]);
+      expect(find(swapped, 'PodMonitor')).toBeUndefined();
+      expect((find(swapped, 'ServiceMonitor') as Manifest).spec.endpoints[0].relabelings).toHaveLength(1);
+    });
+
+    it("carries the chart's alerts and its own, with Prometheus templates left for Prometheus", () => {
+      const rule = find(manifests, 'PrometheusRule') as Manifest;
+      expect(rule.metadata.labels.release).toBe('kube-prometheus-stack');
+      const groups = rule.spec.groups as Manifest[];
+      expect(groups.map((g) => g.name)).toEqual([
+        'edge-relay.ingest',
+        'edge-relay.delivery',
+        'edge-relay.accounting',
+        'edge-relay.tempo',
+      ]);
+      expect(groups[3].rules[0].annotations.description).toContain('{{ $labels.pod }}');
+      expect(groups[1].rules[0].labels).toEqual({ severity: 'critical', team: 'tracing' });
+    });
+
+    it('refuses a misspelt name, naming it', () => {
+      for (const [value, path] of [
+        ['extraEnvFrom[0].secretRef.name=x', "additional properties 'extraEnvFrom'"],
+        ['podMonitor.extraLabel.release=x', "at '/podMonitor': additional properties 'extraLabel'"],
+        ['prometheusRule.defaultRules.additionalLabels.a=x', "additional properties 'additionalLabels'"],
+      ] as const)
+        expect(templateError([...example, '--set', value])).toContain(path);
+    });
   });
 });

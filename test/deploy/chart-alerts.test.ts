@@ -58,6 +58,14 @@ const alert = (pod: string, severity: string, labels: Record<string, string> = {
   exp_labels: { namespace: 'default', pod, severity, ...labels },
 });
 
+/** One promtool test: series sampled every minute, and the alerts expected at given times. */
+const unitTest = (name: string, input_series: unknown[], alert_rule_test: unknown[]) => ({
+  name,
+  interval: '1m',
+  input_series,
+  alert_rule_test,
+});
+
 /** Counters that always exist, flat, for a pod: what a relay exports when nothing moves. */
 const settledCounters = (pod: string, samples: number) => [
   series('edge_relay_spans_sampled_out_total', pod, `0x${samples}`),
@@ -66,15 +74,14 @@ const settledCounters = (pod: string, samples: number) => [
 ];
 
 const tests = [
-  {
-    name: 'drops, by reason, of this release only',
-    interval: '1m',
-    input_series: [
+  unitTest(
+    'drops, by reason, of this release only',
+    [
       series('edge_relay_spans_dropped_total', POD, '0x10 60+60x20', { reason: 'retry_exhausted' }),
       series('edge_relay_spans_dropped_total', POD, '0x30', { reason: 'queue_full' }),
       series('edge_relay_spans_dropped_total', FOREIGN_POD, '0x10 60+60x20', { reason: 'retry_exhausted' }),
     ],
-    alert_rule_test: [
+    [
       { eval_time: '5m', alertname: 'EdgeRelaySpansDropped', exp_alerts: [] },
       {
         eval_time: '20m',
@@ -82,11 +89,10 @@ const tests = [
         exp_alerts: [alert(POD, 'critical', { reason: 'retry_exhausted' })],
       },
     ],
-  },
-  {
-    name: 'spans held while nothing leaves, not while spans are exported',
-    interval: '1m',
-    input_series: [
+  ),
+  unitTest(
+    'spans held while nothing leaves, not while spans are exported',
+    [
       series('edge_relay_spans_in_flight', POD, '50x40'),
       series('edge_relay_spans_exported_total', POD, '100x40'),
       ...settledCounters(POD, 40),
@@ -97,41 +103,36 @@ const tests = [
       series('edge_relay_spans_exported_total', OTHER_POD, '100x40'),
       ...settledCounters(OTHER_POD, 40),
     ],
-    alert_rule_test: [
+    [
       { eval_time: '3m', alertname: 'EdgeRelaySpansStuck', exp_alerts: [] },
       { eval_time: '25m', alertname: 'EdgeRelaySpansStuck', exp_alerts: [alert(POD, 'warning')] },
     ],
-  },
-  {
-    name: 'sending queue above 80 %',
-    interval: '1m',
-    input_series: [
+  ),
+  unitTest(
+    'sending queue above 80 %',
+    [
       series('edge_relay_sending_queue_fill_ratio', POD, '0.5x5 0.85x20'),
       series('edge_relay_sending_queue_fill_ratio', OTHER_POD, '0.5x25'),
     ],
-    alert_rule_test: [
-      { eval_time: '15m', alertname: 'EdgeRelaySendingQueueFilling', exp_alerts: [alert(POD, 'warning')] },
-    ],
-  },
-  {
-    name: 'shedding load with 429',
-    interval: '1m',
-    input_series: [
+    [{ eval_time: '15m', alertname: 'EdgeRelaySendingQueueFilling', exp_alerts: [alert(POD, 'warning')] }],
+  ),
+  unitTest(
+    'shedding load with 429',
+    [
       series('edge_relay_requests_rejected_total', POD, '0+30x20', { reason: 'overloaded' }),
       series('edge_relay_requests_rejected_total', OTHER_POD, '0x20', { reason: 'overloaded' }),
     ],
-    alert_rule_test: [
+    [
       {
         eval_time: '15m',
         alertname: 'EdgeRelayShedding',
         exp_alerts: [alert(POD, 'warning', { reason: 'overloaded' })],
       },
     ],
-  },
-  {
-    name: 'client refusals above 5 % of requests, also before any acknowledgement',
-    interval: '1m',
-    input_series: [
+  ),
+  unitTest(
+    'client refusals above 5 % of requests, also before any acknowledgement',
+    [
       // 1 refused for 10 acknowledged per second: 9 %.
       series('edge_relay_requests_rejected_total', POD, '0+60x30', { reason: 'invalid' }),
       series('edge_relay_ack_latency_seconds_count', POD, '0+600x30', { route: 'beacons' }),
@@ -142,14 +143,14 @@ const tests = [
       // Every request refused: no acknowledgement series at all.
       series('edge_relay_requests_rejected_total', STATEFUL_POD, '0+60x30', { reason: 'unauthorized' }),
     ],
-    alert_rule_test: [
+    [
       {
         eval_time: '25m',
         alertname: 'EdgeRelayRefusingRequests',
         exp_alerts: [alert(POD, 'warning'), alert(STATEFUL_POD, 'warning')],
       },
     ],
-  },
+  ),
 ];
 
 describe.skipIf(!helm || !promtool)('the default alerts, in Prometheus', () => {

@@ -12,6 +12,8 @@ const json = (key: string, value: unknown): string[] => ['--set-json', `${key}=$
 const pod = (manifests: Manifest[]): Manifest => workload(manifests).spec.template.spec;
 const relay = (manifests: Manifest[]): Manifest =>
   pod(manifests).containers.find((c: Manifest) => c.name === 'relay');
+/** The chart's rule groups (templates/_rules.tpl), first in every PrometheusRule it renders. */
+const DEFAULT_GROUPS = ['edge-relay.ingest', 'edge-relay.delivery', 'edge-relay.accounting'];
 
 describe.skipIf(!helm)('official-chart names, rendered', () => {
   it('pulls by digest when image.digest is set, by tag otherwise', () => {
@@ -156,12 +158,7 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
     ) as Manifest;
     expect(rule.metadata.labels.release).toBe('r-prometheus');
     const groups = rule.spec.groups as Manifest[];
-    expect(groups.map((g) => g.name)).toEqual([
-      'edge-relay.ingest',
-      'edge-relay.delivery',
-      'edge-relay.accounting',
-      'mine',
-    ]);
+    expect(groups.map((g) => g.name)).toEqual([...DEFAULT_GROUPS, 'mine']);
     const alerts = groups.slice(0, 3).flatMap((g) => g.rules as Manifest[]);
     expect(alerts.map((a) => a.alert)).toEqual([
       'EdgeRelayShedding',
@@ -310,14 +307,10 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
       const rule = find(manifests, 'PrometheusRule') as Manifest;
       expect(rule.metadata.labels.release).toBe('kube-prometheus-stack');
       const groups = rule.spec.groups as Manifest[];
-      expect(groups.map((g) => g.name)).toEqual([
-        'edge-relay.ingest',
-        'edge-relay.delivery',
-        'edge-relay.accounting',
-        'edge-relay.tempo',
-      ]);
-      expect(groups[3].rules[0].annotations.description).toContain('{{ $labels.pod }}');
-      expect(groups[1].rules[0].labels).toEqual({ severity: 'critical', team: 'tracing' });
+      expect(groups.map((g) => g.name)).toEqual([...DEFAULT_GROUPS, 'edge-relay.tempo']);
+      const [, delivery, , own] = groups as [Manifest, Manifest, Manifest, Manifest];
+      expect(own.rules[0].annotations.description).toContain('{{ $labels.pod }}');
+      expect(delivery.rules[0].labels).toEqual({ severity: 'critical', team: 'tracing' });
     });
 
     it('refuses a misspelt name, naming it', () => {

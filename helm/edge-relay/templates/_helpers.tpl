@@ -95,8 +95,8 @@ metricRelabelings:
 {{- end }}
 
 {{/*
-extraEnvs, after the entries of the deprecated extraEnv whose names extraEnvs does not define: the new
-name wins, and the container never gets one variable twice.
+extraEnvs, after the entries of the deprecated extraEnv whose names extraEnvs does not define: on a
+variable both set, the new name wins instead of the two being listed.
 */}}
 {{- define "edge-relay.extraEnvs" -}}
 {{- $new := default (list) .Values.extraEnvs }}

@@ -1,59 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { parseDuration } from '../../src/lib/duration.ts';
 import { resolveConfig } from '../../src/service/load-config.ts';
-import {
-  CHART_DIR,
-  chartConfig,
-  defaultValues,
-  exampleFiles,
-  mergeValues,
-  NAMESPACE,
-  RELEASE,
-  readYaml,
-} from './chart.ts';
+import { chartConfig, defaultValues, exampleFiles, mergeValues, readYaml } from './chart.ts';
+import { find, helm, lint, type Manifest, template, templateError, workload } from './helm.ts';
 
-/**
- * `helm lint` and `helm template` on the chart and every example, where a helm binary is available
- * (HELM=/path/to/helm, or helm on PATH). This machine's CI has none: the tests are then skipped, saying so.
- */
-
-function findHelm(): string | undefined {
-  if (process.env.HELM) return process.env.HELM;
-  return (process.env.PATH ?? '')
-    .split(delimiter)
-    .map((dir) => join(dir, 'helm'))
-    .find((file) => existsSync(file));
-}
-
-const helm = findHelm();
-if (!helm) console.info('no helm binary (set HELM or put helm on PATH): helm lint and helm template skipped');
-
-type Manifest = Record<string, any>;
-
-function template(args: string[]): Manifest[] {
-  const out = execFileSync(
-    helm as string,
-    ['template', RELEASE, CHART_DIR, '--namespace', NAMESPACE, ...args],
-    { encoding: 'utf8' },
-  );
-  return parseAllDocuments(out)
-    .map((doc) => doc.toJS() as Manifest | null)
-    .filter((doc): doc is Manifest => doc !== null);
-}
-
-const templateError = (args: string[]): string =>
-  spawnSync(helm as string, ['template', RELEASE, CHART_DIR, '--namespace', NAMESPACE, ...args], {
-    encoding: 'utf8',
-  }).stderr;
-
-const find = (manifests: Manifest[], kind: string): Manifest | undefined =>
-  manifests.find((m) => m.kind === kind);
-const workload = (manifests: Manifest[]): Manifest =>
-  (find(manifests, 'Deployment') ?? find(manifests, 'StatefulSet')) as Manifest;
+/** `helm lint` and `helm template` on the chart and every example, where a helm binary is available. */
 
 /** The container's environment as the kubelet would set it, with stand-ins for secret values. */
 function containerEnv(container: Manifest): NodeJS.ProcessEnv {
@@ -74,10 +27,8 @@ const cases = [
 
 describe.skipIf(!helm)('helm lint and helm template', () => {
   it.each(cases)('helm lint passes with $name', ({ file }) => {
-    const result = spawnSync(helm as string, ['lint', '--strict', CHART_DIR, ...(file ? ['-f', file] : [])], {
-      encoding: 'utf8',
-    });
-    expect(result.status, result.stdout + result.stderr).toBe(0);
+    const { status, output } = lint(file ? ['-f', file] : []);
+    expect(status, output).toBe(0);
   });
 
   it.each(cases)('$name renders a workload the relay can run', ({ file }) => {

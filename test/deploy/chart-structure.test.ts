@@ -2,7 +2,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { relaySchema } from '../../src/service/relay-schema.ts';
-import { CHART_DIR, defaultValues, hasPath, readYaml, schemaDeclares, valuesSchema } from './chart.ts';
+import {
+  CHART_DIR,
+  defaultValues,
+  deprecatedInSchema,
+  hasPath,
+  readYaml,
+  schemaDeclares,
+  valuesSchema,
+} from './chart.ts';
 
 /** The chart's "rendered structure" as far as it can be checked without helm: every name it uses exists. */
 
@@ -10,6 +18,19 @@ const REPO = new URL('../../', import.meta.url).pathname;
 const values = defaultValues();
 const schema = valuesSchema();
 const readme = readFileSync(join(CHART_DIR, 'README.md'), 'utf8');
+
+/** The text of the README section under a heading, up to the next heading of any level. */
+function section(heading: string): string {
+  const start = readme.indexOf(`\n${heading}\n`);
+  if (start === -1) throw new Error(`the chart README has no "${heading}"`);
+  const rest = readme.slice(start + heading.length + 2);
+  const end = rest.search(/^#/m);
+  return end === -1 ? rest : rest.slice(0, end);
+}
+
+/** The values in the first column of the tables of a README section. */
+const firstColumn = (text: string): string[] =>
+  [...text.matchAll(/^\|\s*`([^`]+)`\s*\|/gm)].map((match) => match[1] as string);
 
 /** A value the chart documents: in values.yaml, and declared by the values schema (or, under config, the relay's). */
 function expectDeclared(path: string, where: string): void {
@@ -39,12 +60,14 @@ describe('chart structure', () => {
     }
     expect(references.size).toBeGreaterThan(40);
     for (const path of references) {
-      expect(hasPath(values, path), `${path} is in values.yaml`).toBe(true);
       expect(schemaDeclares(schema, path), `${path} is declared by values.schema.json`).toBe(true);
+      if (!deprecatedInSchema(schema, path))
+        expect(hasPath(values, path), `${path} is in values.yaml`).toBe(true);
     }
   });
 
-  const tableKeys = [...readme.matchAll(/^\|\s*`([^`]+)`\s*\|/gm)].map((match) => match[1] as string);
+  const tableKeys = firstColumn(section('## Values'));
+  const deprecatedKeys = firstColumn(section('### Former names'));
 
   it('every value in the chart README table exists in values.yaml and the schema', () => {
     expect(tableKeys.length).toBeGreaterThan(50);
@@ -59,6 +82,11 @@ describe('chart structure', () => {
       const properties = (node.properties ?? {}) as Record<string, Record<string, unknown>>;
       for (const [key, child] of Object.entries(properties)) {
         const path = prefix + key;
+        if (child.deprecated === true) {
+          expect(hasPath(values, path), `${path} (deprecated) is left out of values.yaml`).toBe(false);
+          expect(deprecatedKeys, `${path} is in the README's former names`).toContain(path);
+          continue;
+        }
         expect(hasPath(values, path), `${path} (schema) is in values.yaml`).toBe(true);
         if (child.properties && path !== 'config') walk(child, `${path}.`);
         else expect(documented.has(path), `${path} is in the README table`).toBe(true);
@@ -67,6 +95,17 @@ describe('chart structure', () => {
     walk(schema, '');
     for (const key of Object.keys(values))
       expect(schemaDeclares(schema, key), `${key} in the schema`).toBe(true);
+  });
+
+  it("the README's former names are the schema's deprecated values, each naming its successor", () => {
+    const rows = [...section('### Former names').matchAll(/^\|\s*`([^`]+)`\s*\|\s*`([^`]+)`\s*\|/gm)];
+    expect(rows.length).toBe(deprecatedKeys.length);
+    for (const [, former, current] of rows) {
+      expect(deprecatedInSchema(schema, former as string), `${former} is deprecated in the schema`).toBe(
+        true,
+      );
+      expectDeclared(current as string, `successor of ${former}`);
+    }
   });
 
   it('the three install commands use only values and files that exist', () => {

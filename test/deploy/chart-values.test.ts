@@ -52,6 +52,37 @@ describe('chart values against values.schema.json', () => {
     expect(refused({ persistance: { enabled: true } })).toContain('persistance');
   });
 
+  it('refuses misspelt names of the official collector chart, naming them', () => {
+    const misspelt: [Record<string, unknown>, string][] = [
+      [{ extraEnvFrom: [{ secretRef: { name: 'x' } }] }, 'extraEnvFrom'],
+      [{ extraVolume: [{ name: 'x' }] }, 'extraVolume'],
+      [{ image: { digests: '' } }, 'digests'],
+      [{ serviceMonitor: { metricsRelabelings: [] } }, 'metricsRelabelings'],
+      [{ podMonitor: { extraLabel: { release: 'x' } } }, 'extraLabel'],
+      [{ prometheusRule: { defaultRules: { additionalLabels: {} } } }, 'additionalLabels'],
+      [{ configMap: { existingname: 'x' } }, 'existingname'],
+      [{ command: { extraArg: [] } }, 'extraArg'],
+    ];
+    for (const [overrides, name] of misspelt)
+      expect(refused(overrides)).toContain(`"additionalProperty":"${name}"`);
+  });
+
+  it('refuses the official chart values this chart has no counterpart for, rather than ignoring them', () => {
+    for (const name of ['mode', 'presets', 'ports', 'alternateConfig'])
+      expect(refused({ [name]: {} })).toContain(`"additionalProperty":"${name}"`);
+    expect(refused({ serviceMonitor: { metricsEndpoints: [{ port: 'metrics' }] } })).toContain(
+      '"additionalProperty":"metricsEndpoints"',
+    );
+  });
+
+  it('accepts the former names beside the new ones', () => {
+    const values = mergeValues(defaultValues(), {
+      extraEnv: [{ name: 'A', value: 'a' }],
+      serviceMonitor: { labels: { release: 'prometheus' } },
+    });
+    expect(validate(values), JSON.stringify(validate.errors)).toBe(true);
+  });
+
   it('refuses an existing beacon token Secret without the keys to read', () => {
     expect(refused({ beaconAuth: { existingSecret: 'tokens' } })).toContain('/beaconAuth/existingSecretKeys');
   });

@@ -73,6 +73,25 @@ export function clustered(values: Tree): boolean {
   return (values.replicaCount as number) > 1 || (values.autoscaling as { enabled: boolean }).enabled;
 }
 
+/**
+ * Helm's `tpl` over the rendered config, for the templates the tests write ({{ .Release.Name }} and
+ * {{ .Release.Namespace }}); any other is refused, so that the mirror never differs from helm silently.
+ */
+function expandTemplates(node: unknown): unknown {
+  if (typeof node === 'string')
+    return node.replace(/\{\{\s*(.*?)\s*\}\}/g, (whole, expression: string) => {
+      if (expression === '.Release.Name') return RELEASE;
+      if (expression === '.Release.Namespace') return NAMESPACE;
+      throw new Error(`test/deploy/chart.ts does not mirror the template ${whole}`);
+    });
+  if (Array.isArray(node)) return node.map(expandTemplates);
+  if (isMap(node))
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [expandTemplates(key), expandTemplates(value)]),
+    );
+  return node;
+}
+
 /** What templates/_helpers.tpl "edge-relay.config" renders into the ConfigMap, for the given values. */
 export function chartConfig(values: Tree): Tree {
   const config = structuredClone(values.config) as Tree;
@@ -93,7 +112,7 @@ export function chartConfig(values: Tree): Tree {
       dns: { hostname: `${fullname(values)}-peers.${NAMESPACE}.svc.cluster.local`, port: Number(port) },
     };
   }
-  return config;
+  return expandTemplates(config) as Tree;
 }
 
 /** The environment the relay container gets (secret values replaced by stand-ins of valid length). */
@@ -107,7 +126,11 @@ export function podEnvironment(values: Tree): NodeJS.ProcessEnv {
   if (lightstep.accessToken || lightstep.existingSecret)
     env.LIGHTSTEP_ACCESS_TOKEN = 'stand-in-lightstep-token';
   for (const name of beaconTokenVariables(values)) env[name] = `stand-in-token-for-${name}`;
-  for (const item of (values.extraEnv ?? []) as { name: string }[]) env[item.name] = `stand-in-${item.name}`;
+  for (const item of [
+    ...((values.extraEnv ?? []) as { name: string }[]),
+    ...(values.extraEnvs as { name: string }[]),
+  ])
+    env[item.name] = `stand-in-${item.name}`;
   return env;
 }
 
@@ -121,13 +144,20 @@ export function hasPath(tree: unknown, path: string): boolean {
   return true;
 }
 
-/** Whether a dotted path names a property the schema declares, following `properties` at each level. */
-export function schemaDeclares(schema: Tree, path: string): boolean {
+/** The schema of a dotted path, following `properties` at each level; undefined where it declares none. */
+export function schemaOf(schema: Tree, path: string): Tree | undefined {
   let node: unknown = schema;
   for (const key of path.split('.')) {
     const properties = isMap(node) ? node.properties : undefined;
-    if (!isMap(properties) || !(key in properties)) return false;
+    if (!isMap(properties) || !(key in properties)) return undefined;
     node = properties[key];
   }
-  return true;
+  return node as Tree;
 }
+
+/** Whether a dotted path names a property the schema declares. */
+export const schemaDeclares = (schema: Tree, path: string): boolean => schemaOf(schema, path) !== undefined;
+
+/** A former name the schema still accepts and values.yaml no longer sets. */
+export const deprecatedInSchema = (schema: Tree, path: string): boolean =>
+  schemaOf(schema, path)?.deprecated === true;

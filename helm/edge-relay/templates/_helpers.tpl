@@ -18,11 +18,99 @@ app.kubernetes.io/name: {{ include "edge-relay.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- define "edge-relay.labels" -}}
+{{- define "edge-relay.chartLabels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "edge-relay.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "edge-relay.labels" -}}
+{{- include "edge-relay.labelsWith" (list . (list "additionalLabels" .Values.additionalLabels)) }}
+{{- end }}
+
+{{/*
+The chart's labels, then maps of more through tpl, each (list VALUE-NAME MAP), later ones winning:
+(list CONTEXT SOURCE...). None may redefine a chart label: the selectors rely on them.
+*/}}
+{{- define "edge-relay.labelsWith" -}}
+{{- $context := index . 0 }}
+{{- $labels := include "edge-relay.chartLabels" $context | fromYaml }}
+{{- $chartKeys := keys $labels }}
+{{- range $source := rest . }}
+{{- range $key, $value := include "edge-relay.tplMap" (list (index $source 1) $context) | fromYaml }}
+{{- if has $key $chartKeys }}
+{{- fail (printf "%s.%s: the chart sets this label itself" (index $source 0) $key) }}
+{{- end }}
+{{- $_ := set $labels $key $value }}
+{{- end }}
+{{- end }}
+{{- toYaml $labels }}
+{{- end }}
+
+{{/* A ServiceMonitor's or PodMonitor's labels: (list CONTEXT VALUE-NAME); serviceMonitor.labels is extraLabels' former name. */}}
+{{- define "edge-relay.monitorLabels" -}}
+{{- $context := index . 0 }}
+{{- $name := index . 1 }}
+{{- $monitor := index $context.Values $name }}
+{{- include "edge-relay.labelsWith" (list $context
+  (list "additionalLabels" $context.Values.additionalLabels)
+  (list (printf "%s.labels" $name) $monitor.labels)
+  (list (printf "%s.extraLabels" $name) $monitor.extraLabels)) }}
+{{- end }}
+
+{{/* The one scrape endpoint, the same for a ServiceMonitor (Service port) and a PodMonitor (container port). */}}
+{{- define "edge-relay.scrapeEndpoint" -}}
+port: admin
+path: /metrics
+interval: {{ .interval }}
+scrapeTimeout: {{ .scrapeTimeout }}
+{{- with .relabelings }}
+relabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .metricRelabelings }}
+metricRelabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* A map of values through tpl, then read back: (list MAP CONTEXT). Values stay strings, as labels must be. */}}
+{{- define "edge-relay.tplMap" -}}
+{{- $context := index . 1 }}
+{{- $out := dict }}
+{{- range $key, $value := index . 0 }}
+{{- $_ := set $out (tpl $key $context) (tpl (toString $value) $context) }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* repository@digest when a digest is set, else repository:tag. */}}
+{{- define "edge-relay.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+extraEnvs, after the entries of the deprecated extraEnv whose names extraEnvs does not define: on a
+variable both set, the new name wins instead of the two being listed.
+*/}}
+{{- define "edge-relay.extraEnvs" -}}
+{{- $new := default (list) .Values.extraEnvs }}
+{{- $names := list }}
+{{- range $new }}
+{{- $names = append $names .name }}
+{{- end }}
+{{- $out := list }}
+{{- range default (list) .Values.extraEnv }}
+{{- if not (has .name $names) }}
+{{- $out = append $out . }}
+{{- end }}
+{{- end }}
+{{- toJson (concat $out $new) }}
 {{- end }}
 
 {{- define "edge-relay.serviceAccountName" -}}
@@ -75,8 +163,22 @@ trace on one replica, so the relay's cluster is turned on through the headless p
 {{- toJson $out }}
 {{- end }}
 
+{{/* The ConfigMap the pods mount: the chart's, or configMap.existingName with configMap.create false. */}}
+{{- define "edge-relay.configMapName" -}}
+{{- if and .Values.configMap.create .Values.configMap.existingName }}
+{{- fail "configMap.existingName is mounted only with configMap.create: false (the chart's ConfigMap would be unused)" }}
+{{- else if .Values.configMap.existingName }}
+{{- tpl .Values.configMap.existingName . }}
+{{- else if .Values.configMap.create }}
+{{- include "edge-relay.fullname" . }}
+{{- else }}
+{{- fail "configMap.create: false needs configMap.existingName: the relay cannot start without a config file" }}
+{{- end }}
+{{- end }}
+
 {{/*
-The relay config the ConfigMap holds: .Values.config plus what the chart wires in, and nothing else.
+The relay config the ConfigMap holds: .Values.config plus what the chart wires in, and nothing else,
+through tpl (as the official collector chart does) once the chart's additions are in.
 - beacon tokens: ${env:EDGE_RELAY_BEACON_TOKEN_<i>} references appended to receiver.auth.tokens;
 - persistence: exporter.sending_queue.storage defaults to <mountPath>/queue (a directory of its own: a fresh
   volume's root may hold lost+found) and must lie on the volume, the only writable disk.
@@ -112,7 +214,7 @@ The relay config the ConfigMap holds: .Values.config plus what the chart wires i
 {{- $dns := dict "hostname" (printf "%s.%s.svc.cluster.local" (include "edge-relay.peersServiceName" .) .Release.Namespace) "port" ($port | int) }}
 {{- $_ := set $config "cluster" (dict "self" (printf "http://${env:POD_IP}:%s" $port) "dns" $dns) }}
 {{- end }}
-{{- toYaml $config }}
+{{- tpl (toYaml $config) . }}
 {{- end }}
 
 {{/*

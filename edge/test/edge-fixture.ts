@@ -1,5 +1,6 @@
 import type { Beacon } from '../../src/receive/beacon/beacon.ts';
-import type { EdgeServer, PropertyConfig } from './shim/edge-server.ts';
+import type { Tracer, TracerOptions } from '../src/index.js';
+import type { EdgeServer, PropertyConfig, WorkerModule } from './shim/edge-server.ts';
 
 /** Hostnames of the example setup (docs/edge.md): the site, and the beacon hostname routed to the relay. */
 export const SITE = 'www.example.com';
@@ -24,6 +25,22 @@ export function exampleProperty(
 
 /** Loads the example worker (edge/example/main.js): the EdgeServer calls it once per handler. */
 export const loadExample = () => import('../example/main.js');
+
+/**
+ * A worker that is only the tracer, with these options (and the example's beacon URL and identity);
+ * `extend` may wrap its handlers.
+ */
+export const tracerOnly =
+  (options: Partial<TracerOptions> = {}, extend: (tracer: Tracer) => WorkerModule = (tracer) => tracer) =>
+  async (): Promise<WorkerModule> => {
+    const { createTracer } = await import('../src/index.js');
+    return extend(
+      createTracer({ url: `https://${BEACONS}/v1/beacons`, worker: { id: '1', version: '1' }, ...options }),
+    );
+  };
+
+/** The header of the example worker's property marks callers whose traces it continues. */
+export const TRUSTED = { 'x-shop-internal': '1' };
 
 /** The beacons the edge server has sent so far, parsed. */
 export function beaconsSent(edge: EdgeServer): Beacon[] {

@@ -29,27 +29,27 @@ import { logger } from 'log';
 /**
  * @typedef {object} TracerOptions
  * @property {string} [url] Beacon endpoint: a path on this property (`/edge-relay/v1/beacons`) or an
- *   `https://host/path` URL (no port) on a hostname served through an Akamai property. The `url`
- *   variable, when the property sets it, takes precedence.
+ *   `https://host/path` URL (no port) on a hostname served through an Akamai property.
+ *   PMUSER_EDGE_RELAY_URL, when the property sets it, takes precedence.
  * @property {{ id: string, version: string }} worker EdgeWorker id and version, baked in at build time.
  * @property {string} [service] `service.name` of the edge spans.
  * @property {Attributes} [resource] Extra resource attributes (e.g. `deployment.environment.name`).
- * @property {string} [token] Bearer token, when the relay sets `receiver.auth.tokens`; the `token`
- *   variable, when set, takes precedence (and keeps the token out of the bundle).
+ * @property {string} [token] Bearer token, when the relay sets `receiver.auth.tokens`;
+ *   PMUSER_EDGE_RELAY_TOKEN, when set, takes precedence (and keeps the token out of the bundle).
  * @property {number} [timeout] Milliseconds the beacon sub-request may take (default 1000).
  * @property {(request: EW.EgressClientRequest) => string | undefined} [route] Low-cardinality route template
  *   (`/product/:id`): names the server span, sets `http.route`, and is reported as `url.path`.
  * @property {(request: EW.EgressClientRequest, response: EW.EgressClientResponse) => Attributes | undefined} [attributes]
  *   Extra attributes for the server span, read when the response is known.
  * @property {RegExp} [redact] Pattern (without the `g` flag) of the path segments reported as `REDACTED`
- *   when there is no route; default: emails, numbers of 4 digits or more, long tokens with digits.
+ *   when there is no route; default: emails, numbers of 4 digits or more, 20 word characters in a row.
  * @property {boolean | string[]} [continueTraces] Whose `traceparent` to continue: `true` anyone's, or
  *   those of requests to a listed hostname or with a listed header. Default: nobody's; every request
  *   starts a new trace.
  * @property {number} [sampleRate] Probability (0–1) of tracing a request, decided on the trace id's
  *   randomness as the relay decides (default 1).
- * @property {(request: EW.IngressClientRequest) => boolean | number | undefined} [shouldTrace] `false`:
- *   never trace this request; a number: its sampling probability instead of `sampleRate`.
+ * @property {(request: EW.IngressClientRequest) => boolean | undefined} [shouldTrace] `false`: never
+ *   trace this request; otherwise `sampleRate` decides.
  * @property {boolean} [honorSampled] For a continued trace, the caller's sampled flag decides whether to
  *   trace, instead of `sampleRate` and `shouldTrace`.
  * @property {boolean} [dropInvalidTracestate] Remove a `tracestate` that breaks the W3C rules from the
@@ -67,7 +67,8 @@ import { logger } from 'log';
  * @property {(request: EdgeRequest) => string | undefined} traceparent
  *   A `traceparent` for one sub-request of the worker's own: each call is a new client span.
  * @property {<T extends object>(request: EW.ResponseProviderRequest, headers?: T) => T} provided
- *   Headers for the response a responseProvider creates, marked so the beacon reports it and its sub-requests.
+ *   Headers for the response a responseProvider creates, marked so that the beacon reports it as
+ *   constructed, with the provider's span.
  */
 
 // W3C: version ff is invalid, version 00 is exactly 55 characters, later versions may add fields after a
@@ -163,7 +164,8 @@ function tracestateOf(values) {
 }
 
 /**
- * What of `v` the beacon format takes: a string of at most 4096 characters, a finite number, a boolean.
+ * What of `v` the beacon format takes: a string of at most 4096 characters, a finite number (JSON makes
+ * NaN and the infinities null), a boolean.
  * @param {unknown} v
  * @returns {string | number | boolean | undefined}
  */
@@ -286,7 +288,7 @@ export function createTracer(options) {
   function send(state, request, response) {
     // Made in this request when it names this request's forward span, not a cached copy's.
     const fresh = `${response.getHeader(PROVIDED)}`.includes(`-${state[ORIGIN]}-`);
-    // Never to the client.
+    // The mark is the tracer's business, not the client's.
     response.removeHeader(PROVIDED);
     if (!traced(state)) return;
     sent = state[ROOT];

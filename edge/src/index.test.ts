@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Beacon } from '../../src/receive/beacon/beacon.ts';
 import { validateBeacon } from '../../src/receive/beacon/validate-beacon.ts';
 import {
@@ -10,8 +10,8 @@ import {
   SITE,
   TRUSTED,
   tracerOnly,
+  useStubs,
 } from '../test/edge-fixture.ts';
-import { HttpStub } from '../test/http-stub.ts';
 import { createResponse } from '../test/shim/create-response.ts';
 import { seededBytes, useRandom } from '../test/shim/crypto.ts';
 import { EdgeServer, type PlatformOptions, type WorkerModule } from '../test/shim/edge-server.ts';
@@ -25,22 +25,13 @@ const PARENT = '00f067aa0ba902b7';
 const T = 1_764_070_000_123;
 const HEX16 = /^[0-9a-f]{16}$/;
 
-let origin: HttpStub;
-let relay: HttpStub;
+const stubs = useStubs();
 
-beforeAll(async () => {
-  origin = await HttpStub.start(200);
-  relay = await HttpStub.start(202);
-});
-afterAll(async () => {
-  await origin.close();
-  await relay.close();
-});
 beforeEach(() => {
-  origin.status = 200;
-  relay.status = 202;
-  origin.requests.length = 0;
-  relay.requests.length = 0;
+  stubs.origin.status = 200;
+  stubs.relay.status = 202;
+  stubs.origin.requests.length = 0;
+  stubs.relay.requests.length = 0;
 });
 afterEach(() => {
   useRandom(undefined);
@@ -51,7 +42,7 @@ const edgeFor = (
   variables: Record<string, string> = {},
   load: () => Promise<WorkerModule> = loadExample,
   platform: PlatformOptions = {},
-) => new EdgeServer(load, exampleProperty(origin.url, relay.url, variables), platform);
+) => new EdgeServer(load, exampleProperty(stubs.origin.url, stubs.relay.url, variables), platform);
 
 /** The one beacon the edge server sent, checked against the format the relay enforces. */
 function theBeacon(edge: EdgeServer): Beacon {
@@ -125,7 +116,7 @@ describe('the example worker under the EdgeWorkers shim', () => {
     expect(sent?.headers['content-type']).toBe('application/json');
     expect(sent?.headers['x-edge-relay-trace-id']).toBe(beacon.traceId);
     expect(sent?.headers.authorization).toBeUndefined();
-    expect(relay.requests.map((r) => r.url)).toEqual(['/v1/beacons']);
+    expect(stubs.relay.requests.map((r) => r.url)).toEqual(['/v1/beacons']);
   });
 
   test('continues a trusted caller’s trace with its tracestate, and marks the forward sampled', async () => {
@@ -153,11 +144,11 @@ describe('the example worker under the EdgeWorkers shim', () => {
     const beacon = theBeacon(edge);
     expect(beacon.spans).toHaveLength(1);
     expect(beacon.spans[0]).toMatchObject({ dur: 42, attrs: { 'akamai.cache.status': 'hit' } });
-    expect(origin.requests).toEqual([]);
+    expect(stubs.origin.requests).toEqual([]);
   });
 
   test('an origin 503 fails both spans; an unreachable origin fails the forward span', async () => {
-    origin.status = 503;
+    stubs.origin.status = 503;
     const edge = edgeFor();
     await edge.handle({ url: `https://${SITE}/`, times: handlerTimes(T) });
     await edge.settled();
@@ -172,8 +163,8 @@ describe('the example worker under the EdgeWorkers shim', () => {
     });
 
     const unreachable = new EdgeServer(loadExample, {
-      ...exampleProperty(origin.url, relay.url),
-      hostnames: { [SITE]: 'http://127.0.0.1:1', [BEACONS]: relay.url },
+      ...exampleProperty(stubs.origin.url, stubs.relay.url),
+      hostnames: { [SITE]: 'http://127.0.0.1:1', [BEACONS]: stubs.relay.url },
     });
     const exchange = await unreachable.handle({ url: `https://${SITE}/`, times: handlerTimes(T) });
     await unreachable.settled();
@@ -206,7 +197,7 @@ describe('the example worker under the EdgeWorkers shim', () => {
 
   test('never throws into the worker: an undeclared state variable or a full variable budget only stops tracing', async () => {
     const undeclared = new EdgeServer(loadExample, {
-      hostnames: { [SITE]: origin.url, [BEACONS]: relay.url },
+      hostnames: { [SITE]: stubs.origin.url, [BEACONS]: stubs.relay.url },
       variables: {},
     });
     const a = await undeclared.handle({ url: `https://${SITE}/` });
@@ -243,7 +234,7 @@ describe('the example worker under the EdgeWorkers shim', () => {
       { level: 'warn', message: expect.stringMatching(/^edge-relay: .*sub-request limit/) },
     ]);
 
-    relay.status = 503;
+    stubs.relay.status = 503;
     const refused = edgeFor({}, loadExample, { logging: true });
     const answered = await refused.handle({ url: `https://${SITE}/` });
     await refused.settled();
@@ -498,7 +489,7 @@ describe('responses built at the edge', () => {
     const exchange = await edge.handle({ url: `https://${SITE}/` });
     await edge.settled();
     expect(exchange.status).toBe(302);
-    expect(origin.requests).toEqual([]);
+    expect(stubs.origin.requests).toEqual([]);
     expect(theBeacon(edge).spans[0]?.attrs?.['akamai.cache.status']).toBe('constructed');
   });
 
@@ -537,7 +528,7 @@ describe('responses built at the edge', () => {
     // The provider's sub-request is a child of the provider's span.
     const api = edge.subRequests.records.find((r) => r.handler === 'responseProvider');
     expect(api?.headers.traceparent).toMatch(new RegExp(`-${forward?.id}-03$`));
-    expect(origin.requests.map((r) => r.url)).toEqual(['/api']);
+    expect(stubs.origin.requests.map((r) => r.url)).toEqual(['/api']);
   });
 
   test('a cached copy of a provided response is a hit', async () => {
@@ -595,7 +586,7 @@ describe('sub-requests of the worker', () => {
     ]);
     expect(headers).toEqual([...subs.map((s) => `00-${TRACE}-${s.id}-01`), `00-${TRACE}-${root?.id}-01`]);
     expect(new Set(subs.map((s) => s.id)).size).toBe(3);
-    expect(origin.requests.map((r) => [r.url, r.headers.traceparent])).toEqual([
+    expect(stubs.origin.requests.map((r) => [r.url, r.headers.traceparent])).toEqual([
       ['/a', headers[0]],
       ['/b', headers[1]],
       ['/', expect.stringMatching(new RegExp(`^00-${TRACE}-`))],
@@ -707,7 +698,7 @@ describe('provisioning from property variables', () => {
   test('variable names can be changed', async () => {
     const worker = tracerOnly({ variables: { TRACE: 'PMUSER_T', IP: 'PMUSER_MACHINE' } });
     const edge = new EdgeServer(worker, {
-      hostnames: { [SITE]: origin.url, [BEACONS]: relay.url },
+      hostnames: { [SITE]: stubs.origin.url, [BEACONS]: stubs.relay.url },
       variables: { PMUSER_T: '', PMUSER_MACHINE: '198.51.100.9' },
     });
     await edge.handle({ url: `https://${SITE}/` });

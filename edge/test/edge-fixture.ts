@@ -1,5 +1,7 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { Beacon } from '../../src/receive/beacon/beacon.ts';
 import type { Tracer, TracerOptions } from '../src/index.js';
+import { HttpStub } from './http-stub.ts';
 import type { EdgeServer, PropertyConfig, WorkerModule } from './shim/edge-server.ts';
 
 /** Hostnames of the example setup (docs/edge.md): the site, and the beacon hostname routed to the relay. */
@@ -52,4 +54,18 @@ export function beaconsSent(edge: EdgeServer): Beacon[] {
 /** Fixed handler start times: client request at T, origin request +3, origin response +40, client response +42. */
 export function handlerTimes(t: number) {
   return { onClientRequest: t, onOriginRequest: t + 3, onOriginResponse: t + 40, onClientResponse: t + 42 };
+}
+
+/** A stand-in origin (200) and relay (202) for a test file: started before its tests, closed after. */
+export function useStubs(): { origin: HttpStub; relay: HttpStub } {
+  const stubs = {} as { origin: HttpStub; relay: HttpStub };
+  beforeAll(async () => {
+    stubs.origin = await HttpStub.start(200);
+    stubs.relay = await HttpStub.start(202);
+  });
+  afterAll(async () => {
+    await stubs.origin.close();
+    await stubs.relay.close();
+  });
+  return stubs;
 }

@@ -7,9 +7,8 @@
  * be discarded: the tracer runs with dropInvalidTracestate, and with continueTraces, as the harness is
  * a caller the service trusts.
  */
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { BEACONS, exampleProperty, SITE, tracerOnly } from './edge-fixture.ts';
-import { HttpStub } from './http-stub.ts';
+import { describe, expect, test, vi } from 'vitest';
+import { BEACONS, exampleProperty, SITE, tracerOnly, useStubs } from './edge-fixture.ts';
 import { EdgeServer } from './shim/edge-server.ts';
 
 vi.mock('http-request', () => import('./shim/http-request.ts'));
@@ -65,6 +64,12 @@ const members = (from: number, to: number) =>
     { length: to - from + 1 },
     (_, i) => `bar${String(from + i).padStart(2, '0')}=${String(from + i).padStart(2, '0')}`,
   ).join(',');
+
+/** A valid traceparent, then these tracestate header lines. */
+const states = (...lines: string[]): Lines => [
+  ['traceparent', tp()],
+  ...lines.map((s): [string, string] => ['tracestate', s]),
+];
 
 const TRACEPARENT: Case[] = [
   { test: 'both_traceparent_and_tracestate_missing', send: [], expect: {} },
@@ -195,10 +200,7 @@ const TRACEPARENT: Case[] = [
 const TRACESTATE: Case[] = [
   {
     test: 'tracestate_included_traceparent_included',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', 'foo=1,bar=2'],
-    ],
+    send: states('foo=1,bar=2'),
     expect: { ...CONTINUED, members: { foo: '1', bar: '2' } },
   },
   ...['trace-state', 'trace.state'].map((name) => ({
@@ -217,40 +219,14 @@ const TRACESTATE: Case[] = [
     ] as Lines,
     expect: { members: { foo: '1' } },
   })),
-  {
+  ...[[''], ['foo=1', ''], ['', 'foo=1']].map((lines) => ({
     test: 'tracestate_empty_header',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', ''],
-    ],
-    expect: { ...CONTINUED, size: 0 },
-  },
-  {
-    test: 'tracestate_empty_header',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', 'foo=1'],
-      ['tracestate', ''],
-    ],
-    expect: { ...CONTINUED, members: { foo: '1' } },
-  },
-  {
-    test: 'tracestate_empty_header',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', ''],
-      ['tracestate', 'foo=1'],
-    ],
-    expect: { ...CONTINUED, members: { foo: '1' } },
-  },
+    send: states(...lines),
+    expect: { ...CONTINUED, ...(lines.includes('foo=1') ? { members: { foo: '1' } } : { size: 0 }) },
+  })),
   {
     test: 'tracestate_multiple_headers_different_keys',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', 'foo=1,bar=2'],
-      ['tracestate', 'rojo=1,congo=2'],
-      ['tracestate', 'baz=3'],
-    ],
+    send: states('foo=1,bar=2', 'rojo=1,congo=2', 'baz=3'),
     expect: { ...CONTINUED, order: ['foo=1', 'bar=2', 'rojo=1', 'congo=2', 'baz=3'] },
   },
   ...(
@@ -263,33 +239,24 @@ const TRACESTATE: Case[] = [
         ['foo=1', 'foo=2'],
       ],
     ] as const
-  ).map(([states, oneOf]) => ({
+  ).map(([lines, oneOf]) => ({
     test: 'tracestate_duplicated_keys',
-    send: [['traceparent', tp()], ...states.map((s): [string, string] => ['tracestate', s])] as Lines,
-    expect: { ...CONTINUED, oneOf: [...oneOf] },
+    send: states(...lines),
+    expect: { ...CONTINUED, oneOf },
   })),
   ...[key, `${key}@a-z0-9_-*/`].map((k) => ({
     test: 'tracestate_all_allowed_characters',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', `${k}=${value}`],
-    ] as Lines,
+    send: states(`${k}=${value}`),
     expect: { members: { [k]: value } },
   })),
   ...['foo=1 \t , \t bar=2, \t baz=3', 'foo=1\t \t,\t \tbar=2,\t \tbaz=3'].map((state) => ({
     test: 'tracestate_ows_handling',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', state],
-    ] as Lines,
+    send: states(state),
     expect: { members: { foo: '1', bar: '2', baz: '3' } },
   })),
   ...[' foo=1', '\tfoo=1', 'foo=1 ', 'foo=1\t', '\t foo=1 \t'].map((state) => ({
     test: 'tracestate_ows_handling',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', state],
-    ] as Lines,
+    send: states(state),
     expect: { ...CONTINUED, members: { foo: '1' } },
   })),
   ...[
@@ -298,10 +265,7 @@ const TRACESTATE: Case[] = [
     ['foo.bar=1', 'foo.bar'],
   ].map(([state = '', absent = '']) => ({
     test: 'tracestate_key_illegal_characters',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', state],
-    ] as Lines,
+    send: states(state),
     expect: { absent: [absent] },
   })),
   ...(
@@ -313,32 +277,17 @@ const TRACESTATE: Case[] = [
     ] as const
   ).map(([state, expected]) => ({
     test: 'tracestate_key_illegal_vendor_format',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', state],
-    ] as Lines,
+    send: states(state),
     expect: expected as Expect,
   })),
   {
     test: 'tracestate_member_count_limit',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', members(1, 10)],
-      ['tracestate', members(11, 20)],
-      ['tracestate', members(21, 30)],
-      ['tracestate', members(31, 32)],
-    ],
+    send: states(members(1, 10), members(11, 20), members(21, 30), members(31, 32)),
     expect: { members: { bar01: '01' }, size: 32 },
   },
   {
     test: 'tracestate_member_count_limit',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', members(1, 10)],
-      ['tracestate', members(11, 20)],
-      ['tracestate', members(21, 30)],
-      ['tracestate', members(31, 33)],
-    ],
+    send: states(members(1, 10), members(11, 20), members(21, 30), members(31, 33)),
     expect: { absent: ['bar01'] },
   },
   ...[
@@ -349,19 +298,12 @@ const TRACESTATE: Case[] = [
     [`t@${'v'.repeat(15)}`, true],
   ].map(([k, valid]) => ({
     test: 'tracestate_key_length_limit',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', 'foo=1'],
-      ['tracestate', `${k}=1`],
-    ] as Lines,
+    send: states('foo=1', `${k}=1`),
     expect: valid ? { members: { foo: '1', [`${k}`]: '1' } } : { absent: ['foo'] },
   })),
   ...['foo=bar=baz', 'foo=,bar=3'].map((state) => ({
     test: 'tracestate_value_illegal_characters',
-    send: [
-      ['traceparent', tp()],
-      ['tracestate', state],
-    ] as Lines,
+    send: states(state),
     expect: { absent: ['foo', 'bar'] },
   })),
 ];
@@ -432,16 +374,7 @@ function check(sent: Sent, expected: Expect): void {
   if (expected.oneOf) expect(expected.oneOf.some((s) => sent.tracestateText.includes(s))).toBe(true);
 }
 
-let origin: HttpStub;
-let relay: HttpStub;
-beforeAll(async () => {
-  origin = await HttpStub.start(200);
-  relay = await HttpStub.start(202);
-});
-afterAll(async () => {
-  await origin.close();
-  await relay.close();
-});
+const stubs = useStubs();
 
 const service = (callbacks = 0) =>
   tracerOnly({ continueTraces: true, dropInvalidTracestate: true }, (tracer) => ({
@@ -458,7 +391,7 @@ const service = (callbacks = 0) =>
 
 /** What the service sent on for one request of the harness's: the forward request, and any callbacks. */
 async function serve(send: Lines, callbacks = 0) {
-  const edge = new EdgeServer(service(callbacks), exampleProperty(origin.url, relay.url));
+  const edge = new EdgeServer(service(callbacks), exampleProperty(stubs.origin.url, stubs.relay.url));
   const exchange = await edge.handle({ url: `https://${SITE}/`, headers: send });
   await edge.settled();
   expect(exchange.errors).toEqual([]);

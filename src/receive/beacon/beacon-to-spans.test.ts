@@ -25,6 +25,22 @@ const beacon: Beacon = {
   ],
 };
 
+/** A one-span binary beacon with these fields of the beacon's and of its span's, decoded. */
+function binary(fields: Record<string, unknown>, spanFields: Record<string, unknown>): Beacon {
+  const Message = loadProto('beacon.proto').lookupType('edgerelay.beacon.v1.Beacon');
+  const body = Message.encode(
+    Message.fromObject({
+      v: 1,
+      traceId: Buffer.from(beacon.traceId, 'hex'),
+      ts: beacon.ts,
+      worker: beacon.worker,
+      spans: [{ id: Buffer.from('00f067aa0ba902b7', 'hex'), name: 'edge', dur: 1, ...spanFields }],
+      ...fields,
+    }),
+  ).finish();
+  return decodeBeaconProto(Buffer.from(body)) as Beacon;
+}
+
 describe('beaconToSpans', () => {
   it('marks a span whose parent came from the caller as having a remote parent (OTLP flags bits 8–9)', () => {
     const [edge, child] = beaconToSpans(beacon, resource);
@@ -34,17 +50,7 @@ describe('beaconToSpans', () => {
   });
 
   it('reads parent_remote from the binary beacon', () => {
-    const Message = loadProto('beacon.proto').lookupType('edgerelay.beacon.v1.Beacon');
-    const body = Message.encode(
-      Message.fromObject({
-        v: 1,
-        traceId: Buffer.from(beacon.traceId, 'hex'),
-        ts: beacon.ts,
-        worker: beacon.worker,
-        spans: [{ id: Buffer.from('00f067aa0ba902b7', 'hex'), parentRemote: true, name: 'edge', dur: 1 }],
-      }),
-    ).finish();
-    expect((decodeBeaconProto(Buffer.from(body)) as Beacon).spans[0]?.parentRemote).toBe(true);
+    expect(binary({}, { parentRemote: true }).spans[0]?.parentRemote).toBe(true);
   });
 });
 
@@ -103,35 +109,14 @@ describe('attributes the client dropped (droppedAttrs)', () => {
 
 describe('the binary beacon', () => {
   it('carries th and dropped_attrs', () => {
-    const Message = loadProto('beacon.proto').lookupType('edgerelay.beacon.v1.Beacon');
-    const body = Message.encode(
-      Message.fromObject({
-        v: 1,
-        traceId: Buffer.from(beacon.traceId, 'hex'),
-        ts: beacon.ts,
-        th: 'e666666666666',
-        worker: beacon.worker,
-        spans: [{ id: Buffer.from('00f067aa0ba902b7', 'hex'), name: 'edge', dur: 1, droppedAttrs: 2 }],
-      }),
-    ).finish();
-    const decoded = decodeBeaconProto(Buffer.from(body)) as Beacon;
+    const decoded = binary({ th: 'e666666666666' }, { droppedAttrs: 2 });
     expect(decoded.th).toBe('e666666666666');
     expect(decoded.spans[0]?.droppedAttrs).toBe(2);
     expect(validateBeacon(decoded)).toBeUndefined();
   });
 
   it('without them decodes to neither', () => {
-    const Message = loadProto('beacon.proto').lookupType('edgerelay.beacon.v1.Beacon');
-    const body = Message.encode(
-      Message.fromObject({
-        v: 1,
-        traceId: Buffer.from(beacon.traceId, 'hex'),
-        ts: beacon.ts,
-        worker: beacon.worker,
-        spans: [{ id: Buffer.from('00f067aa0ba902b7', 'hex'), name: 'edge', dur: 1 }],
-      }),
-    ).finish();
-    const decoded = decodeBeaconProto(Buffer.from(body)) as Beacon;
+    const decoded = binary({}, {});
     expect(decoded.th).toBeUndefined();
     expect(decoded.spans[0]?.droppedAttrs).toBeUndefined();
   });

@@ -10,6 +10,8 @@ import { EdgeServer, type WorkerModule } from '../test/shim/edge-server.ts';
 import { buildBundle } from './build.ts';
 
 vi.mock('http-request', () => import('../test/shim/http-request.ts'));
+vi.mock('crypto', () => import('../test/shim/crypto.ts'));
+vi.mock('log', () => import('../test/shim/log.ts'));
 
 /** The budget of the issue: the client, minified, under 4 KB. */
 const CLIENT_BUDGET = 4096;
@@ -56,6 +58,26 @@ describe('the EdgeWorkers code bundle', () => {
       worker: { id: '42817', version: '1.0.0' },
       spans: [{ name: 'GET /product/:id' }, { name: 'origin GET' }],
     });
+    expect(edge.subRequests.records.map((r) => [r.url, r.outcome])).toEqual([
+      ['https://edge-relay.example.com/v1/beacons', 202],
+    ]);
+  });
+
+  test('without --url, the worker posts to the URL the property sets in PMUSER_EDGE_RELAY_URL', async () => {
+    const result = await buildBundle({ id: '42817', out: join(dir, 'no-url.tgz') });
+    const extracted = join(dir, 'no-url');
+    mkdirSync(extracted);
+    execFileSync('tar', ['-xzf', result.tarball, '-C', extracted]);
+    expect(readFileSync(join(extracted, 'settings.js'), 'utf8')).not.toContain('url');
+
+    const edge = new EdgeServer(
+      () => import(pathToFileURL(join(extracted, 'main.js')).href) as Promise<WorkerModule>,
+      exampleProperty(origin.url, relay.url, {
+        PMUSER_EDGE_RELAY_URL: 'https://edge-relay.example.com/v1/beacons',
+      }),
+    );
+    await edge.handle({ url: `https://${SITE}/` });
+    await edge.settled();
     expect(edge.subRequests.records.map((r) => [r.url, r.outcome])).toEqual([
       ['https://edge-relay.example.com/v1/beacons', 202],
     ]);

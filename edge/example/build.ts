@@ -1,11 +1,13 @@
 /**
  * Builds the code bundle an EdgeWorkers upload takes: a .tgz with main.js and bundle.json at its root,
- * the client minified as edge-relay.js, and settings.js with the EdgeWorker id, the version from
- * bundle.json and the beacon URL baked in (the worker cannot learn them at run time).
+ * the client minified as edge-relay.js, and settings.js with the EdgeWorker id and the version from
+ * bundle.json baked in (the worker cannot learn them at run time), and the beacon URL when given (the
+ * property's PMUSER_EDGE_RELAY_URL, set per property and environment, takes precedence at run time).
  *
- *   node edge/example/build.ts --id 42817 --url https://edge-relay.example.com/v1/beacons [--service NAME] [--out FILE]
+ *   node edge/example/build.ts --id 42817 [--url https://edge-relay.example.com/v1/beacons] [--service NAME] [--out FILE]
  *
- * EDGE_RELAY_TOKEN, when set, is baked in as the bearer token for a relay with receiver.auth.tokens.
+ * EDGE_RELAY_TOKEN, when set, is baked in as the bearer token for a relay with receiver.auth.tokens:
+ * anyone who can read the bundle can read it. PMUSER_EDGE_RELAY_TOKEN keeps it out of the bundle.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,8 +23,8 @@ const CLIENT_IMPORT = "from '../src/index.js'";
 export interface BuildOptions {
   /** EdgeWorker id, as Akamai assigned it. */
   id: string;
-  /** Beacon endpoint: a path on the property, or an https URL without a port. */
-  url: string;
+  /** Beacon endpoint: a path on the property, or an https URL without a port; else from the property. */
+  url?: string;
   service?: string;
   token?: string;
   /** Tarball path; default dist/edgeworker/example-VERSION.tgz. */
@@ -40,7 +42,7 @@ function check(options: BuildOptions): void {
   if (!/^\d+$/.test(options.id))
     throw new Error(`--id: ${JSON.stringify(options.id)} is not an EdgeWorker id`);
   // EdgeWorkers sub-requests take no port, and reach only hostnames served through a property.
-  if (!/^(https?:\/\/[a-z0-9.-]+)?\/\S*$/i.test(options.url))
+  if (options.url !== undefined && !/^(https?:\/\/[a-z0-9.-]+)?\/\S*$/i.test(options.url))
     throw new Error(
       `--url: ${JSON.stringify(options.url)} is neither a path nor an http(s) URL without a port`,
     );
@@ -55,7 +57,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     throw new Error(`main.js must import the client ${CLIENT_IMPORT}`);
   const client = await minify(readFileSync(CLIENT, 'utf8'), { module: true, compress: { passes: 2 } });
   const settings = {
-    url: options.url,
+    ...(options.url ? { url: options.url } : {}),
     worker: { id: options.id, version },
     service: options.service ?? 'shop-edge',
     ...(options.token ? { token: options.token } : {}),
@@ -91,9 +93,9 @@ if (import.meta.main) {
       out: { type: 'string' },
     },
   });
-  if (!values.id || !values.url) {
+  if (!values.id) {
     console.error(
-      'usage: node edge/example/build.ts --id EDGEWORKER_ID --url BEACON_URL [--service NAME] [--out FILE]',
+      'usage: node edge/example/build.ts --id EDGEWORKER_ID [--url BEACON_URL] [--service NAME] [--out FILE]',
     );
     process.exit(2);
   }

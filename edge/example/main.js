@@ -9,7 +9,10 @@ import { settings } from './settings.js';
 
 const tracer = createTracer({
   ...settings,
-  // Span names need a low-cardinality route, never the raw path.
+  // Trace ids from the Internet are not trusted: only callers the property marks with this header (it
+  // sets it for the shop's own services and removes it from every other request) continue their trace.
+  continueTraces: ['x-shop-internal'],
+  // Span names need a low-cardinality route, never the raw path (which is also what the beacon reports).
   route: (request) => (request.path.startsWith('/product/') ? '/product/:id' : undefined),
   attributes: (request) => ({ 'shop.variant': request.getHeader('x-shop-variant')?.[0] ?? 'none' }),
 });

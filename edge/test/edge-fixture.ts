@@ -1,5 +1,8 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { Beacon } from '../../src/model/beacon.ts';
-import type { EdgeServer, PropertyConfig } from './shim/edge-server.ts';
+import type { Tracer, TracerOptions } from '../src/index.js';
+import { HttpStub } from './http-stub.ts';
+import type { EdgeServer, PropertyConfig, WorkerModule } from './shim/edge-server.ts';
 
 /** Hostnames of the example setup (docs/edge.md): the site, and the beacon hostname routed to the relay. */
 export const SITE = 'www.example.com';
@@ -25,6 +28,22 @@ export function exampleProperty(
 /** Loads the example worker (edge/example/main.js): the EdgeServer calls it once per handler. */
 export const loadExample = () => import('../example/main.js');
 
+/**
+ * A worker that is only the tracer, with these options (and the example's beacon URL and identity);
+ * `extend` may wrap its handlers.
+ */
+export const tracerOnly =
+  (options: Partial<TracerOptions> = {}, extend: (tracer: Tracer) => WorkerModule = (tracer) => tracer) =>
+  async (): Promise<WorkerModule> => {
+    const { createTracer } = await import('../src/index.js');
+    return extend(
+      createTracer({ url: `https://${BEACONS}/v1/beacons`, worker: { id: '1', version: '1' }, ...options }),
+    );
+  };
+
+/** The header of the example worker's property marks callers whose traces it continues. */
+export const TRUSTED = { 'x-shop-internal': '1' };
+
 /** The beacons the edge server has sent so far, parsed. */
 export function beaconsSent(edge: EdgeServer): Beacon[] {
   return edge.subRequests.records
@@ -35,4 +54,18 @@ export function beaconsSent(edge: EdgeServer): Beacon[] {
 /** Fixed handler start times: client request at T, origin request +3, origin response +40, client response +42. */
 export function handlerTimes(t: number) {
   return { onClientRequest: t, onOriginRequest: t + 3, onOriginResponse: t + 40, onClientResponse: t + 42 };
+}
+
+/** A stand-in origin (200) and relay (202) for a test file: started before its tests, closed after. */
+export function useStubs(): { origin: HttpStub; relay: HttpStub } {
+  const stubs = {} as { origin: HttpStub; relay: HttpStub };
+  beforeAll(async () => {
+    stubs.origin = await HttpStub.start(200);
+    stubs.relay = await HttpStub.start(202);
+  });
+  afterAll(async () => {
+    await stubs.origin.close();
+    await stubs.relay.close();
+  });
+  return stubs;
 }

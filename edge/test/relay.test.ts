@@ -2,12 +2,22 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { OtlpSink, type SinkSpan } from '../../test/support/otlp-sink.ts';
 import { RelayProcess } from '../../test/support/relay-process.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { beaconsSent, exampleProperty, handlerTimes, loadExample, SITE } from './edge-fixture.ts';
+import {
+  beaconsSent,
+  exampleProperty,
+  handlerTimes,
+  loadExample,
+  SITE,
+  TRUSTED,
+  tracerOnly,
+} from './edge-fixture.ts';
 import { HttpStub } from './http-stub.ts';
 import { OtelOrigin } from './otel-origin.ts';
 import { EdgeServer } from './shim/edge-server.ts';
 
 vi.mock('http-request', () => import('./shim/http-request.ts'));
+vi.mock('crypto', () => import('./shim/crypto.ts'));
+vi.mock('log', () => import('./shim/log.ts'));
 
 const INCOMING_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const INCOMING_PARENT = '00f067aa0ba902b7';
@@ -50,7 +60,11 @@ describe('beacons from the example worker, through a real relay, at an OTLP sink
     const edge = new EdgeServer(loadExample, exampleProperty(origin.url, relay.url));
     const exchange = await edge.handle({
       url: `https://${SITE}/product/1234`,
-      headers: { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01`, tracestate: 'congo=t61rcWkgMzE' },
+      headers: {
+        ...TRUSTED,
+        traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01`,
+        tracestate: 'congo=t61rcWkgMzE',
+      },
       times: handlerTimes(T),
     });
     await edge.settled();
@@ -77,7 +91,7 @@ describe('beacons from the example worker, through a real relay, at an OTLP sink
     expect(root.attributes).toEqual({
       'http.request.method': 'GET',
       'url.scheme': 'https',
-      'url.path': '/product/1234',
+      'url.path': '/product/:id',
       'server.address': SITE,
       'http.route': '/product/:id',
       'http.response.status_code': 200n,
@@ -116,6 +130,53 @@ describe('beacons from the example worker, through a real relay, at an OTLP sink
   });
 });
 
+describe('what the edge client sends that the relay must accept', () => {
+  test('hostile hook output still makes a beacon the relay takes, with the dropped attributes counted', async () => {
+    const hostile = tracerOnly({
+      route: () => ({ not: 'a string' }) as never,
+      attributes: () =>
+        ({
+          'ok.value': 1,
+          'null.value': null,
+          'object.value': {},
+          'nan.value': Number.NaN,
+          'long.value': 'x'.repeat(10_000),
+          ...Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`extra.${i}`, i])),
+        }) as never,
+    });
+    const edge = new EdgeServer(hostile, exampleProperty(origin.url, relay.url));
+    await edge.handle({ url: `https://${SITE}/`, cached: true });
+    await edge.settled();
+    expect(edge.subRequests.records.map((r) => r.outcome)).toEqual([202]);
+    const beacon = beaconsSent(edge)[0];
+
+    const [span] = await spansOf(beacon?.traceId ?? '', 1);
+    expect(Object.keys(span?.attributes ?? {})).toHaveLength(65); // 64, and the relay's akamai.request.id
+    expect(span?.attributes['long.value']).toHaveLength(4096);
+    expect(span?.raw.droppedAttributesCount).toBe(beacon?.spans[0]?.droppedAttrs);
+    expect(beacon?.spans[0]?.droppedAttrs).toBeGreaterThan(3);
+  });
+
+  test('an edge-sampled beacon’s threshold arrives on the spans as ot=th, for re-weighting', async () => {
+    const sampled = tracerOnly({ sampleRate: 0.1, continueTraces: true });
+    const edge = new EdgeServer(sampled, exampleProperty(origin.url, relay.url));
+    // A trace id whose randomness (its last 56 bits) is kept at 10%.
+    const traceId = `${'0'.repeat(18)}ffffffffffffff`;
+    await edge.handle({
+      url: `https://${SITE}/`,
+      cached: true,
+      headers: { traceparent: `00-${traceId}-${INCOMING_PARENT}-01`, tracestate: 'congo=t61rcWkgMzE' },
+    });
+    await edge.settled();
+    const th = beaconsSent(edge)[0]?.th ?? '';
+    // p = 1 - th / 2^56, to the 52 bits the client computes with.
+    expect(1 - Number.parseInt(th.padEnd(14, '0'), 16) / 2 ** 56).toBeCloseTo(0.1, 12);
+
+    const [span] = await spansOf(traceId, 1);
+    expect(span?.traceState).toBe(`ot=th:${th},congo=t61rcWkgMzE`);
+  });
+});
+
 describe('edge trace continued by an OpenTelemetry SDK origin sending OTLP to the relay', () => {
   // The origin's sampler keeps no trace of its own: it records only because the edge marks the forward
   // request sampled (docs/edge.md), also when the caller had not sampled.
@@ -130,7 +191,7 @@ describe('edge trace continued by an OpenTelemetry SDK origin sending OTLP to th
     'a trace %s arrives as one trace: the origin span is the child of the edge forward span',
     async (_what, traceparent, callerSpan) => {
       const edge = new EdgeServer(loadExample, exampleProperty(otelOrigin.url, relay.url));
-      const headers: Record<string, string> = traceparent ? { traceparent } : {};
+      const headers: Record<string, string> = traceparent ? { ...TRUSTED, traceparent } : {};
       const exchange = await edge.handle({ url: `https://${SITE}/product/1234`, headers });
       await edge.settled();
       await otelOrigin.provider.forceFlush();

@@ -9,6 +9,8 @@ import {
   type StatusCode,
 } from '../model/span.ts';
 import { msToNanos } from '../model/time.ts';
+import { withThreshold } from '../sample/annotate.ts';
+import { otValue, parseThresholdHex } from '../sample/probability.ts';
 import { attributesOf } from './beacon-attributes.ts';
 
 export const BEACON_SCOPE: Scope = {
@@ -43,9 +45,23 @@ function attributesSize(attributes: readonly KeyValue[]): number {
   return size;
 }
 
+/**
+ * The spans' tracestate: the beacon's, with the edge's sampling threshold as `ot=th`, the OpenTelemetry
+ * form that later stages re-weight counts by (1 / p) and that the tail sampler composes with its own.
+ * The edge decided without regard to any earlier `th`, so its threshold replaces one; a threshold of 0
+ * (traced for certain) over none changes nothing.
+ */
+function traceStateOf(beacon: Beacon): string {
+  const traceState = beacon.traceState ?? '';
+  const threshold = parseThresholdHex(beacon.th);
+  if (threshold === undefined || (threshold === 0n && otValue(traceState, 'th') === undefined))
+    return traceState;
+  return withThreshold(traceState, threshold);
+}
+
 /** Converts a validated beacon into span records under the given (enriched) resource. */
 export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] {
-  const traceState = beacon.traceState ?? '';
+  const traceState = traceStateOf(beacon);
   const flags = beacon.flags ?? 1;
   const requestId = beacon.edge?.requestId;
   const records: SpanRecord[] = [];
@@ -74,7 +90,7 @@ export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] 
         startTimeUnixNano,
         endTimeUnixNano: startTimeUnixNano + BigInt(Math.round(s.dur * 1_000_000)),
         attributes,
-        droppedAttributesCount: 0,
+        droppedAttributesCount: s.droppedAttrs ?? 0,
         events,
         droppedEventsCount: 0,
         links: [],

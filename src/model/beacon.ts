@@ -23,6 +23,8 @@ export interface BeaconSpan {
   status?: 'unset' | 'ok' | 'error';
   message?: string;
   attrs?: BeaconAttributes;
+  /** Attributes the client dropped because the format does not allow them (OTLP dropped_attributes_count). */
+  droppedAttrs?: number;
   events?: BeaconEvent[];
 }
 
@@ -31,6 +33,11 @@ export interface Beacon {
   traceId: string;
   traceState?: string;
   flags?: number;
+  /**
+   * The edge's sampling threshold, as OpenTelemetry's tracestate `th` (1–14 hex digits): the beacon was
+   * sent with probability p = 1 - th / 2^56. Absent: the edge did not sample (or its caller's flag decided).
+   */
+  th?: string;
   /** Epoch milliseconds, the time base of every offset in the beacon. */
   ts: number;
   worker: { id: string; version: string };

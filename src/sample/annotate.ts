@@ -8,7 +8,7 @@ export const POLICY_ATTRIBUTE = 'tailsampling.policy';
 export const ADJUSTED_COUNT_ATTRIBUTE = 'sampling.adjusted_count';
 
 /** Sets `th` in the tracestate's `ot` member (moved to the front, as W3C asks of a modified member). */
-function withThreshold(traceState: string, threshold: bigint): string {
+export function withThreshold(traceState: string, threshold: bigint): string {
   const members = traceState ? traceState.split(',').map((m) => m.trim()) : [];
   const index = members.findIndex((m) => m.startsWith('ot='));
   const fields = index < 0 ? [] : (members[index] as string).slice(3).split(';');

@@ -1,11 +1,20 @@
 /// <reference types="akamai-edgeworkers" />
 /**
  * Shim of the EdgeWorkers request and response objects. Each event handler gets a view with only the
- * methods Akamai gives it (headers are read-only in onOriginResponse and onClientResponse), and
- * variables behave as Property Manager's: only declared PMUSER_ names, 1024 characters in total.
+ * methods Akamai gives it (headers are read-only in onOriginResponse and onClientResponse; a
+ * responseProvider can neither set headers nor variables), and variables behave as Property Manager's:
+ * only declared PMUSER_ names, 1024 characters in total.
  */
 
-export type Handler = 'onClientRequest' | 'onOriginRequest' | 'onOriginResponse' | 'onClientResponse';
+export type Handler =
+  | 'onClientRequest'
+  | 'onOriginRequest'
+  | 'onOriginResponse'
+  | 'onClientResponse'
+  | 'responseProvider';
+
+/** Request headers as a client sends them: by name, or as lines (any case, names repeated). */
+export type HeaderInit = Record<string, string | string[]> | [string, string][];
 
 /** Total characters of all user-defined variables (default tiers; 4000 on request). */
 export const VARIABLES_LIMIT = 1024;
@@ -14,8 +23,9 @@ export const VARIABLES_LIMIT = 1024;
 export class HeaderMap {
   readonly #values = new Map<string, string[]>();
 
-  constructor(init: Record<string, string | string[]> = {}) {
-    for (const [name, value] of Object.entries(init)) this.set(name, value);
+  constructor(init: HeaderInit = {}) {
+    if (Array.isArray(init)) for (const [name, value] of init) this.add(name, value);
+    else for (const [name, value] of Object.entries(init)) this.set(name, value);
   }
 
   get(name: string): string[] | null {
@@ -49,7 +59,7 @@ export class HeaderMap {
  * property declares (AK_ built-ins reach it only when a Set Variable behavior copies them).
  */
 export class Variables {
-  readonly #values: Map<string, string>;
+  #values: Map<string, string>;
   readonly #limit: number;
 
   constructor(declared: Record<string, string>, limit = VARIABLES_LIMIT) {
@@ -74,6 +84,16 @@ export class Variables {
     this.#values.set(name, value);
   }
 
+  /** The values as they are now, for `restore`. */
+  snapshot(): ReadonlyMap<string, string> {
+    return new Map(this.#values);
+  }
+
+  /** Puts back the values of a snapshot: what a handler set is then lost to later handlers. */
+  restore(snapshot: ReadonlyMap<string, string>): void {
+    this.#values = new Map(snapshot);
+  }
+
   /** Characters used by all variables' values. */
   size(): number {
     let total = 0;
@@ -86,19 +106,29 @@ export interface ClientRequestInit {
   method?: string;
   /** Absolute URL the client asked for, e.g. `https://www.example.com/product/1?ref=a`. */
   url: string;
-  headers?: Record<string, string | string[]>;
+  headers?: HeaderInit;
   clientIp?: string;
+}
+
+/** A response the worker built with respondWith, or Property Manager's Construct Response. */
+export interface ConstructedResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: string;
 }
 
 type AnyRequest = EW.IngressClientRequest &
   EW.IngressOriginRequest &
   EW.EgressOriginRequest &
-  EW.EgressClientRequest;
+  EW.EgressClientRequest &
+  EW.ResponseProviderRequest;
 
 /** One client request as it crosses the event handlers. */
 export class EdgeRequest {
   readonly headers: HeaderMap;
   readonly variables: Variables;
+  /** Set by respondWith: the edge answers with it, and handlers after it are skipped as on Akamai. */
+  constructed: ConstructedResponse | undefined;
   readonly #url: URL;
   readonly #method: string;
   readonly #clientIp: string;
@@ -127,7 +157,7 @@ export class EdgeRequest {
   view(handler: Handler): AnyRequest {
     const headers = this.headers;
     const variables = this.variables;
-    const view = {
+    const view: Record<string, unknown> = {
       host: this.#url.hostname,
       method: this.#method,
       path: this.#url.pathname,
@@ -141,8 +171,25 @@ export class EdgeRequest {
       getHeader: (name: string) => headers.get(name),
       getHeaders: () => headers.all(),
       getVariable: (name: string) => variables.get(name),
-      setVariable: (name: string, value: string) => variables.set(name, value),
     };
+    if (handler === 'responseProvider') {
+      // The client request's body: the shim's requests have none.
+      Object.assign(view, {
+        body: undefined,
+        text: async () => '',
+        json: async () => ({}),
+        arrayBuffer: async () => new ArrayBuffer(0),
+      });
+      return Object.freeze(view) as unknown as AnyRequest;
+    }
+    Object.assign(view, {
+      setVariable: (name: string, value: string) => variables.set(name, value),
+      respondWith: (status: number, headers: Record<string, string | string[]>, body: string) => {
+        if (!(status >= 100 && status <= 599)) throw new RangeError(`respondWith: status ${status}`);
+        this.constructed = { status, headers, body };
+      },
+      wasTerminated: () => this.constructed !== undefined,
+    });
     if (handler === 'onClientRequest' || handler === 'onOriginRequest') {
       Object.assign(view, {
         setHeader: (name: string, value: string | string[]) => headers.set(name, value),

@@ -51,6 +51,7 @@ interface SpanMessage {
   status?: number;
   message?: string;
   attrs?: AttributeMessage[];
+  droppedAttrs?: number;
   events?: EventMessage[];
 }
 interface BeaconMessageObject {
@@ -64,6 +65,7 @@ interface BeaconMessageObject {
   service?: string;
   resource?: AttributeMessage[];
   spans?: SpanMessage[];
+  th?: string;
 }
 
 /** Decodes an `application/x-protobuf` beacon into the JSON beacon shape, to be validated like any other. */
@@ -82,6 +84,7 @@ export function decodeBeaconProto(body: Buffer): unknown {
     traceId: hex(m.traceId) ?? '',
     traceState: m.traceState,
     flags: m.flags,
+    th: m.th || undefined,
     ts: m.ts,
     worker: m.worker,
     edge: m.edge,
@@ -98,6 +101,7 @@ export function decodeBeaconProto(body: Buffer): unknown {
       status: STATUSES[s.status ?? 0],
       message: s.message,
       attrs: attributes(s.attrs),
+      droppedAttrs: s.droppedAttrs || undefined,
       events: s.events?.map((e) => ({ name: e.name, t: e.t ?? 0, attrs: attributes(e.attrs) })),
     })),
   };

@@ -83,10 +83,7 @@ export class Admission {
     this.#lastAt = now;
 
     const memory = rss();
-    let fill = 0;
-    for (let shard = 0; shard < shared.workers; shard++) {
-      fill = Math.max(fill, shared.read('queueFill', undefined, shard));
-    }
+    const fill = shared.max('queueFill');
     const queueOver = fill >= QUEUE_SHED_AT || (this.why === 'queue' && fill >= QUEUE_RESUME_AT);
     const why: Why | undefined = memory > limits.soft ? 'memory' : queueOver ? 'queue' : undefined;
     const overshoot =

@@ -79,7 +79,7 @@ export class RelayMetrics {
     registerCollected(this.registry, spec, () =>
       values.map((value) => ({
         labels: spec.label && value !== undefined ? { [spec.label]: value } : {},
-        value: shared.read(key, value),
+        value: spec.across === 'max' ? shared.max(key) : shared.read(key, value),
       })),
     );
   }

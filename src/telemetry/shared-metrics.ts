@@ -10,6 +10,8 @@ export interface SharedMetricSpec {
   readonly type: 'counter' | 'gauge' | 'histogram';
   readonly label?: string;
   readonly values?: readonly string[];
+  /** How workers' values combine on /metrics: summed (the default), or the largest (a ratio per shard). */
+  readonly across?: 'sum' | 'max';
   /** Histograms: upper bounds of the buckets; slots hold each bucket's count, then +Inf's, then the sum. */
   readonly buckets?: readonly number[];
 }
@@ -68,8 +70,9 @@ export const SHARED_METRICS = {
   },
   queueFill: {
     name: 'edge_relay_sending_queue_fill_ratio',
-    help: 'How full the sending queue is, 0 to 1 (batches in memory, or bytes of storage_max_bytes on disk)',
+    help: "How full the fullest shard's sending queue is, 0 to 1 (batches in memory, or bytes of its share of storage_max_bytes on disk)",
     type: 'gauge',
+    across: 'max',
   },
   spansRecovered: {
     name: 'edge_relay_spans_recovered_total',
@@ -262,6 +265,14 @@ export class SharedMetricsReader {
   /** The value in one worker's region, or the sum over all workers when `worker` is omitted. */
   read(name: SharedMetricName, label?: string, worker?: number): number {
     return this.#readSlot(slotOf(name, label), worker);
+  }
+
+  /** The largest value of a gauge over the workers' regions. */
+  max(name: SharedMetricName): number {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let worker = 0; worker < this.workers; worker++)
+      max = Math.max(max, this.read(name, undefined, worker));
+    return max;
   }
 
   /** A histogram summed over workers: the count of each bucket (last: +Inf), and the sum of values. */

@@ -112,6 +112,23 @@ describe.skipIf(!helm)('helm lint and helm template', () => {
     ).toContain('must lie under persistence.mountPath');
   });
 
+  it("checks the directory of a file_storage extension the queue names, the Collector's form", () => {
+    const withExtension = (directory: string) => [
+      '--set',
+      'persistence.enabled=true',
+      '--set-string',
+      `config.extensions.file_storage/queue.directory=${directory}`,
+      '--set-string',
+      'config.exporter.sending_queue.storage=file_storage/queue',
+    ];
+    const manifests = template(withExtension('/var/lib/edge-relay/queue'));
+    const rendered = parse(find(manifests, 'ConfigMap')?.data['relay.yaml']) as {
+      exporter: { sending_queue: { storage: string } };
+    };
+    expect(rendered.exporter.sending_queue.storage).toBe('file_storage/queue');
+    expect(templateError(withExtension('/tmp/queue'))).toContain('directory /tmp/queue) must lie under');
+  });
+
   it('rolls the pods when the config changes', () => {
     const checksum = (args: string[]) =>
       workload(template(args)).spec.template.metadata.annotations['checksum/config'] as string;

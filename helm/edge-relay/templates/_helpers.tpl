@@ -202,8 +202,13 @@ through tpl (as the official collector chart does) once the chart's additions ar
 {{- $queue := default (dict) $exporter.sending_queue }}
 {{- $mount := .Values.persistence.mountPath }}
 {{- $storage := toString (default (printf "%s/queue" $mount) $queue.storage) }}
-{{- if not (or (eq $storage $mount) (hasPrefix (printf "%s/" $mount) $storage)) }}
-{{- fail (printf "config.exporter.sending_queue.storage (%s) must lie under persistence.mountPath (%s), the only writable disk" $storage $mount) }}
+{{- /* The Collector's form names a file_storage extension; its directory is what must be on the volume. */}}
+{{- $directory := $storage }}
+{{- with get (default (dict) $config.extensions) $storage }}
+{{- $directory = toString (default "/var/lib/edge-relay/file_storage" .directory) }}
+{{- end }}
+{{- if not (or (eq $directory $mount) (hasPrefix (printf "%s/" $mount) $directory)) }}
+{{- fail (printf "config.exporter.sending_queue.storage (%s, directory %s) must lie under persistence.mountPath (%s), the only writable disk" $storage $directory $mount) }}
 {{- end }}
 {{- $_ := set $queue "storage" $storage }}
 {{- $_ = set $exporter "sending_queue" $queue }}

@@ -133,6 +133,12 @@ describe('the write-ahead log (receiver.durability: wal)', { timeout: 300_000 },
     cleanup.push(() => sink.close());
     const relay = await RelayProcess.start(config);
     cleanup.push(() => relay.stop());
+    // Recovery (log replay and queue) is counted as the workers take it up: the identity balances at each
+    // step, so wait for all of it before reading the settled state.
+    await waitFor(
+      async () => (await readAccounting(relay)).recovered >= acknowledged.length,
+      'the log replay and the queue to recover every acknowledged span',
+    );
     const accounting = await settledAccounting(relay);
     // The open segment was replayed (its spans were in the queue too): those batches were left unread.
     expect(replayedSpans(relay)).toBeGreaterThan(0);

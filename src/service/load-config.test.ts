@@ -89,6 +89,32 @@ describe('resolveConfig', () => {
     expect(config.batch.send_batch_size).toBe(100);
   });
 
+  it('reads ${file:/path} references (trailing line breaks dropped), names the files, keeps digits a string', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-relay-secrets-'));
+    writeFileSync(join(dir, 'token'), 'lightstep-from-a-file\n');
+    writeFileSync(join(dir, 'beacon'), '00123456789012345678901234');
+    const files = new Set<string>();
+    const config = resolveConfig(
+      {
+        exporter: { headers: { 'lightstep-access-token': `\${file:${dir}/token}` } },
+        receiver: { auth: { tokens: [`\${file:${dir}/beacon}`] } },
+      },
+      {},
+      files,
+    );
+    expect(config.exporter.headers['lightstep-access-token']).toBe('lightstep-from-a-file');
+    expect(config.receiver.auth.tokens).toEqual(['00123456789012345678901234']);
+    expect([...files].sort()).toEqual([join(dir, 'beacon'), join(dir, 'token')]);
+  });
+
+  it('refuses an unreadable ${file:…}, naming the key and the file but nothing of any content', () => {
+    const error = errorOf(() =>
+      resolveConfig({ exporter: { headers: { token: '${file:/nonexistent/x}' } } }, {}),
+    );
+    expect(error.key).toBe('exporter.headers.token');
+    expect(error.message).toContain('cannot read ${file:/nonexistent/x}: ENOENT');
+  });
+
   it('refuses an unset variable without a default, naming the key', () => {
     const error = errorOf(() => resolveConfig({ exporter: { headers: { token: '${env:NOPE}' } } }, {}));
     expect(error.key).toBe('exporter.headers.token');

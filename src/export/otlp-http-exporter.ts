@@ -18,7 +18,12 @@ type DropReason = (typeof SHARED_METRICS.spansDropped.values)[number];
 type Attempt =
   | { outcome: 'success'; rejected: number; message: string }
   | { outcome: 'retryable'; retryAfter: number | undefined; detail: string }
+  /** 401/403: the credentials in the headers were refused; new headers may fix it. */
+  | { outcome: 'unauthorized'; retryAfter: undefined; detail: string }
   | { outcome: 'permanent'; detail: string };
+
+/** Answers that say the credentials are wrong (revoked, expired, mistyped), not the data. */
+const UNAUTHORIZED_STATUS = new Set([401, 403]);
 
 /**
  * Sends kept spans to an OTLP/HTTP endpoint as protobuf: encode, gzip, queue (in memory or on disk),
@@ -34,8 +39,20 @@ export function otlpHttpExporter(
 ): Exporter {
   const encoder = new OtlpEncoder();
   // Per batch, not per config: a batch replayed from disk keeps the encoding it was stored with.
-  const plainHeaders = { ...config.headers, 'content-type': 'application/x-protobuf' };
-  const gzipHeaders = { ...plainHeaders, 'content-encoding': 'gzip' };
+  let plainHeaders: Record<string, string> = {};
+  let gzipHeaders: Record<string, string> = {};
+  let headerNames: string[] = [];
+  const useHeaders = (headers: Record<string, string>) => {
+    headerNames = Object.keys(headers);
+    plainHeaders = { ...headers, 'content-type': 'application/x-protobuf' };
+    gzipHeaders = { ...plainHeaders, 'content-encoding': 'gzip' };
+  };
+  useHeaders(config.headers);
+  // Batches refused for their credentials wait on this (or their backoff) and go again when headers change.
+  let headersChanged = Promise.withResolvers<void>();
+  // Whether the current headers were refused (logged once per set), and whether any batch still waits.
+  let refusalLogged = false;
+  let refused = false;
   const compressing = new Set<Promise<void>>();
   let stopAt = Number.POSITIVE_INFINITY;
   let held = 0;
@@ -79,6 +96,9 @@ export function otlpHttpExporter(
       };
     }
     const detail = `HTTP ${response.status}`;
+    if (UNAUTHORIZED_STATUS.has(response.status)) {
+      return { outcome: 'unauthorized', retryAfter: undefined, detail };
+    }
     if (RETRYABLE_STATUS.has(response.status)) {
       return {
         outcome: 'retryable',
@@ -99,6 +119,8 @@ export function otlpHttpExporter(
       if (result.outcome === 'success') {
         metrics.add('exportRequests', 1, result.rejected > 0 ? 'partial_success' : 'success');
         metrics.add('spansExported', batch.spans - result.rejected);
+        if (refused) log.info('the backend accepts the export credentials; kept batches are being delivered');
+        refused = false;
         settle(batch.spans - result.rejected);
         if (result.rejected > 0) drop(result.rejected, 'rejected_by_backend', result.message);
         return true;
@@ -108,7 +130,12 @@ export function otlpHttpExporter(
         drop(batch.spans, 'rejected_by_backend', result.detail);
         return true;
       }
-      metrics.add('exportRequests', 1, 'retryable_error');
+      metrics.add(
+        'exportRequests',
+        1,
+        result.outcome === 'unauthorized' ? 'unauthorized' : 'retryable_error',
+      );
+      if (result.outcome === 'unauthorized') credentialsRefused(result.detail);
       if (!config.retry_on_failure.enabled) {
         drop(batch.spans, 'export_failed', result.detail);
         return true;
@@ -128,8 +155,22 @@ export function otlpHttpExporter(
         drop(batch.spans, 'shutdown', `${result.detail}; shutdown deadline reached`);
         return true;
       }
-      await sleep(delay);
+      // Kept rather than dropped: a rotated token, once the headers change, lets the batch through at once.
+      await (result.outcome === 'unauthorized'
+        ? Promise.race([sleep(delay), headersChanged.promise])
+        : sleep(delay));
     }
+  }
+
+  /** Says once per set of headers which were refused: names only, a header's value is a credential. */
+  function credentialsRefused(detail: string): void {
+    refused = true;
+    if (refusalLogged) return;
+    refusalLogged = true;
+    log.error(
+      { status: detail, refused_headers: headerNames, endpoint: config.traces_endpoint },
+      'the backend refused the export credentials; batches are kept and sent again when exporter.headers change',
+    );
   }
 
   async function send(batch: QueuedBatch): Promise<void> {
@@ -189,6 +230,13 @@ export function otlpHttpExporter(
         .catch((err: Error) => drop(spans, 'export_failed', `compression failed: ${err.message}`))
         .finally(() => compressing.delete(enqueued));
       compressing.add(enqueued);
+    },
+    setHeaders(headers) {
+      useHeaders(headers);
+      log.info({ header_names: headerNames }, 'exporter headers updated');
+      refusalLogged = false;
+      headersChanged.resolve();
+      headersChanged = Promise.withResolvers<void>();
     },
     async drain(deadline) {
       stopAt = deadline;

@@ -51,7 +51,7 @@ export class PeerForwarder {
   readonly #config: ForwardConfig;
   readonly #metrics: SharedMetricsWriter;
   readonly #log: Logger;
-  readonly #headers: Record<string, string>;
+  #headers: Record<string, string> = {};
   readonly #retry: RetryConfig;
   readonly #encoder = new OtlpEncoder();
   readonly #peers = new Map<string, Peer>();
@@ -73,8 +73,13 @@ export class PeerForwarder {
     this.#config = config;
     this.#metrics = metrics;
     this.#log = log;
-    this.#headers = authToken ? { authorization: `Bearer ${authToken}` } : {};
+    this.setToken(authToken);
     this.#retry = { ...config.retry_on_failure, enabled: true, multiplier: 2, randomization_factor: 0.5 };
+  }
+
+  /** The bearer token for later requests (rotated with receiver.auth). */
+  setToken(authToken: string | undefined): void {
+    this.#headers = authToken ? { authorization: `Bearer ${authToken}` } : {};
   }
 
   /** How to tell whether a peer is still a member, and where to send batches of peers that are not. */

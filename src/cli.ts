@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './lib/errors.ts';
-import { loadConfig } from './service/load-config.ts';
+import { loadConfig, readConfig } from './service/load-config.ts';
 import { startRelay } from './service/start-relay.ts';
 import { watchConfig } from './service/watch-config.ts';
 import { describeVerification, verifyAuditLog } from './telemetry/audit-verify.ts';
@@ -23,10 +24,13 @@ function version(): string {
 }
 
 async function run(configFile: string): Promise<void> {
-  const config = loadConfig(configFile);
+  const { config, files } = readConfig(configFile);
   const log = createLogger(config.log.level);
-  const relay = await startRelay(config, log);
-  const stopWatching = watchConfig(configFile, log, (next) => relay.reload(next));
+  const relay = await startRelay(config, log, { configFile: resolve(configFile), version: version() });
+  const stopWatching = watchConfig(configFile, files, log, {
+    apply: (next, origin) => relay.reload(next, origin),
+    rejected: (origin, error) => relay.reloadRejected(origin, error),
+  });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {

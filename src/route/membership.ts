@@ -117,13 +117,14 @@ export class Membership {
 }
 
 /** A probe that sends an empty OTLP export request: any replica that takes data answers it with 200. */
-export function otlpProbe(timeoutMs: number, authToken: string | undefined, marker: string): Probe {
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-protobuf',
-    [marker]: '1',
-    ...(authToken ? { authorization: `Bearer ${authToken}` } : {}),
-  };
+export function otlpProbe(timeoutMs: number, authToken: () => string | undefined, marker: string): Probe {
   return async (url) => {
+    const token = authToken();
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-protobuf',
+      [marker]: '1',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    };
     try {
       const response = await fetch(`${url}/v1/traces`, {
         method: 'POST',

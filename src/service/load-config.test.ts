@@ -67,7 +67,52 @@ describe('resolveConfig', () => {
       'enrichment.pops[0].cidr',
       'must be a CIDR',
     ],
-    [{ receiver: { auth: { tokens: ['short'] } } }, 'receiver.auth.tokens[0]', 'must NOT have fewer than 16'],
+    [
+      { receiver: { auth: { tokens: ['short'] } } },
+      'receiver.auth.tokens[0].value',
+      'must NOT have fewer than 16',
+    ],
+    [
+      { receiver: { auth: { tokens: [{ value: '0123456789abcdef', not_after: '2027-01-01' }] } } },
+      'receiver.auth.tokens[0].not_after',
+      'must be an RFC 3339 time with a zone',
+    ],
+    [
+      {
+        receiver: {
+          auth: {
+            tokens: [
+              { id: 'a', value: '0123456789abcdef' },
+              { id: 'a', value: 'fedcba9876543210' },
+            ],
+          },
+        },
+      },
+      'receiver.auth.tokens[1].id',
+      `"a" is also tokens[0]'s id`,
+    ],
+    [
+      { receiver: { auth: { tokens: ['0123456789abcdef', { value: '0123456789abcdef' }] } } },
+      'receiver.auth.tokens[1].value',
+      'the same token as tokens[0]',
+    ],
+    [
+      {
+        receiver: {
+          auth: {
+            tokens: [
+              {
+                value: '0123456789abcdef',
+                not_before: '2027-01-02T00:00:00Z',
+                not_after: '2027-01-01T00:00:00Z',
+              },
+            ],
+          },
+        },
+      },
+      'receiver.auth.tokens[0].not_after',
+      'must be later than not_before',
+    ],
     [{ batch: { send_batch_size: 0 } }, 'batch.send_batch_size', 'must be >= 1'],
   ])('names the key of a bad value: %j', (tree, key, problem) => {
     const error = errorOf(() => resolveConfig(tree));
@@ -103,7 +148,7 @@ describe('resolveConfig', () => {
       files,
     );
     expect(config.exporter.headers['lightstep-access-token']).toBe('lightstep-from-a-file');
-    expect(config.receiver.auth.tokens).toEqual(['00123456789012345678901234']);
+    expect(config.receiver.auth.tokens).toEqual([{ id: 'token-0', value: '00123456789012345678901234' }]);
     expect([...files].sort()).toEqual([join(dir, 'beacon'), join(dir, 'token')]);
   });
 

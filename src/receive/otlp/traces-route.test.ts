@@ -30,7 +30,7 @@ function receiver(room: (shard: number) => boolean = () => true) {
   };
   const config = {
     endpoint: '127.0.0.1:0',
-    auth: { tokens: [] },
+    auth: { tokens: [], warn_before_expiry: 0 },
     trusted_proxies: [],
     max_request_body_size: 65536,
   };

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYamlScalar } from 'yaml';
 import { ConfigError } from '../lib/errors.ts';
 
 /**
@@ -56,6 +55,16 @@ export function substituteReferences(key: string, text: string, providers: Confi
 const WHOLE_REFERENCE = /^\$\{(env|file):[^}]+\}$/;
 
 /**
+ * The number or boolean a whole reference's text stands for, when the text reads back the same; else the
+ * text. Not a YAML parse: a parser's error quotes the text, and the text is often a secret.
+ */
+function typed(text: string): unknown {
+  if (text === 'true' || text === 'false') return text === 'true';
+  const number = Number(text);
+  return text.trim() !== '' && String(number) === text ? number : text;
+}
+
+/**
  * Applies {@link substituteReferences} to every string in a parsed YAML tree, keeping key paths for errors.
  * A value that is nothing but one reference takes the YAML type of what it expands to (`${env:PORT}` → 4318),
  * as in the Collector, when that type reads back as the same text: a secret of digits (`0042…`, or too
@@ -64,9 +73,7 @@ const WHOLE_REFERENCE = /^\$\{(env|file):[^}]+\}$/;
 export function substituteDeep(value: unknown, providers: ConfigProviders, path = ''): unknown {
   if (typeof value === 'string') {
     const text = substituteReferences(path, value, providers);
-    if (!WHOLE_REFERENCE.test(value)) return text;
-    const typed: unknown = parseYamlScalar(text);
-    return (typeof typed === 'number' || typeof typed === 'boolean') && String(typed) === text ? typed : text;
+    return WHOLE_REFERENCE.test(value) ? typed(text) : text;
   }
   if (Array.isArray(value)) return value.map((item, i) => substituteDeep(item, providers, `${path}[${i}]`));
   if (value !== null && typeof value === 'object') {

@@ -152,6 +152,15 @@ describe('resolveConfig', () => {
     expect([...files].sort()).toEqual([join(dir, 'beacon'), join(dir, 'token')]);
   });
 
+  it('never parses what a reference holds, so no parser error can quote a secret', () => {
+    const config = resolveConfig(
+      { exporter: { headers: { token: '${env:TOKEN}' } }, batch: { send_batch_size: '${env:SIZE}' } },
+      { TOKEN: '[not: yaml: at all', SIZE: '64' },
+    );
+    expect(config.exporter.headers.token).toBe('[not: yaml: at all');
+    expect(config.batch.send_batch_size).toBe(64);
+  });
+
   it('refuses an unreadable ${file:…}, naming the key and the file but nothing of any content', () => {
     const error = errorOf(() =>
       resolveConfig({ exporter: { headers: { token: '${file:/nonexistent/x}' } } }, {}),

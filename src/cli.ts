@@ -1,22 +1,32 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './lib/errors.ts';
-import { loadConfig } from './service/load-config.ts';
+import { loadConfig, readConfig } from './service/load-config.ts';
 import { startRelay } from './service/start-relay.ts';
 import { watchConfig } from './service/watch-config.ts';
+import { describeVerification, verifyAuditLog } from './telemetry/audit-verify.ts';
 import { buildInfo } from './telemetry/build-info.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 const USAGE = `Usage:
   edge-relay [--config FILE]            run the relay (default config: config/relay.yaml)
   edge-relay validate [--config FILE]   check a config file; exits 1 naming the first bad key
+  edge-relay audit verify FILE          check an audit log's hash chain (with its rotated files);
+                                        exits 1 naming the first broken record
   edge-relay --version`;
 
 async function run(configFile: string): Promise<void> {
-  const config = loadConfig(configFile);
+  const { config, files } = readConfig(configFile);
   const log = createLogger(config.log.level);
-  const relay = await startRelay(config, log);
-  const stopWatching = watchConfig(configFile, log, (next) => relay.reload(next));
+  const relay = await startRelay(config, log, {
+    configFile: resolve(configFile),
+    version: buildInfo().version,
+  });
+  const stopWatching = watchConfig(configFile, files, log, {
+    apply: (next, origin) => relay.reload(next, origin),
+    rejected: (origin, error) => relay.reloadRejected(origin, error),
+  });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -64,12 +74,28 @@ async function main(argv: string[]): Promise<number> {
     console.log(`${values.config}: valid`);
     return 0;
   }
+  if (command === 'audit') return auditCommand(positionals.slice(1));
   if (command !== 'run') {
     console.error(`unknown command "${command}"\n${USAGE}`);
     return 2;
   }
   await run(values.config);
   return -1;
+}
+
+async function auditCommand([action, file, ...rest]: string[]): Promise<number> {
+  if (action !== 'verify' || file === undefined || rest.length > 0) {
+    console.error(`usage: edge-relay audit verify FILE\n${USAGE}`);
+    return 2;
+  }
+  const result = await verifyAuditLog(file);
+  const line = describeVerification(file, result);
+  if (result.broken || result.files.length === 0) {
+    console.error(line);
+    return 1;
+  }
+  console.log(line);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

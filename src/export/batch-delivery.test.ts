@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GZIP_PROTO, PLAIN_PROTO } from '../../test/support/formats.ts';
 import { OtlpSink } from '../../test/support/otlp-sink.ts';
 import { spanRecord } from '../../test/support/span-fixture.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { loadProto } from '../model/proto-files.ts';
 import { resolveConfig } from '../service/load-config.ts';
 import {
@@ -13,6 +14,7 @@ import {
 } from '../telemetry/shared-metrics.ts';
 import { BatchDelivery } from './batch-delivery.ts';
 import { type BatchStore, memoryBatchStore, type QueuedBatch } from './batch-store.ts';
+import { ExportCredentials } from './credentials.ts';
 import { HeldSpans } from './held-spans.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
 
@@ -40,14 +42,16 @@ async function setup(exporter: Record<string, unknown> = {}, persistent = false)
   }).exporter;
   const buffer = allocateSharedMetrics(1);
   const writer = new SharedMetricsWriter(buffer, 0);
-  const held = new HeldSpans(writer, pino({ level: 'silent' }));
+  const log = pino({ level: 'silent' });
+  const held = new HeldSpans(writer, log);
   const store: BatchStore = { ...memoryBatchStore(config.sending_queue), persistent };
-  const delivery = new BatchDelivery(config, store, held, writer);
+  const credentials = new ExportCredentials(config.headers, sink.url, log);
+  const delivery = new BatchDelivery(config, store, held, writer, credentials);
   const queue = (body = encoded, format = PLAIN_PROTO): QueuedBatch => {
     held.hold(3);
     return store.put(body, 3, format) as QueuedBatch;
   };
-  return { sink, delivery, held, store, queue, metrics: new SharedMetricsReader(buffer) };
+  return { sink, delivery, held, store, queue, credentials, metrics: new SharedMetricsReader(buffer) };
 }
 
 describe('BatchDelivery', () => {
@@ -116,6 +120,25 @@ describe('BatchDelivery', () => {
     expect(metrics.read('exportRequests', outcome)).toBe(1);
     expect(held.count).toBe(0);
     expect(store.fill()).toBe(0);
+  });
+
+  it('keeps a batch refused for its credentials and sends it with the new headers as soon as they come', async () => {
+    // A backoff far longer than the test: only the change of headers can let the batch through.
+    const { sink, delivery, held, queue, credentials, metrics } = await setup({
+      retry_on_failure: { initial_interval: '1h', max_interval: '1h', max_elapsed_time: '0s' },
+    });
+    sink.reply = (request) => ({
+      status: request.headers['lightstep-access-token'] === 'rotated' ? 200 : 401,
+    });
+    const sent = delivery.send(queue());
+    await waitFor(() => metrics.read('exportRequests', 'unauthorized') === 1, 'the refusal');
+    expect(held.count).toBe(3);
+    credentials.set({ 'lightstep-access-token': 'rotated' });
+    await sent;
+    expect(sink.spans()).toHaveLength(3);
+    expect(metrics.read('spansExported')).toBe(3);
+    expect(metrics.read('spansDropped', 'rejected_by_backend')).toBe(0);
+    expect(held.count).toBe(0);
   });
 
   it('drops a batch that cannot be read back from storage as storage_corrupt', async () => {

@@ -4,6 +4,7 @@ import type { DropReason, SharedMetricsWriter } from '../telemetry/shared-metric
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
 import { bodyHeaders, formatOf } from './body-format.ts';
 import { type ExporterConfig, tracesUrl } from './config.ts';
+import type { ExportCredentials } from './credentials.ts';
 import { readPartialSuccess } from './export-response.ts';
 import type { HeldSpans } from './held-spans.ts';
 
@@ -21,7 +22,7 @@ const DROP_REASON: Record<SendFailure, DropReason> = {
  */
 export class BatchDelivery {
   readonly #url: string;
-  readonly #headers: Record<string, string>;
+  readonly #credentials: ExportCredentials;
   readonly #store: BatchStore;
   readonly #held: HeldSpans;
   readonly #metrics: SharedMetricsWriter;
@@ -37,11 +38,12 @@ export class BatchDelivery {
     store: BatchStore,
     held: HeldSpans,
     metrics: SharedMetricsWriter,
+    credentials: ExportCredentials,
     onSettled: (batch: QueuedBatch) => void = () => {},
   ) {
     this.#onSettled = onSettled;
     this.#url = tracesUrl(config);
-    this.#headers = config.headers;
+    this.#credentials = credentials;
     this.#store = store;
     this.#held = held;
     this.#metrics = metrics;
@@ -53,6 +55,11 @@ export class BatchDelivery {
         metrics.add('exportedBytes', request.body.length);
         if (attempt.outcome === 'retryable') metrics.add('exportRequests', 1, 'retryable_error');
         if (attempt.outcome === 'permanent') metrics.add('exportRequests', 1, 'permanent_error');
+        if (attempt.outcome === 'unauthorized') {
+          metrics.add('exportRequests', 1, 'unauthorized');
+          credentials.refused(attempt.detail);
+        }
+        if (attempt.outcome === 'ok') credentials.accepted();
       },
     });
   }
@@ -77,8 +84,8 @@ export class BatchDelivery {
     }
     const delivery = await this.#sender.deliver(
       // Per batch, not per config: a batch replayed from disk keeps the format it was stored in.
-      { url: this.#url, headers: bodyHeaders(formatOf(batch.format), this.#headers), body },
-      { keepAtShutdown: this.#store.persistent },
+      { url: this.#url, headers: () => bodyHeaders(formatOf(batch.format), this.#credentials.headers), body },
+      { keepAtShutdown: this.#store.persistent, credentialsChanged: () => this.#credentials.changed() },
     );
     switch (delivery.outcome) {
       case 'delivered':

@@ -1,4 +1,4 @@
-import { type ConfigOf, component } from '../lib/component.ts';
+import { type ConfigOf, component, REDACTED } from '../lib/component.ts';
 import { retryOnFailureSchema } from '../lib/retry.ts';
 import { duration, optionalUrl, section } from '../lib/schema-keywords.ts';
 import { clientTlsSchema } from '../lib/tls.ts';
@@ -48,6 +48,11 @@ export const exporterComponent = component({
       // Bytes of encoded batches the storage directory may hold, over all shards.
       storage_max_bytes: { type: 'integer', minimum: 1048576, default: 1073741824 },
     }),
+  }),
+  // Every header counts as a credential: which of them carries the token is the backend's business.
+  redact: (config) => ({
+    ...config,
+    headers: Object.fromEntries(Object.keys(config.headers).map((name) => [name, REDACTED])),
   }),
 });
 export type ExporterConfig = ConfigOf<typeof exporterComponent.schema>;

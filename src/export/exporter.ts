@@ -6,4 +6,6 @@ export interface Exporter {
   export(records: readonly SpanRecord[]): void;
   /** Resolves when everything handed over has been delivered or counted as dropped, or at the deadline. */
   drain(deadline: number): Promise<void>;
+  /** New request headers (rotated credentials) for every later request, retries included. */
+  setHeaders?(headers: Record<string, string>): void;
 }

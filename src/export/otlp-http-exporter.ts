@@ -7,7 +7,8 @@ import { BatchDelivery } from './batch-delivery.ts';
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
 import { formatFlags } from './body-format.ts';
 import { Compression } from './compression.ts';
-import type { ExporterConfig } from './config.ts';
+import { type ExporterConfig, tracesUrl } from './config.ts';
+import { ExportCredentials } from './credentials.ts';
 import type { Exporter } from './exporter.ts';
 import { HeldSpans } from './held-spans.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
@@ -40,7 +41,8 @@ export function otlpHttpExporter(
   const held = new HeldSpans(metrics, log);
   const compression = new Compression(config.compression || 'none');
   const format = formatFlags({ encoding: config.encoding, compression: compression.name });
-  const delivery = new BatchDelivery(config, store, held, metrics, (batch) => {
+  const credentials = new ExportCredentials(config.headers, tracesUrl(config), log);
+  const delivery = new BatchDelivery(config, store, held, metrics, credentials, (batch) => {
     if (!store.persistent) settleSegment(batch.segment, batch.spans);
   });
   const queue = new SendingQueue<QueuedBatch>(
@@ -92,6 +94,9 @@ export function otlpHttpExporter(
     export(records) {
       if (settled === undefined) exportBatch(records);
       else for (const part of bySegment(records)) exportBatch(part);
+    },
+    setHeaders(headers) {
+      credentials.set(headers);
     },
     async drain(deadline) {
       delivery.stopBy(deadline);

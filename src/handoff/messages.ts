@@ -36,6 +36,10 @@ export type ToWorker =
   /** The cluster members this replica sees now (cluster/membership.ts). */
   | { type: 'members'; members: string[] }
   /** Decisions handed over by a trace's previous owner. */
-  | { type: 'decisions'; decisions: SharedDecision[] };
+  | { type: 'decisions'; decisions: SharedDecision[] }
+  /** The exporter's headers after a reload (a rotated access token), for every later export request. */
+  | { type: 'exporter_headers'; headers: Record<string, string> }
+  /** The bearer token to present to peer replicas, after a reload or a token's window opening or closing. */
+  | { type: 'peer_token'; token: string | undefined };
 
 export type FromWorker = { type: 'ready' } | { type: 'drained' };

@@ -11,6 +11,7 @@ export interface SchemaProblem {
 const FORMAT_WORDS: Record<string, string> = {
   cidr: 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/32',
   'http-url': 'must be an http:// or https:// URL, such as https://ingest.lightstep.com (or empty)',
+  'date-time': 'must be an RFC 3339 time with a zone, such as 2027-01-31T00:00:00Z',
 };
 
 const join = (path: string, name: unknown): string => (path ? `${path}.${String(name)}` : String(name));

@@ -25,7 +25,15 @@ export interface Component<K extends string = string, S extends JSONSchema = JSO
   check?(section: T): void;
   /** Rewords an error inside this section for the reader (e.g. naming the list entry); gets the raw tree. */
   explain?(tree: unknown, error: ConfigError): ConfigError;
+  /**
+   * The section with its secret values (tokens, credential headers) replaced by {@link REDACTED}: what a
+   * config digest covers, since even a digest of a short secret can be guessed back.
+   */
+  redact?(section: T): T;
 }
+
+/** What a secret value reads as wherever a config is digested or shown. */
+export const REDACTED = '[secret]';
 
 /** Declares a component, keeping its key and schema as literal types for {@link ConfigOf}. */
 export function component<const K extends string, const S extends JSONSchema, T = ConfigOf<S>>(

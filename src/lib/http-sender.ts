@@ -1,9 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, parseRetryAfter, RETRYABLE_STATUS, type RetryConfig } from './retry.ts';
 
+/** Answers that say the credentials are wrong (revoked, expired, mistyped), not the data: kept, not final. */
+const UNAUTHORIZED_STATUS = new Set([401, 403]);
+
 export interface HttpRequest {
   readonly url: string;
-  readonly headers: Record<string, string>;
+  /** Read at each attempt when a function: credentials rotated during the retries are used at once. */
+  readonly headers: Record<string, string> | (() => Record<string, string>);
   readonly body: Uint8Array;
 }
 
@@ -11,6 +15,8 @@ export interface HttpRequest {
 export type Attempt =
   | { readonly outcome: 'ok'; readonly answer: Uint8Array }
   | { readonly outcome: 'retryable'; readonly retryAfter: number | undefined; readonly detail: string }
+  /** 401/403: the credentials were refused, not the data; new credentials may let it through. */
+  | { readonly outcome: 'unauthorized'; readonly retryAfter: undefined; readonly detail: string }
   | { readonly outcome: 'permanent'; readonly detail: string };
 
 /** Why a delivery gave up; each caller counts each under its own drop reason. */
@@ -41,6 +47,8 @@ export interface DeliverOptions {
   readonly wanted?: () => boolean;
   /** At the shutdown deadline, end as `kept` rather than dropped with cause `shutdown`. */
   readonly keepAtShutdown?: boolean;
+  /** After a 401/403, resolves when the credentials change: the request goes again then, not after its backoff. */
+  readonly credentialsChanged?: () => Promise<void>;
 }
 
 /** One POST that may take `timeout` milliseconds; any failure to get an answer is worth retrying. */
@@ -53,7 +61,7 @@ export async function postOnce(
   try {
     response = await send(request.url, {
       method: 'POST',
-      headers: request.headers,
+      headers: typeof request.headers === 'function' ? request.headers() : request.headers,
       body: request.body,
       signal: AbortSignal.timeout(timeout),
     });
@@ -63,6 +71,8 @@ export async function postOnce(
   const answer = new Uint8Array(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
   if (response.ok) return { outcome: 'ok', answer };
   const detail = `HTTP ${response.status}`;
+  if (UNAUTHORIZED_STATUS.has(response.status))
+    return { outcome: 'unauthorized', retryAfter: undefined, detail };
   if (RETRYABLE_STATUS.has(response.status)) {
     return { outcome: 'retryable', retryAfter: parseRetryAfter(response.headers.get('retry-after')), detail };
   }
@@ -75,7 +85,7 @@ const KEPT: Delivery = { outcome: 'kept' };
 
 /**
  * The one transmission path to the backend and to peers (as Refinery's): POST with a timeout, retry
- * 429/502/503/504 and network errors with the Collector's `retry_on_failure` backoff (a Retry-After
+ * 429/502/503/504, 401/403 (credentials can be rotated) and network errors with the Collector's `retry_on_failure` backoff (a Retry-After
  * from the server wins), give up after max_elapsed_time or before a retry would pass the shutdown
  * deadline. It counts nothing itself: every outcome says what became of the request, so the caller
  * can account for its spans exactly.
@@ -129,7 +139,9 @@ export class HttpSender {
           ? KEPT
           : dropped('shutdown', `${result.detail}; shutdown deadline reached`);
       }
-      await sleep(delay);
+      // Kept rather than dropped on a 401/403: a rotated token lets the request through as soon as it arrives.
+      const changed = result.outcome === 'unauthorized' ? options.credentialsChanged?.() : undefined;
+      await (changed ? Promise.race([sleep(delay), changed]) : sleep(delay));
     }
   }
 }

@@ -59,3 +59,11 @@ export const endpoint = (defaultValue: string) =>
  */
 export const section = <const P extends Record<string, JSONSchema>>(properties: P) =>
   ({ type: 'object', additionalProperties: false, default: {}, properties }) as const;
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The `date-time` format: an RFC 3339 time with its zone (`2027-01-31T00:00:00Z`). A time without a zone
+ * would mean a different instant on each host, which a validity window cannot have.
+ */
+export const isTimestamp = (text: string): boolean => TIMESTAMP.test(text) && !Number.isNaN(Date.parse(text));

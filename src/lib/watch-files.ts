@@ -1,5 +1,5 @@
 import { type FSWatcher, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** Editors and Kubernetes volumes replace a file in several steps; wait for them to settle. */
 const SETTLE_MS = 200;
@@ -7,14 +7,15 @@ const SETTLE_MS = 200;
 const VOLUME_LINK = '..data';
 
 /**
- * Calls `changed` (once per burst of events) when any of `files` changes on disk, including by the
- * swap of a Kubernetes volume's `..data` link. Directories are watched rather than files, since a file
+ * Calls `changed` (once per burst of events, with the last path that changed: a file, or the directory
+ * whose volume link was swapped) when any of `files` changes on disk, including by the swap of a
+ * Kubernetes volume's `..data` link. Directories are watched rather than files, since a file
  * replaced by rename is a new inode a file watch would lose. Returns a function that stops watching;
  * `unwatchable` hears of a directory that cannot be watched (the caller says how else to reload).
  */
 export function watchFiles(
   files: readonly string[],
-  changed: () => void,
+  changed: (path: string) => void,
   unwatchable: (file: string, error: Error) => void,
 ): () => void {
   let settle: NodeJS.Timeout | undefined;
@@ -26,8 +27,9 @@ export function watchFiles(
       watchers.push(
         watch(dir, (_event, name) => {
           if (name !== null && !names.has(name) && name !== VOLUME_LINK) return;
+          const path = name === null || name === VOLUME_LINK ? dir : join(dir, name);
           clearTimeout(settle);
-          settle = setTimeout(changed, SETTLE_MS);
+          settle = setTimeout(() => changed(path), SETTLE_MS);
         }),
       );
     } catch (err) {

@@ -2,7 +2,7 @@ import type { Server as HttpsServer } from 'node:https';
 import fastify, { type FastifyInstance } from 'fastify';
 import { overloaded, unauthorized } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { bearerAuth } from './auth.ts';
+import { type Authenticator, ReceiverAuth } from './auth.ts';
 import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';
 import type { ReceiverConfig } from './config.ts';
 import { decodeContentEncoding } from './decode-body.ts';
@@ -17,8 +17,20 @@ const SHED_BECAUSE = {
   queue: 'the export queue is nearly full (the backend is slow or down)',
 } as const;
 
-/** The ingest server: body decoding, auth, error answers, and the ingest routes. */
-export function createReceiver(config: ReceiverConfig, ingest: IngestContext, log: Logger): FastifyInstance {
+/**
+ * The ingest server: body decoding, auth, error answers, and the ingest routes. `auth` is the check that
+ * a reload updates (service/start-relay.ts); by default one is built from `config.auth` that nothing updates.
+ */
+export function createReceiver(
+  config: ReceiverConfig,
+  ingest: IngestContext,
+  log: Logger,
+  auth: Authenticator = new ReceiverAuth(config.auth, {
+    registry: ingest.metrics.registry,
+    clientIp: ingest.clientIp,
+    log,
+  }),
+): FastifyInstance {
   // fastify types an https server apart from an http one; the receiver uses neither's own API.
   const app = fastify({
     logger: false,
@@ -57,12 +69,15 @@ export function createReceiver(config: ReceiverConfig, ingest: IngestContext, lo
     else done(null, decoded);
   });
 
-  if (config.auth.tokens.length > 0) {
-    const allowed = bearerAuth(config.auth.tokens);
-    app.addHook('onRequest', (request, _reply, done) => {
-      done(allowed(request.headers.authorization) ? undefined : unauthorized());
-    });
-  }
+  // Installed even without tokens (it lets everything in then): a reload may add the first ones, and
+  // fastify takes no hooks once it listens.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const { authorization, 'x-forwarded-for': forwardedFor } = request.headers;
+    const peer = request.socket.remoteAddress ?? '';
+    done(
+      auth.authenticate(authorization, peer, forwardedFor as string | undefined) ? undefined : unauthorized(),
+    );
+  });
 
   app.setErrorHandler(
     errorHandler(ingest.metrics, log, (request) =>

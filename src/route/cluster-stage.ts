@@ -104,6 +104,11 @@ export class ClusterStage implements SpanProcessor {
     }
   }
 
+  /** The bearer token presented to peers from now on (receiver.auth tokens rotate). */
+  setPeerToken(token: string | undefined): void {
+    this.#forwarder.setToken(token);
+  }
+
   /** Decisions a trace's previous owner handed over. */
   adopt(decisions: readonly SharedDecision[]): void {
     const conflicts = this.#next.adopt(decisions);

@@ -118,13 +118,15 @@ export class Membership {
 }
 
 /** A probe that sends an empty OTLP export request: any replica that takes data answers it with 200. */
-export function otlpProbe(timeoutMs: number, authToken: string | undefined, marker: string): Probe {
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-protobuf',
-    [marker]: '1',
-    ...(authToken ? { authorization: `Bearer ${authToken}` } : {}),
-  };
+export function otlpProbe(timeoutMs: number, authToken: () => string | undefined, marker: string): Probe {
   const body = new Uint8Array(0);
-  return async (url) =>
-    (await postOnce({ url: `${url}/v1/traces`, headers, body }, timeoutMs)).outcome === 'ok';
+  return async (url) => {
+    const token = authToken();
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-protobuf',
+      [marker]: '1',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    };
+    return (await postOnce({ url: `${url}/v1/traces`, headers, body }, timeoutMs)).outcome === 'ok';
+  };
 }

@@ -112,6 +112,15 @@ describe('PeerForwarder', () => {
     expect(metrics.read('spansForwarded')).toBe(3);
   });
 
+  it('presents a rotated token from the next request on', async () => {
+    const { url, received } = await peer([]);
+    const { forward } = forwarder('old-token');
+    forward.setToken('new-token');
+    for (let i = 0; i < 3; i++) forward.add(url, record(trace, `0${i}`.repeat(8)), 1);
+    await forward.drain(Date.now() + 2000);
+    expect(received[0]?.headers.authorization).toBe('Bearer new-token');
+  });
+
   it('retries 503 and network errors, then delivers', async () => {
     const { url, received } = await peer([503, 503]);
     const { forward, metrics } = forwarder();

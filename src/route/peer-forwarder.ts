@@ -20,6 +20,7 @@ const DROP_REASON: Record<SendFailure, DropReason> = {
 const REQUEST_OUTCOME = {
   ok: 'success',
   retryable: 'retryable_error',
+  unauthorized: 'retryable_error',
   permanent: 'permanent_error',
 } as const;
 
@@ -51,7 +52,7 @@ export class PeerForwarder {
   readonly #config: ForwardConfig;
   readonly #metrics: SharedMetricsWriter;
   readonly #log: Logger;
-  readonly #headers: Record<string, string>;
+  #headers: Record<string, string> = {};
   readonly #sender: HttpSender;
   readonly #settled: SettledSegmentsWriter | undefined;
   readonly #encoder = new OtlpEncoder();
@@ -73,12 +74,17 @@ export class PeerForwarder {
     this.#settled = settled;
     this.#metrics = metrics;
     this.#log = log;
-    this.#headers = authToken ? { authorization: `Bearer ${authToken}` } : {};
+    this.setToken(authToken);
     this.#sender = new HttpSender({
       retry: config.retry_on_failure,
       timeout: config.request_timeout,
       onAttempt: (attempt) => metrics.add('forwardRequests', 1, REQUEST_OUTCOME[attempt.outcome]),
     });
+  }
+
+  /** The bearer token for later requests (rotated with receiver.auth). */
+  setToken(authToken: string | undefined): void {
+    this.#headers = authToken ? { authorization: `Bearer ${authToken}` } : {};
   }
 
   /** How to tell whether a peer is still a member, and where to send batches of peers that are not. */

@@ -69,7 +69,52 @@ describe('resolveConfig', () => {
       'enrichment.pops[0].cidr',
       'must be a CIDR',
     ],
-    [{ receiver: { auth: { tokens: ['short'] } } }, 'receiver.auth.tokens[0]', 'must NOT have fewer than 16'],
+    [
+      { receiver: { auth: { tokens: ['short'] } } },
+      'receiver.auth.tokens[0].value',
+      'must NOT have fewer than 16',
+    ],
+    [
+      { receiver: { auth: { tokens: [{ value: '0123456789abcdef', not_after: '2027-01-01' }] } } },
+      'receiver.auth.tokens[0].not_after',
+      'must be an RFC 3339 time with a zone',
+    ],
+    [
+      {
+        receiver: {
+          auth: {
+            tokens: [
+              { id: 'a', value: '0123456789abcdef' },
+              { id: 'a', value: 'fedcba9876543210' },
+            ],
+          },
+        },
+      },
+      'receiver.auth.tokens[1].id',
+      `"a" is also tokens[0]'s id`,
+    ],
+    [
+      { receiver: { auth: { tokens: ['0123456789abcdef', { value: '0123456789abcdef' }] } } },
+      'receiver.auth.tokens[1].value',
+      'the same token as tokens[0]',
+    ],
+    [
+      {
+        receiver: {
+          auth: {
+            tokens: [
+              {
+                value: '0123456789abcdef',
+                not_before: '2027-01-02T00:00:00Z',
+                not_after: '2027-01-01T00:00:00Z',
+              },
+            ],
+          },
+        },
+      },
+      'receiver.auth.tokens[0].not_after',
+      'must be later than not_before',
+    ],
     [{ batch: { send_batch_size: 0 } }, 'batch.send_batch_size', 'must be >= 1'],
     [{ receiver: { durability: 'fsync' } }, 'receiver.durability', 'must be one of "none", "wal"'],
     [
@@ -106,6 +151,41 @@ describe('resolveConfig', () => {
     );
     expect(config.exporter.headers).toEqual({ 'lightstep-access-token': 'secret', 'x-other': 'a-b-$' });
     expect(config.batch.send_batch_size).toBe(100);
+  });
+
+  it('reads ${file:/path} references (trailing line breaks dropped), names the files, keeps digits a string', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-relay-secrets-'));
+    writeFileSync(join(dir, 'token'), 'lightstep-from-a-file\n');
+    writeFileSync(join(dir, 'beacon'), '00123456789012345678901234');
+    const files = new Set<string>();
+    const config = resolveConfig(
+      {
+        exporter: { headers: { 'lightstep-access-token': `\${file:${dir}/token}` } },
+        receiver: { auth: { tokens: [`\${file:${dir}/beacon}`] } },
+      },
+      {},
+      files,
+    );
+    expect(config.exporter.headers['lightstep-access-token']).toBe('lightstep-from-a-file');
+    expect(config.receiver.auth.tokens).toEqual([{ id: 'token-0', value: '00123456789012345678901234' }]);
+    expect([...files].sort()).toEqual([join(dir, 'beacon'), join(dir, 'token')]);
+  });
+
+  it('never parses what a reference holds, so no parser error can quote a secret', () => {
+    const config = resolveConfig(
+      { exporter: { headers: { token: '${env:TOKEN}' } }, batch: { send_batch_size: '${env:SIZE}' } },
+      { TOKEN: '[not: yaml: at all', SIZE: '64' },
+    );
+    expect(config.exporter.headers.token).toBe('[not: yaml: at all');
+    expect(config.batch.send_batch_size).toBe(64);
+  });
+
+  it('refuses an unreadable ${file:…}, naming the key and the file but nothing of any content', () => {
+    const error = configErrorOf(() =>
+      resolveConfig({ exporter: { headers: { token: '${file:/nonexistent/x}' } } }, {}),
+    );
+    expect(error.key).toBe('exporter.headers.token');
+    expect(error.message).toContain('cannot read ${file:/nonexistent/x}: ENOENT');
   });
 
   it('refuses an unset variable without a default, naming the key', () => {

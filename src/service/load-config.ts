@@ -7,8 +7,8 @@ import { schemaProblem } from '../lib/ajv-errors.ts';
 import { parseCidr } from '../lib/cidr.ts';
 import type { Component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { addDurationKeyword, isHttpUrl } from '../lib/schema-keywords.ts';
-import { substituteEnvDeep } from './env-substitution.ts';
+import { addDurationKeyword, isHttpUrl, isTimestamp } from '../lib/schema-keywords.ts';
+import { type ConfigProviders, substituteDeep } from './config-providers.ts';
 import { COMPONENTS, type RelayConfig, relaySchema } from './relay-schema.ts';
 
 /**
@@ -27,6 +27,7 @@ const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, allowUn
 addDurationKeyword(ajv);
 ajv.addFormat('cidr', (text: string) => parseCidr(text) !== undefined);
 ajv.addFormat('http-url', isHttpUrl);
+ajv.addFormat('date-time', isTimestamp);
 const validate = ajv.compile(relaySchema);
 
 // The gathered list, seen as components of any section: the loader treats them all alike.
@@ -67,9 +68,17 @@ function settleAcrossSections(config: RelayConfig, given: ReadonlySet<string>): 
   }
 }
 
-/** Validates a parsed config tree, fills defaults and converts durations; throws a ConfigError naming the key. */
-export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.env): RelayConfig {
-  const config = substituteEnvDeep(tree ?? {}, env) as Record<string, unknown>;
+/**
+ * Validates a parsed config tree, fills defaults and converts durations; throws a ConfigError naming the key.
+ * Files read for `${file:…}` references are added to `files`.
+ */
+export function resolveConfig(
+  tree: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  files = new Set<string>(),
+): RelayConfig {
+  const providers: ConfigProviders = { env, files };
+  const config = substituteDeep(tree ?? {}, providers) as Record<string, unknown>;
   const given = new Set(Object.keys(config));
   for (const c of components) {
     if (c.expand && config[c.key] !== undefined) config[c.key] = c.expand(config[c.key]);
@@ -87,8 +96,27 @@ export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.en
   return relayConfig;
 }
 
+/** A validated config and the files its `${file:…}` references read (which a reload watches too). */
+export interface LoadedConfig {
+  config: RelayConfig;
+  /** Absolute paths; a reference that failed to read is in here as well. */
+  files: string[];
+}
+
 /** Reads, substitutes and validates a YAML config file. */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  return readConfig(file, env).config;
+}
+
+/**
+ * {@link loadConfig}, also naming the referenced files. On a ConfigError, `files` still lists what was
+ * referenced up to the failure, so a reload keeps watching a secret file that is missing for now.
+ */
+export function readConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  files = new Set<string>(),
+): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -98,5 +126,5 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, customTags: [underscoredInt] });
   const first = doc.errors[0];
   if (first) throw new ConfigError('', `${file} is not valid YAML: ${first.message}`);
-  return resolveConfig(doc.toJS(), env);
+  return { config: resolveConfig(doc.toJS(), env, files), files: [...files] };
 }

@@ -7,7 +7,7 @@ import { duration } from '../lib/schema-keywords.ts';
 import { memoryLimiterComponent, receiverComponent } from '../receive/config.ts';
 import { clusterComponent } from '../route/config.ts';
 import { tailSamplingComponent } from '../sample/config.ts';
-import { adminComponent, logComponent } from '../telemetry/config.ts';
+import { adminComponent, auditComponent, logComponent } from '../telemetry/config.ts';
 import { workersComponent } from '../worker/config.ts';
 
 /** Every configurable component, in the order a span meets them; each owns one top-level section. */
@@ -24,6 +24,7 @@ export const COMPONENTS = [
   extensionsComponent,
   adminComponent,
   logComponent,
+  auditComponent,
 ] as const;
 
 type Components = (typeof COMPONENTS)[number];

@@ -23,6 +23,7 @@ export function startCluster(
   pool: ShardPool,
   receiver: FastifyInstance,
   ingest: IngestContext,
+  peerToken: () => string | undefined,
   log: Logger,
 ): ClusterHandle | undefined {
   const cluster = config.cluster;
@@ -35,11 +36,10 @@ export function startCluster(
       for (const [shard, list] of byShard) pool.post(shard, { type: 'decisions', decisions: list });
     },
   );
-  const token = config.receiver.auth.tokens[0];
   const membership = new Membership(
     cluster,
     candidateSource(cluster),
-    otlpProbe(cluster.forward.request_timeout, token, FORWARDED_HEADER),
+    otlpProbe(cluster.forward.request_timeout, peerToken, FORWARDED_HEADER),
     (members) => pool.broadcast({ type: 'members', members }),
     ingest.metrics.registry,
     log,

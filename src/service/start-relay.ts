@@ -1,10 +1,12 @@
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
+import { ReceiverAuth } from '../receive/auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
@@ -14,6 +16,7 @@ import { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
 import { samplingSetup } from '../sample/sampling-setup.ts';
 import { spansAccepted, tally } from '../telemetry/accounting.ts';
 import { createAdminServer } from '../telemetry/admin-server.ts';
+import { AuditLog, type AuditSink, NO_AUDIT } from '../telemetry/audit-log.ts';
 import { buildInfo, registerBuildInfo } from '../telemetry/build-info.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { RelayMetrics } from '../telemetry/metrics.ts';
@@ -28,15 +31,37 @@ import { resolveThreads } from '../worker/config.ts';
 import { ShardPool } from '../worker/shard-pool.ts';
 import type { WorkerSections } from '../worker/worker-data.ts';
 import type { RelayConfig } from './relay-schema.ts';
+import { reloader } from './reload.ts';
+import { configDigest, sectionDigests } from './reload-plan.ts';
 import { startCluster } from './start-cluster.ts';
+
+/** What set off a reload, for the log and the audit record. */
+export interface ReloadOrigin {
+  trigger: 'SIGHUP' | 'file';
+  /** The file whose change set it off: the config file, or one of its `${file:…}` references. */
+  file: string;
+}
 
 export interface Relay {
   readonly receiverPort: number;
   readonly adminPort: number;
-  /** Applies a reloaded config's tail_sampling block; other sections need a restart. */
-  reload(config: RelayConfig): void;
+  /**
+   * Applies what a reloaded config changes in `tail_sampling`, `receiver.auth` and `exporter.headers`;
+   * other changes are logged as needing a restart.
+   */
+  reload(config: RelayConfig, origin: ReloadOrigin): void;
+  /** Records a reload that was refused (an invalid file) in the audit log. */
+  reloadRejected(origin: ReloadOrigin, error: string): void;
   /** Fails readiness, stops ingest, drains the workers by the shutdown timeout. */
   stop(): Promise<void>;
+  /** The audit log (a no-op without `audit.path`), for events from outside the relay's own wiring. */
+  readonly audit: AuditSink;
+}
+
+export interface RelayOptions {
+  /** The config file's path, named in the audit log. */
+  configFile?: string;
+  version?: string;
 }
 
 function announceExport(config: RelayConfig, log: Logger): void {
@@ -53,10 +78,36 @@ function announceExport(config: RelayConfig, log: Logger): void {
   );
 }
 
+/** What the audit log says of a start: which config (by digest, secrets redacted) and which tokens, by id. */
+function startedRecord(config: RelayConfig, options: RelayOptions): Record<string, unknown> {
+  const tokens = config.receiver.auth.tokens.map(({ id, not_before, not_after }) => ({
+    id,
+    not_before,
+    not_after,
+  }));
+  return {
+    version: options.version,
+    config_file: options.configFile,
+    config_digest: configDigest(config),
+    sections: sectionDigests(config),
+    tokens,
+    host: hostname(),
+    pid: process.pid,
+  };
+}
+
 /** Starts the worker shards, the receiver and the admin server: the whole relay in one process. */
-export async function startRelay(config: RelayConfig, log: Logger): Promise<Relay> {
+export async function startRelay(
+  config: RelayConfig,
+  log: Logger,
+  options: RelayOptions = {},
+): Promise<Relay> {
   checkTlsFilesReadable('receiver.tls', config.receiver.tls);
   checkTlsFilesReadable('exporter.tls', config.exporter.tls);
+  const auditLog = await AuditLog.open(config.audit, log);
+  const audit = auditLog ?? NO_AUDIT;
+  // First, so that what the token table says about expired tokens at start follows it.
+  audit.record('relay.started', startedRecord(config, options));
   const threads = resolveThreads(config.workers, config.tail_sampling?.num_shards);
   const sharedMetrics = allocateSharedMetrics(threads);
   const reader = new SharedMetricsReader(sharedMetrics);
@@ -73,6 +124,14 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     rss: process.memoryUsage.rss,
     registry: metrics.registry,
     log,
+  });
+
+  const ipOf = clientIp(config.receiver.trusted_proxies);
+  const auth = new ReceiverAuth(config.receiver.auth, {
+    registry: metrics.registry,
+    clientIp: ipOf,
+    log,
+    audit,
   });
 
   const crashed = (what: string) => (error: Error) => {
@@ -109,7 +168,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     batch: config.batch,
     exporter: config.exporter,
     debug: config.debug,
-    peer_token: config.receiver.auth.tokens[0],
+    peer_token: auth.peerToken(),
   };
   const pool = await ShardPool.start(sections, threads, shared, log, crashed('a worker shard'));
   const ingest: IngestContext = {
@@ -118,11 +177,19 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     shards: threads,
     metrics,
     admission,
-    clientIp: clientIp(config.receiver.trusted_proxies),
+    clientIp: ipOf,
     accepting: true,
   };
-  const receiver = createReceiver(config.receiver, ingest, log);
-  const cluster = startCluster(config, pool, receiver, ingest, log);
+  const receiver = createReceiver(config.receiver, ingest, log, auth);
+  const cluster = startCluster(config, pool, receiver, ingest, () => auth.peerToken(), log);
+  // The peer token follows reloads and token windows; posted to the workers only when it changes.
+  let peerToken = sections.peer_token;
+  auth.onChange(() => {
+    const token = auth.peerToken();
+    if (token === peerToken) return;
+    peerToken = token;
+    pool.broadcast({ type: 'peer_token', token });
+  });
   const admin = createAdminServer(metrics, () => ready);
 
   await admin.listen(parseEndpoint(config.admin.endpoint));
@@ -137,16 +204,20 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   log.info({ receiver: receiverPort, admin: adminPort, threads }, 'edge-relay is ready');
   announceExport(config, log);
 
+  const reload = reloader(config, {
+    pool,
+    auth,
+    audit,
+    log,
+    sampling: (next) => samplingSetup(next, threads, policySlots),
+  });
   return {
     receiverPort,
     adminPort,
-    reload(next) {
-      pool.reconfigure(samplingSetup(next.tail_sampling, threads, policySlots));
-      const { tail_sampling: _was, ...running } = config;
-      const { tail_sampling: _now, ...reloaded } = next;
-      if (JSON.stringify(running) !== JSON.stringify(reloaded)) {
-        log.warn('only tail_sampling is applied on reload; restart the relay to apply the other changes');
-      }
+    audit,
+    reload: reload.apply,
+    reloadRejected(origin, error) {
+      audit.record('config.reload_rejected', { ...origin, error });
     },
     async stop() {
       const deadline = Date.now() + config.shutdown_timeout;
@@ -159,8 +230,11 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       const unsettled = await wal?.close();
       if (unsettled) log.info({ spans: unsettled }, 'spans left in the write-ahead log for the next start');
       admission.stop();
+      auth.stop();
       // The final tally: with a persistent queue, `queued` spans are on disk for the next start.
       log.info(tally(reader, await spansAccepted(metrics.spansReceived)), 'edge-relay stopped');
+      audit.record('relay.stopped', { config_digest: configDigest(reload.running()) });
+      await auditLog?.close();
       await admin.close();
     },
   };

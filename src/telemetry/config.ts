@@ -14,3 +14,21 @@ export const logComponent = component({
 });
 export type LogConfig = ConfigOf<typeof logComponent.schema>;
 export type LogLevel = LogConfig['level'];
+
+/**
+ * The audit trail: security-relevant events as hash-chained JSON Lines (docs/operations.md, "Audit trail").
+ * `path` is a file (rotated by size, as the Collector's file exporter), `stdout`, or empty for none.
+ */
+export const auditComponent = component({
+  key: 'audit',
+  schema: section({
+    path: { type: 'string', default: '' },
+    rotation: section({
+      // The file is rotated before it would grow past this size.
+      max_megabytes: { type: 'integer', minimum: 1, default: 100 },
+      // Rotated files kept; the oldest beyond this are deleted. 0: keep every one.
+      max_backups: { type: 'integer', minimum: 0, default: 10 },
+    }),
+  }),
+});
+export type AuditConfig = ConfigOf<typeof auditComponent.schema>;

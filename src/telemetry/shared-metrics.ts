@@ -51,7 +51,8 @@ export const SHARED_METRICS = {
     help: 'Export requests to the backend, by outcome',
     type: 'counter',
     label: 'outcome',
-    values: ['success', 'partial_success', 'retryable_error', 'permanent_error'],
+    // unauthorized: 401/403, the batch is kept until exporter.headers change (or max_elapsed_time).
+    values: ['success', 'partial_success', 'retryable_error', 'unauthorized', 'permanent_error'],
   },
   exportedBytes: {
     name: 'edge_relay_exported_bytes_total',

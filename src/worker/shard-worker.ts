@@ -117,6 +117,12 @@ port.on('message', (message: ToWorker) => {
     case 'decisions':
       cluster?.adopt(message.decisions);
       break;
+    case 'exporter_headers':
+      exporter.setHeaders?.(message.headers);
+      break;
+    case 'peer_token':
+      cluster?.setPeerToken(message.token);
+      break;
     case 'drain':
       pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));
       break;

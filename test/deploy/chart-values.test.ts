@@ -118,7 +118,7 @@ describe("the relay's own validation of each config: block, as the chart renders
       EDGE_RELAY_BEACON_TOKEN_0: 'beacon-secret-value-0001',
     });
     expect(config.exporter.headers['lightstep-access-token']).toBe('lightstep-secret-value');
-    expect(config.receiver.auth.tokens).toEqual(['beacon-secret-value-0001']);
+    expect(config.receiver.auth.tokens).toEqual([{ id: 'token-0', value: 'beacon-secret-value-0001' }]);
   });
 
   it('sizes the worker threads by the container CPU limit', () => {

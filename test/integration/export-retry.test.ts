@@ -59,6 +59,18 @@ describe('export retries and refusals', () => {
     expect(await relay.metric('edge_relay_export_requests_total', { outcome: 'permanent_error' })).toBe(1);
   });
 
+  it('keeps a batch refused with 403 (never dropped as final), retrying it until the backend takes it', async () => {
+    const { sink, relay } = await start();
+    let attempts = 0;
+    sink.reply = () => ({ status: ++attempts < 4 ? 403 : 200 });
+    await relay.post('/v1/beacons', JSON.stringify(beaconWithTrace()));
+    await waitFor(() => sink.spans().length === 6, 'the kept batch');
+    expect(await relay.metric('edge_relay_export_requests_total', { outcome: 'unauthorized' })).toBe(3);
+    expect(await relay.metric('edge_relay_spans_dropped_total', { reason: 'rejected_by_backend' })).toBe(0);
+    const refusals = relay.logLines().filter((l) => l.msg?.toString().startsWith('the backend refused'));
+    expect(refusals).toHaveLength(1);
+  });
+
   it('counts partial_success.rejected_spans as dropped and the rest as exported', async () => {
     const { sink, relay } = await start();
     sink.reply = () => ({

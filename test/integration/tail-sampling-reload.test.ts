@@ -49,10 +49,10 @@ describe('tail sampling reload', () => {
 
     // An invalid file is refused with a log line naming the key; keep-all stays.
     writePolicies(relay, [{ name: 'bad', type: 'latency', latency: { threshold_ms: 'soon' } }]);
-    await logged(relay, 'config reload rejected; the running policies stay', 1);
+    await logged(relay, 'config reload rejected; the running config stays', 1);
     const rejected = relay
       .logLines()
-      .find((l) => l.msg === 'config reload rejected; the running policies stay');
+      .find((l) => l.msg === 'config reload rejected; the running config stays');
     expect(rejected?.error).toContain('tail_sampling.policies[0] (name "bad").latency.threshold_ms');
     const b = testTrace(traceIdWith(2, 9n));
     await postAll(relay, [beacon(b, b.spans)]);

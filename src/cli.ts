@@ -19,14 +19,11 @@ const USAGE = `Usage:
 async function run(configFile: string): Promise<void> {
   const { config, files } = readConfig(configFile);
   const log = createLogger(config.log.level);
-  const relay = await startRelay(config, log, {
+  const started = startRelay(config, log, {
     configFile: resolve(configFile),
     version: buildInfo().version,
   });
-  const stopWatching = watchConfig(configFile, files, log, {
-    apply: (next, origin) => relay.reload(next, origin),
-    rejected: (origin, error) => relay.reloadRejected(origin, error),
-  });
+  let stopWatching = () => {};
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -38,16 +35,25 @@ async function run(configFile: string): Promise<void> {
     log.info({ signal }, 'draining before exit');
     // Last resort if draining itself hangs: the orchestrator's grace period must not be the one to end it.
     setTimeout(() => process.exit(1), config.shutdown_timeout + 5000).unref();
-    relay.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
+    started
+      .then((relay) => relay.stop())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'error while stopping');
+          process.exit(1);
+        },
+      );
   };
+  // Before the relay says it is ready: a signal sent as soon as it does must drain, not kill.
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  const relay = await started;
+  if (stopping) return;
+  stopWatching = watchConfig(configFile, files, log, {
+    apply: (next, origin) => relay.reload(next, origin),
+    rejected: (origin, error) => relay.reloadRejected(origin, error),
+  });
 }
 
 async function main(argv: string[]): Promise<number> {

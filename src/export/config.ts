@@ -53,6 +53,9 @@ export const exporterComponent = component({
   redact: (config) => ({
     ...config,
     headers: Object.fromEntries(Object.keys(config.headers).map((name) => [name, REDACTED])),
+    tls: { ...config.tls, key_pem: config.tls.key_pem && REDACTED },
+    // A proxy URL may carry user:password.
+    proxy_url: config.proxy_url && REDACTED,
   }),
 });
 export type ExporterConfig = ConfigOf<typeof exporterComponent.schema>;

@@ -120,8 +120,9 @@ describe('the write-ahead log (receiver.durability: wal)', { timeout: 300_000 },
     const first = await OtlpSink.start();
     const url = first.url;
     await first.close();
-    // The backend is down: every span ends in the persistent queue, which settles it for the log.
-    const config = walConfig(url, directory, { sending_queue: { storage } });
+    // The backend is down: every span ends in the persistent queue, which settles it for the log. The
+    // segment stays open however slow the machine, so that the kill finds its spans in both places.
+    const config = walConfig(url, directory, { sending_queue: { storage } }, {}, { segment_max_age: '1h' });
     const killed = await RelayProcess.start(config);
     cleanup.push(() => killed.stop('SIGKILL'));
     const { acknowledged } = await postBeacons(killed, { count: 300, concurrency: 16 });

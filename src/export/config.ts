@@ -5,6 +5,8 @@ import { duration } from '../lib/schema-keywords.ts';
 export interface ExporterConfig {
   /** Full URL of the OTLP/HTTP traces endpoint. Empty: spans go to the debug exporter. */
   traces_endpoint: string;
+  /** Full URL of the OTLP/HTTP metrics endpoint for version_health; empty: metrics are only on /metrics. */
+  metrics_endpoint: string;
   headers: Record<string, string>;
   compression: 'gzip' | 'none';
   /** Milliseconds one export request may take. */
@@ -30,18 +32,21 @@ export interface DebugExporterConfig {
   verbosity: 'basic' | 'detailed';
 }
 
+const otlpUrl = {
+  anyOf: [
+    { type: 'string', const: '' },
+    { type: 'string', pattern: '^https?://[^\\s/]+(/\\S*)?$' },
+  ],
+  default: '',
+} as const;
+
 export const exporterSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
   properties: {
-    traces_endpoint: {
-      anyOf: [
-        { type: 'string', const: '' },
-        { type: 'string', pattern: '^https?://[^\\s/]+(/\\S*)?$' },
-      ],
-      default: '',
-    },
+    traces_endpoint: otlpUrl,
+    metrics_endpoint: otlpUrl,
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     compression: { enum: ['gzip', 'none'], default: 'gzip' },
     timeout: duration('30s'),
@@ -73,8 +78,11 @@ export const debugExporterSchema = {
  * Lightstep with an empty access token would be refused and every span lost, so an empty header
  * sends spans to the debug exporter instead and says which header is missing.
  */
-export function missingExporterSetting(config: ExporterConfig): string | undefined {
-  if (config.traces_endpoint === '') return 'exporter.traces_endpoint';
+export function missingExporterSetting(
+  config: ExporterConfig,
+  endpoint: 'traces_endpoint' | 'metrics_endpoint' = 'traces_endpoint',
+): string | undefined {
+  if (config[endpoint] === '') return `exporter.${endpoint}`;
   for (const [name, value] of Object.entries(config.headers)) {
     if (value === '') return `exporter.headers.${name}`;
   }

@@ -1,3 +1,4 @@
+import type { HealthSnapshot } from '../health/snapshot.ts';
 import type { Beacon } from '../model/beacon.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
@@ -31,4 +32,8 @@ export type ToWorker =
   /** Decisions handed over by a trace's previous owner. */
   | { type: 'decisions'; decisions: SharedDecision[] };
 
-export type FromWorker = { type: 'ready' } | { type: 'drained' };
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'drained' }
+  /** What changed in the shard's version-health series since its last snapshot (health/snapshot.ts). */
+  | { type: 'health'; snapshot: HealthSnapshot };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { checkVersionHealth } from '../health/config.ts';
 import { parseCidr } from '../lib/cidr.ts';
 import { dottedPath } from '../lib/dotted-path.ts';
 import { ConfigError } from '../lib/errors.ts';
@@ -42,6 +43,7 @@ export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.en
     throw withPolicyNames(config, describe((validate.errors as ErrorObject[])[0] as ErrorObject));
   }
   const relayConfig = config as unknown as RelayConfig;
+  if (relayConfig.version_health) checkVersionHealth(relayConfig.version_health);
   if (relayConfig.tail_sampling) checkTailSampling(relayConfig.tail_sampling, relayConfig.workers.threads);
   checkCluster(relayConfig.cluster);
   return relayConfig;

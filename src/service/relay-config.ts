@@ -1,6 +1,7 @@
 import type { BatchConfig } from '../batch/config.ts';
 import type { EnrichmentConfig } from '../enrich/config.ts';
 import type { DebugExporterConfig, ExporterConfig } from '../export/config.ts';
+import type { VersionHealthConfig } from '../health/config.ts';
 import type { MemoryLimiterConfig, ReceiverConfig } from '../receive/config.ts';
 import type { ClusterConfig } from '../route/config.ts';
 import type { TailSamplingConfig } from '../sample/config.ts';
@@ -15,6 +16,8 @@ export interface RelayConfig {
   enrichment: EnrichmentConfig;
   workers: WorkersConfig;
   memory_limiter: MemoryLimiterConfig;
+  /** Absent: no RED metrics are counted. */
+  version_health?: VersionHealthConfig;
   /** Absent: every span is kept. */
   tail_sampling?: TailSamplingConfig;
   batch: BatchConfig;

@@ -1,6 +1,7 @@
 import { batchSchema } from '../batch/config.ts';
 import { enrichmentSchema } from '../enrich/config.ts';
 import { debugExporterSchema, exporterSchema } from '../export/config.ts';
+import { versionHealthSchema } from '../health/config.ts';
 import { duration } from '../lib/schema-keywords.ts';
 import { memoryLimiterSchema, receiverSchema } from '../receive/config.ts';
 import { clusterSchema } from '../route/config.ts';
@@ -19,6 +20,7 @@ export const relaySchema = {
     enrichment: enrichmentSchema,
     workers: workersSchema,
     memory_limiter: memoryLimiterSchema,
+    version_health: versionHealthSchema,
     tail_sampling: tailSamplingSchema,
     batch: batchSchema,
     exporter: exporterSchema,

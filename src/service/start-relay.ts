@@ -1,6 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { missingExporterSetting } from '../export/config.ts';
 import { Handoff } from '../handoff/handoff.ts';
+import { MergedHealth } from '../health/merged-health.ts';
+import { type MetricsPush, startMetricsPush } from '../health/otlp-push.ts';
+import { registerVersionHealthMetrics } from '../health/prometheus.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { Admission } from '../receive/admission.ts';
 import { clientIp } from '../receive/client-ip.ts';
@@ -47,6 +50,31 @@ function announceExport(config: RelayConfig, log: Logger): void {
   );
 }
 
+/** Version health on the main thread: merges the shards' snapshots, serves them, pushes them if configured. */
+function startVersionHealth(
+  config: RelayConfig,
+  metrics: RelayMetrics,
+  log: Logger,
+): { merged: MergedHealth; push: MetricsPush | undefined } | undefined {
+  const health = config.version_health;
+  if (!health) return undefined;
+  const merged = new MergedHealth(health);
+  registerVersionHealthMetrics(metrics.registry, merged, health);
+  const missing = missingExporterSetting(config.exporter, 'metrics_endpoint');
+  if (missing !== undefined) {
+    log.info(
+      { missing },
+      `version health metrics are served on /metrics; ${missing} is empty, so none are pushed`,
+    );
+    return { merged, push: undefined };
+  }
+  log.info(
+    { endpoint: config.exporter.metrics_endpoint },
+    'pushing version health metrics as OTLP/HTTP protobuf',
+  );
+  return { merged, push: startMetricsPush(merged, health, config.exporter, log) };
+}
+
 /** Starts the worker shards, the receiver and the admin server: the whole relay in one process. */
 export async function startRelay(config: RelayConfig, log: Logger): Promise<Relay> {
   const threads = resolveThreads(config.workers, config.tail_sampling?.num_shards);
@@ -56,6 +84,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const samplingMetrics = allocateSamplingMetrics(threads);
   const policySlots = new PolicySlots();
   registerSamplingMetrics(metrics.registry, samplingMetrics, policySlots);
+  const health = startVersionHealth(config, metrics, log);
   let ready = false;
   const admission = new Admission({
     limits: memoryLimits(config.memory_limiter, containerMemory()),
@@ -74,20 +103,28 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     log_level: config.log.level,
     nice: config.workers.nice,
     enrichment: config.enrichment,
+    version_health: config.version_health,
     cluster: config.cluster,
     batch: config.batch,
     exporter: config.exporter,
     debug: config.debug,
     peer_token: config.receiver.auth.tokens[0],
   };
-  const pool = await ShardPool.start(sections, threads, shared, log, (error) => {
-    // A shard that dies takes its buffered traces with it: stop being ready so traffic moves elsewhere,
-    // and exit so the orchestrator restarts the process.
-    ready = false;
-    log.fatal({ err: error }, 'a worker shard died; exiting');
-    process.exitCode = 1;
-    setImmediate(() => process.exit(1));
-  });
+  const pool = await ShardPool.start(
+    sections,
+    threads,
+    shared,
+    log,
+    (error) => {
+      // A shard that dies takes its buffered traces with it: stop being ready so traffic moves elsewhere,
+      // and exit so the orchestrator restarts the process.
+      ready = false;
+      log.fatal({ err: error }, 'a worker shard died; exiting');
+      process.exitCode = 1;
+      setImmediate(() => process.exit(1));
+    },
+    (shard, snapshot) => health?.merged.apply(shard, snapshot),
+  );
   const ingest: IngestContext = {
     handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
     shards: threads,
@@ -129,6 +166,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       await receiver.close();
       ingest.handoff.flush();
       await pool.drain(deadline);
+      await health?.push?.stop();
       admission.stop();
       // The final tally: with a persistent queue, `queued` spans are on disk for the next start.
       log.info(tally(reader, await spansAccepted(metrics.spansReceived)), 'edge-relay stopped');

@@ -139,7 +139,9 @@ export class VersionHealthProducer implements MetricProducer {
       ],
     };
     this.#pending.set(scope, { time: now, values });
-    return { resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics: [scope] }, errors: [] };
+    // Nothing new: no push at all (the reader skips an empty collection).
+    const scopeMetrics = requests.length > 0 ? [scope] : [];
+    return { resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics }, errors: [] };
   }
 
   /** The backend took this export: later deltas start from it. */

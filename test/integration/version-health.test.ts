@@ -86,7 +86,8 @@ function expected(sent: Sent[]) {
     s.requests++;
     if (error) s.errors++;
     const bucket = BUCKETS_MS.findIndex((le) => ms <= le);
-    (s.buckets as number[])[bucket < 0 ? BUCKETS_MS.length : bucket]++;
+    const index = bucket < 0 ? BUCKETS_MS.length : bucket;
+    s.buckets[index] = (s.buckets[index] as number) + 1;
   };
   for (const t of sent) {
     add(`${t.version}|${t.pop}|GET /product/:id|SPAN_KIND_SERVER`, t.serverMs, t.error !== undefined);

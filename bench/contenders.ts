@@ -7,7 +7,7 @@ import { readAccounting } from './relay-accounting.ts';
 
 // The servers the bench compares, each started as its own process on the server CPUs.
 
-export type ContenderId = 'ceiling' | 'sdk' | 'relay' | 'relay-sampled';
+export type ContenderId = 'ceiling' | 'sdk' | 'relay' | 'relay-sampled' | 'relay-health';
 
 export interface Target {
   readonly process: BenchProcess;
@@ -58,7 +58,12 @@ async function startPeer(
 }
 
 /** The relay's config for the bench: loopback ports, the sink as backend, gzip on (the default). */
-export function relayConfig(sinkUrl: string, threads: number, policies: boolean): Record<string, unknown> {
+export function relayConfig(
+  sinkUrl: string,
+  threads: number,
+  policies: boolean,
+  versionHealth = false,
+): Record<string, unknown> {
   return {
     receiver: { endpoint: '127.0.0.1:0' },
     admin: { endpoint: '127.0.0.1:0' },
@@ -67,6 +72,7 @@ export function relayConfig(sinkUrl: string, threads: number, policies: boolean)
     workers: { threads },
     exporter: { traces_endpoint: sinkUrl, compression: 'gzip' },
     ...(policies ? (parse(readFileSync(here('realistic-policies.yaml'), 'utf8')) as object) : {}),
+    ...(versionHealth ? { version_health: {} } : {}),
   };
 }
 
@@ -141,6 +147,13 @@ export const CONTENDERS: readonly Contender[] = [
     label: 'edge-relay, realistic policies',
     delivers: true,
     start: (sink, cpus, threads) => startRelay(relayConfig(sink, threads, true), cpus),
+  },
+  {
+    // The same as 'relay' with version health on: the difference in worker CPU is what counting costs.
+    id: 'relay-health',
+    label: 'edge-relay, keep all, version health on',
+    delivers: true,
+    start: (sink, cpus, threads) => startRelay(relayConfig(sink, threads, false, true), cpus),
   },
   {
     id: 'ceiling',

@@ -26,6 +26,8 @@ export interface RunReport {
   /** The contender whose saturating rate, halved, is the fixed rate. */
   steadyRateFrom: string;
   encode: EncodeRate[];
+  /** The version-health stage alone (micro-bench); absent in runs from before it existed. */
+  versionHealth?: EncodeRate[];
   results: ScenarioResult[];
   skipped: { label: string; reason: string }[];
   chartFile: string;
@@ -209,6 +211,35 @@ function threadTable(results: ScenarioResult[]): string {
   );
 }
 
+/**
+ * Worker-thread CPU per acknowledged span at saturation, keep-all with version health off and on in the
+ * same run, and the stage alone in the harness (the micro-bench has none of the load's noise).
+ */
+function versionHealthTable(run: RunReport): string {
+  const saturation = (id: string) =>
+    run.results.find(
+      (r) => r.contender === id && r.scenario === 'saturation' && r.threads === run.results[0]?.threads,
+    );
+  const perSpan = (r: ScenarioResult | undefined) =>
+    r && r.accepted > 0 ? (r.threadCpu.workers / r.accepted) * 1e6 : Number.NaN;
+  const off = perSpan(saturation('relay'));
+  const on = perSpan(saturation('relay-health'));
+  const rows = [
+    ['worker threads at saturation, version health off (µs/span)', fmt(off, 3)],
+    ['worker threads at saturation, version health on (µs/span)', fmt(on, 3)],
+    ['added by version health, at saturation (µs/span)', fmt(on - off, 3)],
+    ...(run.versionHealth ?? []).map((v) => [
+      `stage alone: ${v.name} (µs/span)`,
+      fmt(1e6 / v.spansPerSecond, 3),
+    ]),
+  ];
+  return `${table(['measure', 'value'], rows)}
+
+The saturation rows divide each run's worker CPU by the spans it acknowledged; both runs differ by more
+than the stage (throughput, batching, garbage collection), so their difference is noisy. The stage alone
+times the counting of 512 bench spans (server and origin spans counted, the rest skipped) in the harness.`;
+}
+
 function latencyTable(results: ScenarioResult[]): string {
   const rows = results
     .filter((r) => r.rate !== undefined)
@@ -364,6 +395,10 @@ Lost = acked − sampled out − delivered; unaccounted = lost − dropped (coun
 The SDK relay counts nothing, so all of its loss is unaccounted.
 
 ${deliveryTable(r)}
+
+## Version health: added worker CPU per span
+
+${versionHealthTable(run)}
 
 ## OTLP encoding (micro-bench, harness process)
 

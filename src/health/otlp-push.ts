@@ -38,6 +38,8 @@ export const SCOPE = { name: 'edge-relay/version-health', version: '1' };
 const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
 
 interface Collected {
+  /** Order of collection: an older export accepted late must not move the baseline back. */
+  seq: number;
   time: number;
   values: Map<MergedSeries, Float64Array>;
 }
@@ -54,6 +56,7 @@ export class VersionHealthProducer implements MetricProducer {
   readonly #unitScale: number;
   readonly #start: number;
   #committed: Collected;
+  #seq = 0;
   readonly #pending = new WeakMap<ScopeMetrics, Collected>();
 
   constructor(merged: MergedHealth, config: VersionHealthConfig, start = Date.now()) {
@@ -62,7 +65,7 @@ export class VersionHealthProducer implements MetricProducer {
     this.#names = [...FIXED_DIMENSIONS, ...config.dimensions.map((d) => d.name)];
     this.#unitScale = config.histogram.unit === 'ms' ? 1000 : 1;
     this.#start = start;
-    this.#committed = { time: start, values: new Map() };
+    this.#committed = { seq: 0, time: start, values: new Map() };
   }
 
   get delta(): boolean {
@@ -138,7 +141,7 @@ export class VersionHealthProducer implements MetricProducer {
         },
       ],
     };
-    this.#pending.set(scope, { time: now, values });
+    this.#pending.set(scope, { seq: ++this.#seq, time: now, values });
     // Nothing new: no push at all (the reader skips an empty collection).
     const scopeMetrics = requests.length > 0 ? [scope] : [];
     return { resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics }, errors: [] };
@@ -148,7 +151,7 @@ export class VersionHealthProducer implements MetricProducer {
   accepted(metrics: ResourceMetrics): void {
     for (const scope of metrics.scopeMetrics) {
       const collected = this.#pending.get(scope);
-      if (collected && collected.time > this.#committed.time) this.#committed = collected;
+      if (collected && collected.seq > this.#committed.seq) this.#committed = collected;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePorts, membersSettled, sumMetric } from '../helpers/cluster.ts';
 import { type OpenMetricsSample, scrapeOpenMetrics } from '../helpers/openmetrics.ts';
 import { OtlpMetricsSink } from '../helpers/otlp-metrics-sink.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
@@ -331,4 +332,49 @@ describe('version health', () => {
       expect(metricsSink.metrics()[0]?.resource['service.name']).toBe('edge-relay');
     },
   );
+
+  it('counts a span once in a cluster: where it arrived, not again at the owner it is forwarded to', async () => {
+    const sink = await OtlpSink.start();
+    sinks.push(sink);
+    const ports = await freePorts(2);
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const [a, b] = await Promise.all(
+      urls.map((self, i) =>
+        RelayProcess.start({
+          receiver: { endpoint: `127.0.0.1:${ports[i]}` },
+          workers: { threads: 1 },
+          batch: { timeout: '20ms' },
+          exporter: { traces_endpoint: sink.url, compression: 'none' },
+          version_health: versionHealth,
+          tail_sampling: {
+            decision_wait: '1s',
+            decision_wait_after_root_received: '100ms',
+            policies: [{ name: 'all', type: 'always_sample' }],
+          },
+          cluster: { self, peers: urls, probe_interval: '150ms', forward: { timeout: '10ms' } },
+        }),
+      ),
+    );
+    relays.push(a as RelayProcess, b as RelayProcess);
+    const both = [a, b] as RelayProcess[];
+    await membersSettled(both, 2);
+    const sent = traffic(60);
+    // Every beacon goes to replica a; about half the traces are owned by b and forwarded there.
+    await postAll(a as RelayProcess, sent.map(beaconOf));
+    await waitFor(async () => sink.spans().length === 3 * sent.length, 'every span at the sink');
+    const forwarded = await (a as RelayProcess).metric('edge_relay_cluster_spans_forwarded_total');
+    expect(forwarded).toBeGreaterThan(0);
+    const want = expected(sent);
+    const samples = await waitFor(async () => {
+      const scraped = await scrapeOpenMetrics((a as RelayProcess).adminPort);
+      const got = reported(scraped);
+      return [...want].every(([key, s]) => got.get(key)?.requests === s.requests) && scraped;
+    }, 'every span counted at the replica it arrived at');
+    expect(Object.fromEntries(reported(samples))).toEqual(Object.fromEntries(want));
+    expect(await sumMetric([b as RelayProcess], 'edge_relay_edge_requests_total')).toBe(0);
+    const kept = new Set(sink.spans().map((s) => s.traceId));
+    for (const sample of samples.filter((s) => s.exemplar)) {
+      expect(kept.has(sample.exemplar?.labels.trace_id as string)).toBe(true);
+    }
+  });
 });

@@ -1,19 +1,13 @@
 import { ConfigError } from '../lib/errors.ts';
 import { duration } from '../lib/schema-keywords.ts';
+import { SPAN_KIND_NAMES } from '../model/span.ts';
 
 // The `version_health` block: RED metrics counted from every span before sampling. Keys follow the
 // Collector's spanmetrics connector where they mean the same thing (dimensions, histogram,
 // aggregation_temporality, metrics_flush_interval, aggregation_cardinality_limit); `span_kinds` and
 // `exemplars.enabled`'s default are the relay's own. Documented in docs/version-health.md.
 
-export const SPAN_KIND_NAMES = [
-  'SPAN_KIND_UNSPECIFIED',
-  'SPAN_KIND_INTERNAL',
-  'SPAN_KIND_SERVER',
-  'SPAN_KIND_CLIENT',
-  'SPAN_KIND_PRODUCER',
-  'SPAN_KIND_CONSUMER',
-] as const;
+export { SPAN_KIND_NAMES };
 export type SpanKindName = (typeof SPAN_KIND_NAMES)[number];
 
 export interface Dimension {

@@ -3,9 +3,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { protoFile } from '../../src/model/proto-files.ts';
+import { readBody } from './otlp-sink.ts';
 
 // An OTLP/HTTP metrics endpoint that decodes with its own .proto (test/fixtures/otlp-metrics.proto),
 // independent of the SDK that encodes.
@@ -33,10 +33,7 @@ export class OtlpMetricsSink {
   static async start(): Promise<OtlpMetricsSink> {
     const sink: OtlpMetricsSink = new OtlpMetricsSink(
       createServer(async (req, res) => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(chunk as Buffer);
-        const raw = Buffer.concat(chunks);
-        const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        const { body } = await readBody(req);
         const decoded = Request.toObject(Request.decode(body), {
           longs: Number,
           enums: String,

@@ -34,6 +34,14 @@ export interface SinkRequest {
   decoded: Record<string, unknown>;
 }
 
+/** A request's body as sent, and gunzipped when it says it is gzip. */
+export async function readBody(req: IncomingMessage): Promise<{ raw: Buffer; body: Buffer }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks);
+  return { raw, body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw };
+}
+
 type Reply = (request: SinkRequest) => {
   status: number;
   headers?: Record<string, string>;
@@ -116,10 +124,7 @@ export class OtlpSink {
   static async start(port = 0): Promise<OtlpSink> {
     const sink: OtlpSink = new OtlpSink(
       createServer(async (req, res) => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(chunk as Buffer);
-        const raw = Buffer.concat(chunks);
-        const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        const { raw, body } = await readBody(req);
         const decoded = Request.toObject(Request.decode(body), { longs: String, bytes: String }) as Record<
           string,
           unknown

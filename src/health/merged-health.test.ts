@@ -85,12 +85,12 @@ describe('MergedHealth', () => {
         `edge_relay_edge_requests_total{${labels}} 2`,
         expect.stringMatching(
           new RegExp(
-            `^edge_relay_edge_errors_total\\{${escape(labels)}\\} 1 # \\{trace_id="${trace(2)}",span_id="[0-9a-f]{16}"\\} 0.03 \\d+(\\.\\d+)?$`,
+            `^edge_relay_edge_errors_total\\{${escapeRegExp(labels)}\\} 1 # \\{trace_id="${trace(2)}",span_id="[0-9a-f]{16}"\\} 0.03 \\d+(\\.\\d+)?$`,
           ),
         ),
         expect.stringMatching(
           new RegExp(
-            `^edge_relay_edge_request_duration_seconds_bucket\\{${escape(labels)},le="0.005"\\} 1 # \\{trace_id="${trace(1)}",`,
+            `^edge_relay_edge_request_duration_seconds_bucket\\{${escapeRegExp(labels)},le="0.005"\\} 1 # \\{trace_id="${trace(1)}",`,
           ),
         ),
         `edge_relay_edge_request_duration_seconds_bucket{${labels},le="0.05"} 2 # {trace_id="${trace(2)}",span_id="${failed.span.spanId}"} 0.03 ${Number(failed.span.endTimeUnixNano / 1_000_000n) / 1000}`,
@@ -108,6 +108,6 @@ function assert(): never {
   throw new Error('expected a snapshot');
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -32,11 +32,12 @@ interface Sent {
 }
 
 /** A beacon of one EdgeWorker request: the server span, its origin sub-request and an internal span. */
-function beaconOf(sent: Sent): string {
+function beaconOf(sent: Sent, traceState?: string): string {
   const prefix = sent.traceId.slice(4, 16);
   return JSON.stringify({
     v: 1,
     traceId: sent.traceId,
+    ...(traceState ? { traceState } : {}),
     ts: 1764070000000,
     worker: { id: '42817', version: sent.version },
     edge: { ip: '203.0.113.7', pop: sent.pop },
@@ -376,5 +377,38 @@ describe('version health', () => {
     for (const sample of samples.filter((s) => s.exemplar)) {
       expect(kept.has(sample.exemplar?.labels.trace_id as string)).toBe(true);
     }
+  });
+
+  it('re-weights beacons the edge sampled: a span with ot=th:c (p = 1/4) stands for 4', async () => {
+    const relay = await RelayProcess.start({
+      workers: { threads: 2 },
+      exporter: { traces_endpoint: '' },
+      debug: { verbosity: 'basic' },
+      version_health: versionHealth,
+    });
+    relays.push(relay);
+    const sent = traffic(40);
+    await postAll(relay, [
+      ...sent.slice(0, 20).map((t) => beaconOf(t, 'ot=th:c')),
+      ...sent.slice(20).map((t) => beaconOf(t)),
+    ]);
+    const total = (samples: OpenMetricsSample[]) =>
+      samples
+        .filter(
+          (s) => s.name === 'edge_relay_edge_requests_total' && s.labels.span_kind === 'SPAN_KIND_SERVER',
+        )
+        .reduce((sum, s) => sum + s.value, 0);
+    const samples = await waitFor(async () => {
+      const scraped = await scrapeOpenMetrics(relay.adminPort);
+      return total(scraped) === 20 * 4 + 20 && scraped;
+    }, 'the re-weighted count');
+    const count = samples
+      .filter(
+        (s) =>
+          s.name === 'edge_relay_edge_request_duration_seconds_count' &&
+          s.labels.span_kind === 'SPAN_KIND_SERVER',
+      )
+      .reduce((sum, s) => sum + s.value, 0);
+    expect(count).toBe(100);
   });
 });

@@ -182,7 +182,10 @@ describe('version health', () => {
     });
     relays.push(relay);
     const sent = traffic(400);
-    await postAll(relay, sent.map(beaconOf));
+    await postAll(
+      relay,
+      sent.map((t) => beaconOf(t)),
+    );
     await decided(relay, sent.length);
     const want = expected(sent);
     const samples = await waitFor(async () => {
@@ -279,7 +282,10 @@ describe('version health', () => {
       });
       relays.push(relay);
       const sent = traffic(100);
-      await postAll(relay, sent.map(beaconOf));
+      await postAll(
+        relay,
+        sent.map((t) => beaconOf(t)),
+      );
       const want = expected(sent);
       const attributeKey = (attributes: { key: string; value: { stringValue?: string } }[]) => {
         const a = Object.fromEntries(attributes.map((kv) => [kv.key, kv.value.stringValue]));
@@ -361,7 +367,10 @@ describe('version health', () => {
     await membersSettled(both, 2);
     const sent = traffic(60);
     // Every beacon goes to replica a; about half the traces are owned by b and forwarded there.
-    await postAll(a as RelayProcess, sent.map(beaconOf));
+    await postAll(
+      a as RelayProcess,
+      sent.map((t) => beaconOf(t)),
+    );
     await waitFor(async () => sink.spans().length === 3 * sent.length, 'every span at the sink');
     const forwarded = await (a as RelayProcess).metric('edge_relay_cluster_spans_forwarded_total');
     expect(forwarded).toBeGreaterThan(0);

@@ -232,8 +232,8 @@ class RetryingMetricExporter implements PushMetricExporter {
 }
 
 export interface MetricsPush {
-  /** A last push of what was counted (at shutdown). */
-  stop(): Promise<void>;
+  /** A last push of what was counted, given up at the shutdown deadline (epoch ms). */
+  stop(deadline: number): Promise<void>;
 }
 
 /** Starts pushing version-health metrics to exporter.metrics_endpoint every metrics_flush_interval. */
@@ -267,8 +267,11 @@ export function startMetricsPush(
     readers: [reader],
   });
   return {
-    async stop() {
-      await provider.shutdown().catch((err: unknown) => log.warn({ err }, 'last version health push failed'));
+    async stop(deadline) {
+      const last = provider
+        .shutdown()
+        .catch((err: unknown) => log.warn({ err }, 'last version health push failed'));
+      await Promise.race([last, sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false })]);
     },
   };
 }

@@ -166,7 +166,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       await receiver.close();
       ingest.handoff.flush();
       await pool.drain(deadline);
-      await health?.push?.stop();
+      await health?.push?.stop(deadline);
       admission.stop();
       // The final tally: with a persistent queue, `queued` spans are on disk for the next start.
       log.info(tally(reader, await spansAccepted(metrics.spansReceived)), 'edge-relay stopped');

@@ -16,7 +16,8 @@ const NOTHING = new Uint8Array(0);
 
 export function versionHealthBench(beacons: BeaconFactory, seconds: number): EncodeRate[] {
   const config = resolveConfig({ version_health: {} }).version_health;
-  if (!config) throw new Error('version_health did not resolve');
+  const exponential = resolveConfig({ version_health: { histogram: { exponential: {} } } }).version_health;
+  if (!config || !exponential) throw new Error('version_health did not resolve');
   const resourceOf = edgeResources({ pops: [], default_service_name: 'edgeworker', pop_cache_size: 64 });
   const records: SpanRecord[] = [];
   for (let i = 0; records.length < BATCH; i++) {
@@ -30,6 +31,7 @@ export function versionHealthBench(beacons: BeaconFactory, seconds: number): Enc
   const keepAll = new RedTable(config);
   const sampled = new RedTable(config);
   sampled.keepsAll = false;
+  const expo = new RedTable(exponential);
   let now = Date.now();
   return timeAlternating(
     [
@@ -40,6 +42,16 @@ export function versionHealthBench(beacons: BeaconFactory, seconds: number): Enc
           now += 1;
           keepAll.record(batch, now);
           keepAll.snapshot(now);
+          return NOTHING;
+        },
+      },
+      {
+        name: 'version health with an exponential histogram too, no tail sampling',
+        spans: batch.length,
+        run: () => {
+          now += 1;
+          expo.record(batch, now);
+          expo.snapshot(now);
           return NOTHING;
         },
       },

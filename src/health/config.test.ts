@@ -15,6 +15,12 @@ describe('version_health config', () => {
     expect(config.exemplars.enabled).toBe(true);
   });
 
+  it('takes an exponential histogram for the push, keeping the explicit buckets for /metrics', () => {
+    const config = versionHealthConfig({ histogram: { exponential: {} } });
+    expect(config.histogram.exponential).toEqual({ max_size: 160 });
+    expect(config.histogram.explicit.buckets).toHaveLength(16);
+  });
+
   it('takes buckets as durations', () => {
     expect(
       versionHealthConfig({ histogram: { explicit: { buckets: ['100us', '1ms', '1.5s'] } } }).histogram
@@ -28,10 +34,7 @@ describe('version_health config', () => {
       { histogram: { explicit: { buckets: ['5ms', '1ms'] } } },
       'version_health.histogram.explicit.buckets[1]: buckets must be ascending',
     ],
-    [
-      { histogram: { exponential: { max_size: 160 } } },
-      'version_health.histogram.exponential: is not supported yet',
-    ],
+    [{ histogram: { exponential: { max_size: 1 } } }, 'version_health.histogram.exponential.max_size'],
     [
       { dimensions: [{ name: 'span.name' }] },
       'version_health.dimensions[0].name: "span.name" is already a label',

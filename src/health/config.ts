@@ -24,8 +24,9 @@ export interface VersionHealthConfig {
   histogram: {
     /** Unit of the pushed OTLP histogram; /metrics is always in seconds. */
     unit: 'ms' | 's';
-    /** Upper bounds in milliseconds, ascending. */
+    /** Upper bounds in milliseconds, ascending: /metrics, and the OTLP push unless `exponential` is set. */
     explicit: { buckets: number[] };
+    /** The OTLP push sends a base-2 exponential histogram of at most max_size buckets instead. */
     exponential?: { max_size: number };
   };
   /** Of the OTLP push; /metrics is cumulative, as Prometheus expects. */
@@ -106,7 +107,7 @@ export const versionHealthSchema = {
         exponential: {
           type: 'object',
           additionalProperties: false,
-          properties: { max_size: { type: 'integer', minimum: 1, default: 160 } },
+          properties: { max_size: { type: 'integer', minimum: 2, maximum: 16384, default: 160 } },
         },
       },
     },
@@ -137,14 +138,8 @@ export const FIXED_DIMENSIONS = [
 /** The Prometheus label for an attribute name, as OpenTelemetry's Prometheus exporters translate it. */
 export const promLabel = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
 
-/** What JSON Schema cannot say: ascending buckets, distinct label names, no exponential histogram yet. */
+/** What JSON Schema cannot say: ascending buckets, distinct label names. */
 export function checkVersionHealth(config: VersionHealthConfig): void {
-  if (config.histogram.exponential) {
-    throw new ConfigError(
-      'version_health.histogram.exponential',
-      'is not supported yet: /metrics serves classic Prometheus histograms; use histogram.explicit.buckets',
-    );
-  }
   const buckets = config.histogram.explicit.buckets;
   for (let i = 1; i < buckets.length; i++) {
     if ((buckets[i] as number) <= (buckets[i - 1] as number)) {

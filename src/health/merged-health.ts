@@ -1,4 +1,5 @@
 import type { VersionHealthConfig } from './config.ts';
+import { type ExpoHistogram, emptyExpo, expoAdd, expoDifference } from './exponential.ts';
 import { type Exemplar, type HealthSnapshot, valuesPerSeries } from './snapshot.ts';
 
 /** One series over all shards, on the main thread. */
@@ -11,11 +12,14 @@ export interface MergedSeries {
   /** The latest exemplar of each bucket, of a kept trace. */
   readonly exemplars: (Exemplar | undefined)[];
   errorExemplar: Exemplar | undefined;
+  /** With histogram.exponential: cumulative, in the push's unit. */
+  readonly expo: ExpoHistogram | undefined;
 }
 
 interface ShardSeries {
   target: MergedSeries;
   last: Float64Array;
+  lastExpo: ExpoHistogram | undefined;
 }
 
 /**
@@ -28,6 +32,7 @@ export class MergedHealth {
   readonly #stride: number;
   readonly #buckets: number;
   readonly #limit: number;
+  readonly #expoSize: number;
   readonly #series: MergedSeries[] = [];
   readonly #byKey = new Map<string, MergedSeries>();
   #overflow: MergedSeries | undefined;
@@ -37,6 +42,7 @@ export class MergedHealth {
     this.#buckets = config.histogram.explicit.buckets.length;
     this.#stride = valuesPerSeries(this.#buckets);
     this.#limit = config.aggregation_cardinality_limit;
+    this.#expoSize = config.histogram.exponential?.max_size ?? 0;
   }
 
   get series(): readonly MergedSeries[] {
@@ -51,7 +57,7 @@ export class MergedHealth {
     }
     for (const added of snapshot.added) {
       const target = added.overflow ? this.#overflowSeries() : this.#seriesFor(added.labels);
-      table[added.id] = { target, last: new Float64Array(this.#stride) };
+      table[added.id] = { target, last: new Float64Array(this.#stride), lastExpo: undefined };
     }
     const stride = this.#stride;
     for (const [i, id] of snapshot.changed.entries()) {
@@ -61,6 +67,11 @@ export class MergedHealth {
         const now = snapshot.values[i * stride + v] as number;
         values[v] = (values[v] as number) + now - (entry.last[v] as number);
         entry.last[v] = now;
+      }
+      const expo = snapshot.expo?.[i];
+      if (expo && entry.target.expo) {
+        expoAdd(entry.target.expo, expoDifference(expo, entry.lastExpo), this.#expoSize);
+        entry.lastExpo = expo;
       }
     }
     for (const exemplar of snapshot.exemplars) {
@@ -92,6 +103,7 @@ export class MergedHealth {
       values: new Float64Array(this.#stride),
       exemplars: new Array(this.#buckets + 1).fill(undefined),
       errorExemplar: undefined,
+      expo: this.#expoSize > 0 ? emptyExpo() : undefined,
     };
     this.#series.push(series);
     return series;

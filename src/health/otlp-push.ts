@@ -9,6 +9,7 @@ import {
   type CollectionResult,
   type DataPoint,
   DataPointType,
+  type ExponentialHistogram,
   type Histogram,
   MeterProvider,
   type MetricData,
@@ -21,6 +22,7 @@ import {
 import { backoffDelay, RETRYABLE_STATUS, type RetryConfig } from '../lib/retry.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { FIXED_DIMENSIONS, type VersionHealthConfig } from './config.ts';
+import { cloneExpo, type ExpoHistogram, expoDifference } from './exponential.ts';
 import type { MergedHealth, MergedSeries } from './merged-health.ts';
 import { ERRORS, FIRST_BUCKET, REQUESTS, SUM } from './snapshot.ts';
 
@@ -42,6 +44,7 @@ interface Collected {
   seq: number;
   time: number;
   values: Map<MergedSeries, Float64Array>;
+  expo: Map<MergedSeries, ExpoHistogram>;
 }
 
 /**
@@ -65,7 +68,7 @@ export class VersionHealthProducer implements MetricProducer {
     this.#names = [...FIXED_DIMENSIONS, ...config.dimensions.map((d) => d.name)];
     this.#unitScale = config.histogram.unit === 'ms' ? 1000 : 1;
     this.#start = start;
-    this.#committed = { seq: 0, time: start, values: new Map() };
+    this.#committed = { seq: 0, time: start, values: new Map(), expo: new Map() };
   }
 
   get delta(): boolean {
@@ -75,9 +78,11 @@ export class VersionHealthProducer implements MetricProducer {
   async collect(): Promise<CollectionResult> {
     const now = Date.now();
     const values = new Map<MergedSeries, Float64Array>();
+    const expo = new Map<MergedSeries, ExpoHistogram>();
     const requests: DataPoint<number>[] = [];
     const errors: DataPoint<number>[] = [];
     const durations: DataPoint<Histogram>[] = [];
+    const expoDurations: DataPoint<ExponentialHistogram>[] = [];
     const startTime = hrTime(this.delta ? this.#committed.time : this.#start);
     const endTime = hrTime(now);
     const bounds = this.#config.histogram.explicit.buckets.map((ms) => (ms / 1000) * this.#unitScale);
@@ -94,6 +99,27 @@ export class VersionHealthProducer implements MetricProducer {
         : Object.fromEntries(this.#names.map((name, i) => [name, series.labels[i] as string]));
       requests.push({ startTime, endTime, attributes, value: change(REQUESTS) });
       errors.push({ startTime, endTime, attributes, value: change(ERRORS) });
+      if (series.expo) {
+        const histogram = cloneExpo(series.expo);
+        expo.set(series, histogram);
+        const point = expoDifference(histogram, this.delta ? this.#committed.expo.get(series) : undefined);
+        const bucketCounts = point.counts.map(Math.round);
+        const zeroCount = Math.round(point.zeroCount);
+        expoDurations.push({
+          startTime,
+          endTime,
+          attributes,
+          value: {
+            count: bucketCounts.reduce((sum, n) => sum + n, zeroCount),
+            sum: change(SUM) * this.#unitScale,
+            scale: point.scale,
+            zeroCount,
+            positive: { offset: point.offset, bucketCounts },
+            negative: { offset: 0, bucketCounts: [] },
+          },
+        });
+        continue;
+      }
       const counts = bounds.map((_, b) => rounded(FIRST_BUCKET + b));
       counts.push(rounded(FIRST_BUCKET + bounds.length));
       durations.push({
@@ -118,6 +144,12 @@ export class VersionHealthProducer implements MetricProducer {
         isMonotonic: true,
         dataPoints,
       }) satisfies MetricData;
+    const descriptor = {
+      name: 'edge_relay.edge.request.duration',
+      description: 'Duration of those spans, before sampling',
+      unit: this.#config.histogram.unit,
+      valueType: ValueType.DOUBLE,
+    };
     const scope: ScopeMetrics = {
       scope: SCOPE,
       metrics: [
@@ -128,20 +160,22 @@ export class VersionHealthProducer implements MetricProducer {
           requests,
         ),
         sum('edge_relay.edge.errors', 'Of those, failed ones', '{error}', errors),
-        {
-          descriptor: {
-            name: 'edge_relay.edge.request.duration',
-            description: 'Duration of those spans, before sampling',
-            unit: this.#config.histogram.unit,
-            valueType: ValueType.DOUBLE,
-          },
-          aggregationTemporality,
-          dataPointType: DataPointType.HISTOGRAM,
-          dataPoints: durations,
-        },
+        this.#config.histogram.exponential
+          ? {
+              descriptor,
+              aggregationTemporality,
+              dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+              dataPoints: expoDurations,
+            }
+          : {
+              descriptor,
+              aggregationTemporality,
+              dataPointType: DataPointType.HISTOGRAM,
+              dataPoints: durations,
+            },
       ],
     };
-    this.#pending.set(scope, { seq: ++this.#seq, time: now, values });
+    this.#pending.set(scope, { seq: ++this.#seq, time: now, values, expo });
     // Nothing new: no push at all (the reader skips an empty collection).
     const scopeMetrics = requests.length > 0 ? [scope] : [];
     return { resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics }, errors: [] };

@@ -2,6 +2,7 @@ import type { AnyValue, KeyValue, Resource, Span, SpanRecord } from '../model/sp
 import { SpanKind, StatusCode } from '../model/span.ts';
 import { adjustedCount, otValue, parseThresholdHex } from '../sample/probability.ts';
 import { SPAN_KIND_NAMES, type VersionHealthConfig } from './config.ts';
+import { cloneExpo, type ExpoHistogram, emptyExpo, expoRecord } from './exponential.ts';
 import {
   ERRORS,
   type Exemplar,
@@ -33,6 +34,8 @@ interface Series {
   readonly pending: Uint8Array;
   /** Without tail sampling: when each slot last published an exemplar. */
   readonly publishedAt: Float64Array;
+  /** With histogram.exponential, in the push's unit. */
+  readonly expo: ExpoHistogram | undefined;
   dirty: boolean;
 }
 
@@ -105,6 +108,10 @@ export class RedTable {
   readonly #pending = new Map<string, Candidate[]>();
   #pendingCount = 0;
   readonly #maxPending: number;
+  /** max_size of the exponential histogram, 0 without one. */
+  readonly #expoSize: number;
+  /** Seconds to the push's unit. */
+  readonly #expoScale: number;
   #lastTraceState = '';
   #lastWeight = 1;
   /** No tail sampling: every trace is kept, so exemplars publish at once. */
@@ -122,6 +129,8 @@ export class RedTable {
     this.#kinds = SPAN_KIND_NAMES.map((name) => counted.has(name));
     this.#limit = config.aggregation_cardinality_limit;
     this.#maxPending = config.exemplars.enabled ? this.#limit * PENDING_PER_SLOT : 0;
+    this.#expoSize = config.histogram.exponential?.max_size ?? 0;
+    this.#expoScale = config.histogram.unit === 'ms' ? 1000 : 1;
   }
 
   get seriesCount(): number {
@@ -160,6 +169,7 @@ export class RedTable {
       if (error) values[ERRORS] = (values[ERRORS] as number) + weight;
       values[SUM] = (values[SUM] as number) + weight * seconds;
       values[FIRST_BUCKET + bucket] = (values[FIRST_BUCKET + bucket] as number) + weight;
+      if (series.expo) expoRecord(series.expo, seconds * this.#expoScale, weight, this.#expoSize);
       if (!series.dirty) {
         series.dirty = true;
         this.#dirty.push(series);
@@ -187,12 +197,20 @@ export class RedTable {
     const stride = this.#stride;
     const values = new Float64Array(this.#dirty.length * stride);
     const changed: number[] = [];
+    const expo: ExpoHistogram[] = [];
     for (const [i, series] of this.#dirty.entries()) {
       values.set(series.values, i * stride);
       changed.push(series.id);
+      if (series.expo) expo.push(cloneExpo(series.expo));
       series.dirty = false;
     }
-    const snapshot = { added: this.#added, changed, values, exemplars: this.#published };
+    const snapshot: HealthSnapshot = {
+      added: this.#added,
+      changed,
+      values,
+      exemplars: this.#published,
+      ...(this.#expoSize > 0 ? { expo } : {}),
+    };
     this.#added = [];
     this.#dirty = [];
     this.#published = [];
@@ -270,6 +288,7 @@ export class RedTable {
       values: new Float64Array(this.#stride),
       pending: new Uint8Array(slots),
       publishedAt: new Float64Array(slots),
+      expo: this.#expoSize > 0 ? emptyExpo() : undefined,
       dirty: false,
     };
     this.#series.push(series);

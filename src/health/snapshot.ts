@@ -1,3 +1,5 @@
+import type { ExpoHistogram } from './exponential.ts';
+
 // What a worker shard posts to the main thread about its version-health series, once per tick and only
 // when something changed: new series once, then the cumulative values of the series that changed.
 // Bounded by the cardinality limit, whatever the span rate.
@@ -34,5 +36,7 @@ export interface HealthSnapshot {
   /** Ids of the series whose values follow, valuesPerSeries() numbers each. */
   changed: number[];
   values: Float64Array;
+  /** With histogram.exponential: each changed series' exponential histogram (cumulative), in order. */
+  expo?: ExpoHistogram[];
   exemplars: Exemplar[];
 }

@@ -340,6 +340,79 @@ describe('version health', () => {
     },
   );
 
+  it('pushes an exponential histogram when histogram.exponential is set (unit ms), /metrics keeping its buckets', async () => {
+    const metricsSink = await OtlpMetricsSink.start();
+    sinks.push(metricsSink);
+    const relay = await RelayProcess.start({
+      workers: { threads: 2 },
+      exporter: { traces_endpoint: '', metrics_endpoint: metricsSink.url },
+      debug: { verbosity: 'basic' },
+      version_health: {
+        histogram: { ...versionHealth.histogram, unit: 'ms', exponential: { max_size: 160 } },
+        metrics_flush_interval: '200ms',
+      },
+    });
+    relays.push(relay);
+    const sent = traffic(100);
+    await postAll(
+      relay,
+      sent.map((t) => beaconOf(t)),
+    );
+    const key = (t: Sent, server: boolean) =>
+      `${t.version}|${t.pop}|${server ? 'GET /product/:id|SPAN_KIND_SERVER' : 'origin GET|SPAN_KIND_CLIENT'}`;
+    const durations = new Map<string, number[]>();
+    for (const t of sent) {
+      for (const [server, ms] of [
+        [true, t.serverMs],
+        [false, t.originMs],
+      ] as const) {
+        durations.set(key(t, server), [...(durations.get(key(t, server)) ?? []), ms]);
+      }
+    }
+    const latest = () => {
+      const points = new Map<string, Record<string, any>>();
+      for (const { metric } of metricsSink.metrics()) {
+        if (metric.name !== 'edge_relay.edge.request.duration') continue;
+        expect(metric.unit).toBe('ms');
+        for (const point of metric.exponentialHistogram.dataPoints) {
+          const a = Object.fromEntries(point.attributes.map((kv: any) => [kv.key, kv.value.stringValue]));
+          points.set(
+            `${a['akamai.edgeworker.version']}|${a['akamai.edge.pop']}|${a['span.name']}|${a['span.kind']}`,
+            point,
+          );
+        }
+      }
+      return points;
+    };
+    await waitFor(
+      () => [...durations].every(([k, list]) => latest().get(k)?.count === list.length),
+      'every span in the pushed exponential histograms',
+    );
+    for (const [k, list] of durations) {
+      const point = latest().get(k) as Record<string, any>;
+      // The spec's mapping: bucket i at scale s holds (2^(i/2^s), 2^((i+1)/2^s)].
+      const want = new Map<number, number>();
+      for (const ms of list) {
+        const index = Math.ceil(Math.log2(ms) * 2 ** point.scale) - 1;
+        want.set(index, (want.get(index) ?? 0) + 1);
+      }
+      const got = new Map<number, number>();
+      point.positive.bucketCounts.forEach((n: number, i: number) => {
+        if (n > 0) got.set(point.positive.offset + i, n);
+      });
+      expect(got).toEqual(want);
+      expect(point.positive.bucketCounts.length).toBeLessThanOrEqual(160);
+      expect(point.sum).toBeCloseTo(
+        list.reduce((a, b) => a + b, 0),
+        6,
+      );
+    }
+    // /metrics still has the explicit buckets, in seconds.
+    expect(Object.fromEntries(reported(await scrapeOpenMetrics(relay.adminPort)))).toEqual(
+      Object.fromEntries(expected(sent)),
+    );
+  });
+
   it('counts a span once in a cluster: where it arrived, not again at the owner it is forwarded to', async () => {
     const sink = await OtlpSink.start();
     sinks.push(sink);

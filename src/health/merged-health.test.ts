@@ -5,7 +5,7 @@ import { versionHealthConfig } from '../../test/helpers/version-health.ts';
 import type { SpanRecord } from '../model/span.ts';
 import { openMetricsText } from '../telemetry/openmetrics-text.ts';
 import { MergedHealth } from './merged-health.ts';
-import { registerVersionHealthMetrics } from './prometheus.ts';
+import { versionHealthExposition } from './prometheus.ts';
 import { RedTable } from './red-table.ts';
 import { REQUESTS } from './snapshot.ts';
 
@@ -74,11 +74,10 @@ describe('MergedHealth', () => {
     table.decided(trace(1), true);
     table.decided(trace(2), true);
     merged.apply(0, table.snapshot(0) ?? assert());
-    const registry = new Registry();
-    registerVersionHealthMetrics(registry, merged, config);
+    const write = versionHealthExposition(merged, config);
     const labels =
       'akamai_edgeworker_id="42",akamai_edgeworker_version="1",akamai_edge_pop="FRA",span_name="GET /",span_kind="SPAN_KIND_SERVER"';
-    const text = await openMetricsText(registry);
+    const text = await openMetricsText(new Registry(), [write(true)]);
     expect(text.split('\n')).toEqual(
       expect.arrayContaining([
         '# TYPE edge_relay_edge_requests counter',
@@ -98,7 +97,7 @@ describe('MergedHealth', () => {
       ]),
     );
     expect(text.endsWith('# EOF\n')).toBe(true);
-    const prometheus = await registry.metrics();
+    const prometheus = write(false);
     expect(prometheus).toContain(`edge_relay_edge_errors_total{${labels}} 1\n`);
     expect(prometheus).not.toContain('trace_id');
   });

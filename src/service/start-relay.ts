@@ -3,7 +3,7 @@ import { missingExporterSetting } from '../export/config.ts';
 import { Handoff } from '../handoff/handoff.ts';
 import { MergedHealth } from '../health/merged-health.ts';
 import { type MetricsPush, startMetricsPush } from '../health/otlp-push.ts';
-import { registerVersionHealthMetrics } from '../health/prometheus.ts';
+import { versionHealthExposition } from '../health/prometheus.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { Admission } from '../receive/admission.ts';
 import { clientIp } from '../receive/client-ip.ts';
@@ -59,7 +59,7 @@ function startVersionHealth(
   const health = config.version_health;
   if (!health) return undefined;
   const merged = new MergedHealth(health);
-  registerVersionHealthMetrics(metrics.registry, merged, health);
+  metrics.expositions.push(versionHealthExposition(merged, health));
   const missing = missingExporterSetting(config.exporter, 'metrics_endpoint');
   if (missing !== undefined) {
     log.info(

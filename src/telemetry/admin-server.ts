@@ -7,12 +7,14 @@ export function createAdminServer(metrics: RelayMetrics, isReady: () => boolean)
   const app = fastify({ logger: false, forceCloseConnections: true });
   app.get('/metrics', async (request, reply) => {
     // Exemplars exist only in OpenMetrics; Prometheus asks for it when its exemplar storage is on.
-    if (wantsOpenMetrics(request.headers.accept)) {
+    const openMetrics = wantsOpenMetrics(request.headers.accept);
+    const extra = metrics.expositions.map((write) => write(openMetrics));
+    if (openMetrics) {
       reply.type(OPENMETRICS_CONTENT_TYPE);
-      return openMetricsText(metrics.registry);
+      return openMetricsText(metrics.registry, extra);
     }
     reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return (await metrics.registry.metrics()) + extra.join('');
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

@@ -5,8 +5,6 @@ export interface CollectedValue {
   value: number;
   /** For histograms: the series name with its suffix (`_bucket`, `_count`, `_sum`). */
   metricName?: string;
-  /** Shown only in OpenMetrics exposition (openmetrics-text.ts); timestamp in epoch seconds. */
-  exemplar?: { labelSet: Record<string, string>; value: number; timestamp: number };
 }
 
 /**

@@ -22,7 +22,10 @@ function labelText(labels: Record<string, string | number>): string {
   return parts.length > 0 ? `{${parts.join(',')}}` : '';
 }
 
-type Sample = CollectedValue & { sharedLabels?: Record<string, string | number> };
+type Sample = CollectedValue & {
+  sharedLabels?: Record<string, string | number>;
+  exemplar?: { labelSet: Record<string, string>; value: number; timestamp: number };
+};
 
 /**
  * The registry in OpenMetrics text, with exemplars. prom-client can write OpenMetrics only from a registry
@@ -30,7 +33,7 @@ type Sample = CollectedValue & { sharedLabels?: Record<string, string | number> 
  * registered names), so the one registry stays in Prometheus format and this writes OpenMetrics from its
  * samples: counter families without `_total`, their samples with it, `# EOF` at the end.
  */
-export async function openMetricsText(registry: Registry): Promise<string> {
+export async function openMetricsText(registry: Registry, extra: readonly string[] = []): Promise<string> {
   const lines: string[] = [];
   for (const metric of await registry.getMetricsAsJSON()) {
     const counter = String(metric.type) === 'counter';
@@ -47,6 +50,5 @@ export async function openMetricsText(registry: Registry): Promise<string> {
       lines.push(line);
     }
   }
-  lines.push('# EOF');
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${extra.join('')}# EOF\n`;
 }

@@ -39,7 +39,7 @@ const SECONDS: Record<ScenarioName, number> = quick
 const SCENARIOS: Record<ContenderId, ScenarioName[]> = {
   relay: ['saturation', 'steady', 'slow backend', 'backend down'],
   'relay-sampled': quick ? ['saturation', 'steady'] : ['saturation', 'steady', 'slow backend'],
-  'relay-health': ['saturation'],
+  'relay-health': ['saturation', 'steady'],
   ceiling: ['saturation', 'steady'],
   sdk: ['saturation', 'steady', 'slow backend', 'backend down'],
 };

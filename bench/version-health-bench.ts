@@ -33,39 +33,23 @@ export function versionHealthBench(beacons: BeaconFactory, seconds: number): Enc
   sampled.keepsAll = false;
   const expo = new RedTable(exponential);
   let now = Date.now();
+  // One round: count the batch, let the sampler decide its traces (if it is asked to), report.
+  const counting = (name: string, table: RedTable, decide = false) => ({
+    name,
+    spans: batch.length,
+    run: () => {
+      now += 1;
+      table.record(batch, now);
+      if (decide) for (const [i, traceId] of traces.entries()) table.decided(traceId, i % 10 === 0);
+      table.snapshot(now);
+      return NOTHING;
+    },
+  });
   return timeAlternating(
     [
-      {
-        name: 'version health, no tail sampling',
-        spans: batch.length,
-        run: () => {
-          now += 1;
-          keepAll.record(batch, now);
-          keepAll.snapshot(now);
-          return NOTHING;
-        },
-      },
-      {
-        name: 'version health with an exponential histogram too, no tail sampling',
-        spans: batch.length,
-        run: () => {
-          now += 1;
-          expo.record(batch, now);
-          expo.snapshot(now);
-          return NOTHING;
-        },
-      },
-      {
-        name: 'version health, tail sampling (candidates, decisions)',
-        spans: batch.length,
-        run: () => {
-          now += 1;
-          sampled.record(batch, now);
-          for (const [i, traceId] of traces.entries()) sampled.decided(traceId, i % 10 === 0);
-          sampled.snapshot(now);
-          return NOTHING;
-        },
-      },
+      counting('version health, no tail sampling', keepAll),
+      counting('version health with an exponential histogram too, no tail sampling', expo),
+      counting('version health, tail sampling (candidates, decisions)', sampled, true),
     ],
     seconds,
   );

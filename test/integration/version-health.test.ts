@@ -167,6 +167,33 @@ async function postFast(relay: RelayProcess, beacons: string[], connections = 32
 
 const versionHealth = { histogram: { explicit: { buckets: BUCKETS_MS.map((ms) => `${ms}ms`) } } };
 
+/** A relay pushing version health to a metrics sink every 200 ms, after 100 beacons of traffic(). */
+async function pushingRelay(
+  versionHealthSection: Record<string, unknown>,
+  prepare: (sink: OtlpMetricsSink) => void = () => {},
+) {
+  const metricsSink = await OtlpMetricsSink.start();
+  sinks.push(metricsSink);
+  prepare(metricsSink);
+  const relay = await RelayProcess.start({
+    workers: { threads: 2 },
+    exporter: {
+      traces_endpoint: '',
+      metrics_endpoint: metricsSink.url,
+      headers: { 'x-test-token': 'secret' },
+    },
+    debug: { verbosity: 'basic' },
+    version_health: { ...versionHealthSection, metrics_flush_interval: '200ms' },
+  });
+  relays.push(relay);
+  const sent = traffic(100);
+  await postAll(
+    relay,
+    sent.map((t) => beaconOf(t)),
+  );
+  return { metricsSink, relay, sent };
+}
+
 describe('version health', () => {
   it('counts every span before sampling, exactly, with exemplars only of kept traces', async () => {
     const sink = await OtlpSink.start();
@@ -262,29 +289,10 @@ describe('version health', () => {
   it.each(['AGGREGATION_TEMPORALITY_DELTA', 'AGGREGATION_TEMPORALITY_CUMULATIVE'])(
     'pushes the same numbers as OTLP metrics (%s), through a failed push',
     async (temporality) => {
-      const metricsSink = await OtlpMetricsSink.start();
-      sinks.push(metricsSink);
       // The first push is refused as retryable: its data must come with a later one.
-      metricsSink.statuses.push(503);
-      const relay = await RelayProcess.start({
-        workers: { threads: 2 },
-        exporter: {
-          traces_endpoint: '',
-          metrics_endpoint: metricsSink.url,
-          headers: { 'x-test-token': 'secret' },
-        },
-        debug: { verbosity: 'basic' },
-        version_health: {
-          ...versionHealth,
-          aggregation_temporality: temporality,
-          metrics_flush_interval: '200ms',
-        },
-      });
-      relays.push(relay);
-      const sent = traffic(100);
-      await postAll(
-        relay,
-        sent.map((t) => beaconOf(t)),
+      const { metricsSink, relay, sent } = await pushingRelay(
+        { ...versionHealth, aggregation_temporality: temporality },
+        (sink) => sink.statuses.push(503),
       );
       const want = expected(sent);
       const attributeKey = (attributes: { key: string; value: { stringValue?: string } }[]) => {
@@ -341,23 +349,9 @@ describe('version health', () => {
   );
 
   it('pushes an exponential histogram when histogram.exponential is set (unit ms), /metrics keeping its buckets', async () => {
-    const metricsSink = await OtlpMetricsSink.start();
-    sinks.push(metricsSink);
-    const relay = await RelayProcess.start({
-      workers: { threads: 2 },
-      exporter: { traces_endpoint: '', metrics_endpoint: metricsSink.url },
-      debug: { verbosity: 'basic' },
-      version_health: {
-        histogram: { ...versionHealth.histogram, unit: 'ms', exponential: { max_size: 160 } },
-        metrics_flush_interval: '200ms',
-      },
+    const { metricsSink, relay, sent } = await pushingRelay({
+      histogram: { ...versionHealth.histogram, unit: 'ms', exponential: { max_size: 160 } },
     });
-    relays.push(relay);
-    const sent = traffic(100);
-    await postAll(
-      relay,
-      sent.map((t) => beaconOf(t)),
-    );
     const key = (t: Sent, server: boolean) =>
       `${t.version}|${t.pop}|${server ? 'GET /product/:id|SPAN_KIND_SERVER' : 'origin GET|SPAN_KIND_CLIENT'}`;
     const durations = new Map<string, number[]>();

@@ -7,7 +7,7 @@ import { readAccounting } from './relay-accounting.ts';
 
 // The servers the bench compares, each started as its own process on the server CPUs.
 
-export type ContenderId = 'ceiling' | 'sdk' | 'relay' | 'relay-wal' | 'relay-sampled';
+export type ContenderId = 'ceiling' | 'sdk' | 'relay' | 'relay-wal' | 'relay-sampled' | 'relay-health';
 
 export interface Target {
   readonly process: BenchProcess;
@@ -59,14 +59,16 @@ async function startPeer(
 
 /**
  * The relay's config for the bench: loopback ports, the sink as backend, gzip on (the default); with
- * `walDirectory`, acknowledged only once in the write-ahead log there (receiver.durability: wal).
+ * `walDirectory`, acknowledged only once in the write-ahead log there (receiver.durability: wal); with
+ * `versionHealth`, RED metrics counted from every span.
  */
 export function relayConfig(
   sinkUrl: string,
   threads: number,
   policies: boolean,
-  walDirectory?: string,
+  options: { walDirectory?: string; versionHealth?: boolean } = {},
 ): Record<string, unknown> {
+  const { walDirectory, versionHealth = false } = options;
   const durability = walDirectory ? { durability: 'wal', wal: { directory: walDirectory } } : {};
   return {
     receiver: { endpoint: '127.0.0.1:0', ...durability },
@@ -76,6 +78,7 @@ export function relayConfig(
     workers: { threads },
     exporter: { traces_endpoint: sinkUrl, compression: 'gzip' },
     ...(policies ? (parse(readFileSync(here('realistic-policies.yaml'), 'utf8')) as object) : {}),
+    ...(versionHealth ? { version_health: {} } : {}),
   };
 }
 
@@ -151,13 +154,24 @@ export const CONTENDERS: readonly Contender[] = [
     delivers: true,
     // A fresh log per start, on the same disk as the run's configs (the temporary directory).
     start: (sink, cpus, threads) =>
-      startRelay(relayConfig(sink, threads, false, join(configDir(), `wal-${Date.now()}`)), cpus),
+      startRelay(
+        relayConfig(sink, threads, false, { walDirectory: join(configDir(), `wal-${Date.now()}`) }),
+        cpus,
+      ),
   },
   {
     id: 'relay-sampled',
     label: 'edge-relay, realistic policies',
     delivers: true,
     start: (sink, cpus, threads) => startRelay(relayConfig(sink, threads, true), cpus),
+  },
+  {
+    // The same as 'relay' with version health on: the difference in worker CPU is what counting costs.
+    id: 'relay-health',
+    label: 'edge-relay, keep all, version health on',
+    delivers: true,
+    start: (sink, cpus, threads) =>
+      startRelay(relayConfig(sink, threads, false, { versionHealth: true }), cpus),
   },
   {
     id: 'ceiling',

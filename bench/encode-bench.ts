@@ -23,9 +23,10 @@ export interface EncodeRate {
   bytesPerSpan: number;
 }
 
-interface Contender {
+export interface Contender {
   name: string;
   spans: number;
+  /** One round of work; what it returns is measured as bytes per span. */
   run: () => Uint8Array;
 }
 
@@ -35,7 +36,7 @@ const ROUNDS = 10;
  * Times the contenders in alternating short rounds and reports each one's median round: a garbage
  * collection or a frequency change then lands in one round of one contender, not in its whole result.
  */
-function timeAlternating(contenders: Contender[], seconds: number): EncodeRate[] {
+export function timeAlternating(contenders: Contender[], seconds: number): EncodeRate[] {
   const rates = contenders.map(() => [] as number[]);
   const bytes = contenders.map((c) => c.run().length);
   const roundMs = (seconds * 1000) / ROUNDS;

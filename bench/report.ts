@@ -1,7 +1,7 @@
 import { CONTENDERS } from './contenders.ts';
 import type { EncodeRate } from './encode-bench.ts';
 import { totalDropped } from './relay-accounting.ts';
-import type { ScenarioResult } from './scenario.ts';
+import type { ScenarioName, ScenarioResult } from './scenario.ts';
 
 // Turns measurements into the markdown report: pure functions, tested in report.test.ts.
 
@@ -26,6 +26,8 @@ export interface RunReport {
   /** The contender whose saturating rate, halved, is the fixed rate. */
   steadyRateFrom: string;
   encode: EncodeRate[];
+  /** The version-health stage alone (micro-bench); absent in runs from before it existed. */
+  versionHealth?: EncodeRate[];
   results: ScenarioResult[];
   skipped: { label: string; reason: string }[];
   chartFile: string;
@@ -232,6 +234,38 @@ function threadTable(results: ScenarioResult[]): string {
   );
 }
 
+/**
+ * Worker-thread CPU per acknowledged span at saturation, keep-all with version health off and on in the
+ * same run, and the stage alone in the harness (the micro-bench has none of the load's noise).
+ */
+function versionHealthTable(run: RunReport): string {
+  const of = (id: string, scenario: ScenarioName) =>
+    run.results.find(
+      (r) => r.contender === id && r.scenario === scenario && r.threads === run.results[0]?.threads,
+    );
+  const perSpan = (r: ScenarioResult | undefined) =>
+    r && r.accepted > 0 ? (r.threadCpu.workers / r.accepted) * 1e6 : Number.NaN;
+  const rows = (['steady', 'saturation'] as const).flatMap((scenario) => {
+    const off = perSpan(of('relay', scenario));
+    const on = perSpan(of('relay-health', scenario));
+    return [
+      [`worker threads, ${scenario}, version health off (µs/span)`, fmt(off, 3)],
+      [`worker threads, ${scenario}, version health on (µs/span)`, fmt(on, 3)],
+      [`added by version health, ${scenario} (µs/span)`, fmt(on - off, 3)],
+    ];
+  });
+  for (const v of run.versionHealth ?? []) {
+    rows.push([`stage alone: ${v.name} (µs/span)`, fmt(1e6 / v.spansPerSecond, 3)]);
+  }
+  return `${table(['measure', 'value'], rows)}
+
+Keep-all edge-relay with version health off and on, in the same run: worker CPU divided by the spans each
+run acknowledged. At the fixed (steady) rate both runs get the same load, so their difference is the
+fairer reading; at saturation they also differ in throughput, batching and garbage collection, so that
+difference is noisy. The stage alone times the counting of 512 bench spans (server and origin spans
+counted, the rest skipped) in the harness, and is the most precise of the three.`;
+}
+
 function latencyTable(results: ScenarioResult[]): string {
   const rows = results
     .filter((r) => r.rate !== undefined)
@@ -387,6 +421,10 @@ Lost = acked − sampled out − delivered; unaccounted = lost − dropped (coun
 The SDK relay counts nothing, so all of its loss is unaccounted.
 
 ${deliveryTable(r)}
+
+## Version health: added worker CPU per span
+
+${versionHealthTable(run)}
 
 ## OTLP encoding (micro-bench, harness process)
 

@@ -11,6 +11,7 @@ import { readmeSummary, updateReadme } from './readme-summary.ts';
 import { derive, fmt, formatReport, type Machine, type RunReport } from './report.ts';
 import { runScenario, type ScenarioName, type ScenarioResult } from './scenario.ts';
 import { SinkClient } from './sink-client.ts';
+import { versionHealthBench } from './version-health-bench.ts';
 
 // npm run bench [-- --quick] [--readme] [--caveat "why these numbers are shaky"] [--relay path/to/cli]
 //   [--relay-node-option=--max-semi-space-size=32 ...] [--only relay,relay-wal]
@@ -41,6 +42,7 @@ const SCENARIOS: Record<ContenderId, ScenarioName[]> = {
   relay: ['saturation', 'steady', 'slow backend', 'backend down'],
   'relay-wal': quick ? ['saturation', 'steady'] : ['saturation', 'steady', 'slow backend'],
   'relay-sampled': quick ? ['saturation', 'steady'] : ['saturation', 'steady', 'slow backend'],
+  'relay-health': ['saturation', 'steady'],
   ceiling: ['saturation', 'steady'],
   sdk: ['saturation', 'steady', 'slow backend', 'backend down'],
 };
@@ -100,6 +102,8 @@ async function main(): Promise<void> {
   const encode = encodeBench(beacons, PLAN.encode);
   for (const e of encode)
     log(`  encode: ${e.name}: ${fmt(e.spansPerSecond)} spans/s, ${fmt(e.bytesPerSpan, 1)} B/span`);
+  const versionHealth = versionHealthBench(beacons, PLAN.encode);
+  for (const v of versionHealth) log(`  ${v.name}: ${fmt(1e6 / v.spansPerSecond, 3)} µs/span`);
 
   const sink = await SinkClient.start(pins.harness);
   const results: ScenarioResult[] = [];
@@ -185,6 +189,7 @@ async function main(): Promise<void> {
     steadyRate,
     steadyRateFrom,
     encode,
+    versionHealth,
     results,
     skipped,
     chartFile: `${name}.svg`,

@@ -11,6 +11,8 @@ export const exporterComponent = component({
     endpoint: optionalUrl,
     // Full URL of the OTLP/HTTP traces endpoint. Neither set: spans go to the debug exporter.
     traces_endpoint: optionalUrl,
+    // Full URL of the OTLP/HTTP metrics endpoint for version_health; empty: metrics are only on /metrics.
+    metrics_endpoint: optionalUrl,
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     // "" is none, as in the Collector; snappy, lz4 and zlib are refused (docs/configuration.md).
     compression: { enum: ['gzip', 'zstd', 'deflate', 'none', ''], default: 'gzip' },
@@ -73,8 +75,12 @@ export type DebugExporterConfig = ConfigOf<typeof debugExporterComponent.schema>
  * Lightstep with an empty access token would be refused and every span lost, so an empty header
  * sends spans to the debug exporter instead and says which header is missing.
  */
-export function missingExporterSetting(config: ExporterConfig): string | undefined {
-  if (tracesUrl(config) === '') return 'exporter.traces_endpoint';
+export function missingExporterSetting(
+  config: ExporterConfig,
+  endpoint: 'traces_endpoint' | 'metrics_endpoint' = 'traces_endpoint',
+): string | undefined {
+  const url = endpoint === 'traces_endpoint' ? tracesUrl(config) : config.metrics_endpoint;
+  if (url === '') return `exporter.${endpoint}`;
   for (const [name, value] of Object.entries(config.headers)) {
     if (value === '') return `exporter.headers.${name}`;
   }

@@ -1,3 +1,4 @@
+import type { HealthSnapshot } from '../health/snapshot.ts';
 import type { Beacon } from '../model/beacon.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
@@ -42,4 +43,8 @@ export type ToWorker =
   /** The bearer token to present to peer replicas, after a reload or a token's window opening or closing. */
   | { type: 'peer_token'; token: string | undefined };
 
-export type FromWorker = { type: 'ready' } | { type: 'drained' };
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'drained' }
+  /** What changed in the shard's version-health series since its last snapshot (health/snapshot.ts). */
+  | { type: 'health'; snapshot: HealthSnapshot };

@@ -26,6 +26,15 @@ export const SpanKind = {
   CONSUMER: 5,
 } as const;
 export type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
+/** OTLP's names of the span kinds, indexed by value (as OTLP/JSON and the Collector's spanmetrics spell them). */
+export const SPAN_KIND_NAMES = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+] as const;
 
 /** Values of OTLP's Status.StatusCode. */
 export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;

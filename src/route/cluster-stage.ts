@@ -55,6 +55,12 @@ export class ClusterStage implements SpanProcessor {
     this.#route(records, hops);
   }
 
+  /** Whether this replica decides the trace: #route would keep its spans here now. */
+  owns(traceId: string): boolean {
+    const owner = this.#ring.ownerOf(traceId);
+    return owner === undefined || owner === this.#self || this.#next.holds(traceId);
+  }
+
   #route(records: readonly SpanRecord[], hops: number): void {
     if (hops >= MAX_HOPS) {
       this.#next.consume(records);

@@ -20,6 +20,9 @@ const timerScheduler: Scheduler = (delay, fn) => {
   return () => clearTimeout(timer);
 };
 
+/** Told every decision, once per trace (and again for late spans that follow a cached one). */
+export type DecisionListener = (traceId: string, kept: boolean) => void;
+
 type EarlyReason = 'root' | 'size' | 'memory' | 'span_ingest' | 'shutdown';
 type Reason = 'wait' | EarlyReason;
 
@@ -63,6 +66,11 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   #timerAt = Number.POSITIVE_INFINITY;
   /** Kept spans collected during one consume or tick, handed on together. */
   #kept: SpanRecord[] = [];
+  /**
+   * A stage before this one that waits on decisions (version health publishes exemplars of kept traces
+   * only); set by the wiring, so that no earlier stage imports this one.
+   */
+  onDecision: DecisionListener | undefined;
 
   constructor(
     setup: SamplingSetup | undefined,
@@ -136,7 +144,10 @@ export class TailSampler implements SpanProcessor, TraceHolder {
 
   #late(record: SpanRecord, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
     const decision = cached === 'dropped' ? 'not_sampled' : 'sampled';
-    if (newTrace) this.#metrics.add('decisionCacheHits', 1, decision);
+    if (newTrace) {
+      this.#metrics.add('decisionCacheHits', 1, decision);
+      this.onDecision?.(record.span.traceId, cached !== 'dropped');
+    }
     this.#metrics.add('lateSpans', 1, decision);
     if (cached === 'dropped') {
       this.#metrics.add('spansSampledOut', 1);
@@ -189,6 +200,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     this.#metrics.add('tracesDecided', 1, verdict.outcome);
     if (reason !== 'wait') this.#metrics.add('tracesDecidedEarly', 1, reason);
     this.#policyMetrics.latency((this.#clock() - trace.firstArrival) / 1000);
+    this.onDecision?.(trace.traceId, verdict.outcome === 'sampled');
     if (verdict.outcome !== 'sampled') {
       this.#cache.drop(trace.traceId);
       this.#sampledOut(trace.spans);
@@ -301,6 +313,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
       if (decision.sampled) this.#cache.keep(decision.traceId, keep);
       else this.#cache.drop(decision.traceId);
       if (!trace) continue;
+      this.onDecision?.(decision.traceId, decision.sampled);
       this.#buffer.remove(trace);
       if (!decision.sampled) {
         this.#sampledOut(trace.spans);

@@ -2,6 +2,7 @@ import { batchComponent } from '../batch/config.ts';
 import { enrichmentComponent } from '../enrich/config.ts';
 import { debugExporterComponent, exporterComponent } from '../export/config.ts';
 import { extensionsComponent } from '../export/file-storage.ts';
+import { versionHealthComponent } from '../health/config.ts';
 import type { SectionOf } from '../lib/component.ts';
 import { duration } from '../lib/schema-keywords.ts';
 import { memoryLimiterComponent, receiverComponent } from '../receive/config.ts';
@@ -16,6 +17,7 @@ export const COMPONENTS = [
   memoryLimiterComponent,
   workersComponent,
   enrichmentComponent,
+  versionHealthComponent,
   clusterComponent,
   tailSamplingComponent,
   batchComponent,

@@ -34,6 +34,7 @@ import type { RelayConfig } from './relay-schema.ts';
 import { reloader } from './reload.ts';
 import { configDigest, sectionDigests } from './reload-plan.ts';
 import { startCluster } from './start-cluster.ts';
+import { startVersionHealth } from './start-version-health.ts';
 
 /** What set off a reload, for the log and the audit record. */
 export interface ReloadOrigin {
@@ -126,6 +127,7 @@ export async function startRelay(
     log,
   });
 
+  const health = startVersionHealth(config, metrics, log);
   const ipOf = clientIp(config.receiver.trusted_proxies);
   const auth = new ReceiverAuth(config.receiver.auth, {
     registry: metrics.registry,
@@ -168,9 +170,17 @@ export async function startRelay(
     batch: config.batch,
     exporter: config.exporter,
     debug: config.debug,
+    version_health: config.version_health,
     peer_token: auth.peerToken(),
   };
-  const pool = await ShardPool.start(sections, threads, shared, log, crashed('a worker shard'));
+  const pool = await ShardPool.start(
+    sections,
+    threads,
+    shared,
+    log,
+    crashed('a worker shard'),
+    (shard, snapshot) => health?.merged.apply(shard, snapshot),
+  );
   const ingest: IngestContext = {
     handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
     wal,
@@ -227,6 +237,7 @@ export async function startRelay(
       await receiver.close();
       ingest.handoff.flush();
       await pool.drain(deadline);
+      await health?.push?.stop(deadline);
       const unsettled = await wal?.close();
       if (unsettled) log.info({ spans: unsettled }, 'spans left in the write-ahead log for the next start');
       admission.stop();

@@ -11,6 +11,11 @@ export class RelayMetrics {
   readonly spansReceived: Counter<'result' | 'protocol'>;
   readonly requestsRejected: Counter<'reason'>;
   readonly ackLatency: Histogram<'route'>;
+  /**
+   * Exposition text of metric families written outside the registry (version health's series), appended
+   * to /metrics in the format asked for.
+   */
+  readonly expositions: ((openMetrics: boolean) => string)[] = [];
 
   constructor(shared: SharedMetricsReader) {
     const registers = [this.registry];

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ShardPort } from '../handoff/handoff.ts';
 import type { FromWorker, ToWorker } from '../handoff/messages.ts';
+import type { HealthSnapshot } from '../health/snapshot.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { WorkerData, WorkerSections } from './worker-data.ts';
@@ -31,6 +32,7 @@ export class ShardPool implements ShardPort {
     shared: Omit<WorkerData, 'shard' | 'shards' | 'sections'>,
     log: Logger,
     onCrash: (error: Error) => void,
+    onHealth: (shard: number, snapshot: HealthSnapshot) => void = () => {},
   ): Promise<ShardPool> {
     const workers = Array.from({ length: threads }, (_, shard) => {
       const data: WorkerData = { shard, shards: threads, sections, ...shared };
@@ -44,6 +46,9 @@ export class ShardPool implements ShardPort {
       });
       worker.on('exit', (code) => {
         if (!pool.#stopping) onCrash(new Error(`worker shard ${shard} exited with code ${code}`));
+      });
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'health') onHealth(shard, message.snapshot);
       });
     }
     await Promise.all(workers.map((worker) => once(worker, 'message')));

@@ -10,6 +10,7 @@ import { debugExporter } from '../export/debug-exporter.ts';
 import type { Exporter } from '../export/exporter.ts';
 import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
 import type { FromWorker, HandoffItem, OtlpItem, ToWorker } from '../handoff/messages.ts';
+import { VersionHealthStage } from '../health/version-health-stage.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
@@ -65,7 +66,20 @@ const sampler = new TailSampler(
   settled,
 );
 const cluster = clusterStage(sections.cluster, sections.peer_token, sampler, metrics, log, settled);
-const pipeline = cluster ?? sampler;
+const post = (message: FromWorker): void => port.postMessage(message);
+const routed: SpanProcessor = cluster ?? sampler;
+// Version health counts a span where it first arrives from a client (before the cluster stage): a span
+// forwarded to its owner is counted once, here, and not again at the owner. Exemplars wait for the
+// sampler's decision, so the sampler's hook is connected here rather than the stage importing the sampler.
+const health =
+  sections.version_health &&
+  new VersionHealthStage(sections.version_health, routed, {
+    post: (snapshot) => post({ type: 'health', snapshot }),
+    keepsAll: sampling === undefined,
+    ...(cluster ? { isLocal: (traceId: string) => cluster.owns(traceId) } : {}),
+  });
+if (health) sampler.onDecision = (traceId, kept) => health.decided(traceId, kept);
+const pipeline = health ?? routed;
 const resourceOf = edgeResources(sections.enrichment);
 const enrichOtlp = otlpEnrichment(sections.enrichment);
 
@@ -91,12 +105,11 @@ function ingestOtlp(items: OtlpItem[]): void {
     // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
     if (hops === 0) enrichOtlp(records, ip);
     taken(records, segment, recovered);
-    if (cluster) cluster.consume(records, hops);
+    if (hops === 0) pipeline.consume(records);
+    else if (cluster) cluster.consume(records, hops);
     else sampler.consume(records);
   }
 }
-
-const post = (message: FromWorker): void => port.postMessage(message);
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
@@ -110,6 +123,7 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'reconfigure':
       sampler.reconfigure(message.sampling);
+      health?.setKeepsAll(message.sampling === undefined);
       break;
     case 'members':
       cluster?.setMembers(message.members);

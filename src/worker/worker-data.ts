@@ -1,6 +1,7 @@
 import type { BatchConfig } from '../batch/config.ts';
 import type { EnrichmentConfig } from '../enrich/config.ts';
 import type { DebugExporterConfig, ExporterConfig } from '../export/config.ts';
+import type { VersionHealthConfig } from '../health/config.ts';
 import type { ClusterConfig } from '../route/config.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { LogLevel } from '../telemetry/config.ts';
@@ -11,6 +12,8 @@ export interface WorkerSections {
   /** workers.nice */
   nice: number;
   enrichment: EnrichmentConfig;
+  /** Absent: no RED metrics. */
+  version_health: VersionHealthConfig | undefined;
   cluster: ClusterConfig;
   batch: BatchConfig;
   exporter: ExporterConfig;

@@ -128,10 +128,17 @@ function hexIdsToBase64(value: unknown, key = ''): unknown {
   return value;
 }
 
-/** Decodes an export request (protobuf or OTLP/JSON, compressed or not) with protobufjs, not the relay's decoders. */
-function decodeRequest(headers: IncomingHttpHeaders, raw: Buffer): Record<string, unknown> {
-  const decompress = DECOMPRESS[headers['content-encoding'] ?? ''];
-  const body = decompress ? decompress(raw) : raw;
+/** A request's body as sent, and decompressed as its content-encoding says. */
+export async function readBody(req: IncomingMessage): Promise<{ raw: Buffer; body: Buffer }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks);
+  const decompress = DECOMPRESS[req.headers['content-encoding'] ?? ''];
+  return { raw, body: decompress ? decompress(raw) : raw };
+}
+
+/** Decodes an export request (protobuf or OTLP/JSON) with protobufjs, not the relay's decoders. */
+function decodeRequest(headers: IncomingHttpHeaders, body: Buffer): Record<string, unknown> {
   const message = headers['content-type']?.startsWith('application/json')
     ? Request.fromObject(hexIdsToBase64(JSON.parse(body.toString('utf8'))) as Record<string, unknown>)
     : Request.decode(body);
@@ -157,10 +164,8 @@ export class OtlpSink {
    */
   static async start(port = 0, tls?: HttpsOptions): Promise<OtlpSink> {
     const handler = async (req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const raw = Buffer.concat(chunks);
-      const request = { headers: req.headers, body: raw, decoded: decodeRequest(req.headers, raw) };
+      const { raw, body } = await readBody(req);
+      const request = { headers: req.headers, body: raw, decoded: decodeRequest(req.headers, body) };
       const answer = await sink.reply(request);
       if (answer.status >= 200 && answer.status < 300) sink.requests.push(request);
       res.writeHead(answer.status, { 'content-type': 'application/x-protobuf', ...answer.headers });

@@ -1,14 +1,15 @@
 import { invalid } from '../../lib/errors.ts';
-import type {
-  AnyValue,
-  KeyValue,
-  Resource,
-  Scope,
-  Span,
-  SpanEvent,
-  SpanKind,
-  SpanLink,
-  StatusCode,
+import {
+  type AnyValue,
+  type KeyValue,
+  type Resource,
+  type Scope,
+  SPAN_KIND_NAMES,
+  type Span,
+  type SpanEvent,
+  type SpanKind,
+  type SpanLink,
+  type StatusCode,
 } from '../../model/span.ts';
 import { MAX_VALUE_DEPTH, type OtlpBatch, OtlpBatchBuilder } from './otlp-batch.ts';
 
@@ -111,14 +112,6 @@ function enumValue(obj: Json, key: string, names: readonly string[]): number {
   throw wrong(key, `an integer or one of ${names.join(', ')}`, value);
 }
 
-const KIND_NAMES = [
-  'SPAN_KIND_UNSPECIFIED',
-  'SPAN_KIND_INTERNAL',
-  'SPAN_KIND_SERVER',
-  'SPAN_KIND_CLIENT',
-  'SPAN_KIND_PRODUCER',
-  'SPAN_KIND_CONSUMER',
-];
 const STATUS_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -242,7 +235,7 @@ function span(value: unknown): Span {
     traceState: string(s, 'traceState', 'trace_state'),
     flags: uint32(s, 'flags'),
     name: string(s, 'name'),
-    kind: enumValue(s, 'kind', KIND_NAMES) as SpanKind,
+    kind: enumValue(s, 'kind', SPAN_KIND_NAMES) as SpanKind,
     startTimeUnixNano: nanos(s, 'startTimeUnixNano', 'start_time_unix_nano'),
     endTimeUnixNano: nanos(s, 'endTimeUnixNano', 'end_time_unix_nano'),
     attributes: attributes(s),

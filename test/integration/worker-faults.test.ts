@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { settledAccounting } from '../helpers/accounting.ts';
+import { faultConfig } from '../helpers/fault-config.ts';
+import { OtlpSink } from '../helpers/otlp-sink.ts';
+import { bytesField, otlpRequest, otlpSpan } from '../helpers/proto-tree.ts';
+import { RelayProcess } from '../helpers/relay-process.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const PROTO = { 'content-type': 'application/x-protobuf' };
+const hexId = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+/**
+ * A span whose name claims 5 bytes more than the span holds: they are the scope's next field (a
+ * schema URL of 5 bytes on the wire), so the length stays inside the body and the scope's end is
+ * reached exactly. A decoder that bounds lengths by the body only takes this span and hands the
+ * worker a copy of it that ends mid-field.
+ */
+const lyingSpanRequest = (): Buffer =>
+  otlpRequest(
+    [[...otlpSpan(hexId(16), hexId(8), 'x').slice(0, 2), bytesField(5, 'x', 5)]],
+    [bytesField(3, 'abc')],
+  );
+
+// Generous: these start relay processes on a shared 2-core machine.
+describe('faults inside a worker shard', { timeout: 120_000 }, () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  async function start(extra: Record<string, unknown> = {}, nodeArgs?: string[]) {
+    const sink = await OtlpSink.start();
+    cleanup.push(() => sink.close());
+    const relay = await RelayProcess.start(
+      faultConfig(sink.url, {}, extra),
+      {},
+      nodeArgs ? { nodeArgs } : {},
+    );
+    cleanup.push(() => relay.stop());
+    return { sink, relay };
+  }
+
+  const validSpans = async (relay: RelayProcess, count: number): Promise<string[]> => {
+    const ids = Array.from({ length: count }, () => hexId(8));
+    const response = await relay.post(
+      '/v1/traces',
+      otlpRequest(ids.map((id) => otlpSpan(hexId(16), id, 'valid'))),
+      PROTO,
+    );
+    expect(response.status).toBe(200);
+    return ids;
+  };
+
+  it('refuses a field whose length runs past its span (not past the body) with 400, and stays up', async () => {
+    const { sink, relay } = await start();
+    const response = await relay.post('/v1/traces', lyingSpanRequest(), PROTO);
+    expect(response.status).toBe(400);
+    const ids = await validSpans(relay, 3);
+    await waitFor(
+      () => ids.every((id) => sink.spans().some((s) => s.spanId === id)),
+      'the valid spans at the sink',
+    );
+    expect(relay.child.exitCode).toBe(null);
+    const accounting = await settledAccounting(relay);
+    expect(accounting.received).toBe(3);
+    expect(accounting.droppedTotal).toBe(0);
+  });
+});

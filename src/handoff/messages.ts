@@ -9,6 +9,8 @@ import type { SharedDecision } from '../sample/trace-holder.ts';
 /** One accepted beacon inside a hand-off: the peer address and the beacon exactly as validated. */
 export interface HandoffItem {
   ip: string;
+  /** Its spans, as acknowledged: what the worker counts as lost if it cannot take the beacon up. */
+  n: number;
   b: Beacon;
 }
 
@@ -16,12 +18,14 @@ export interface HandoffItem {
 export interface OtlpItem {
   ip: string;
   body: Uint8Array;
+  /** Spans in `body`, as acknowledged. */
+  spans: number;
   /** Replica hops so far (cluster/forward-header.ts): 0 from a client. */
   hops: number;
 }
 
 export type ToWorker =
-  | { type: 'beacons'; text: string; bytes: number }
+  | { type: 'beacons'; text: string; bytes: number; spans: number }
   | { type: 'otlp'; items: OtlpItem[]; bytes: number }
   | { type: 'drain'; deadline: number }
   /** New tail sampling policies after a config reload; undefined keeps every span. */

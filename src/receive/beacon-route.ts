@@ -48,9 +48,10 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
       request.headers['x-forwarded-for'] as string | undefined,
     );
     // A full hand-off drains in milliseconds once the worker catches up: Retry-After's smallest unit will do.
-    if (!ingest.handoff.offer(shardOf(beacon.traceId, ingest.shards), ip, text)) throw overloaded(1);
+    const spans = beacon.spans.length;
+    if (!ingest.handoff.offer(shardOf(beacon.traceId, ingest.shards), ip, text, spans)) throw overloaded(1);
     accepted.inc();
-    spansAccepted.inc(beacon.spans.length);
+    spansAccepted.inc(spans);
     reply.code(202).send();
     ackLatency.observe((performance.now() - request.receivedAt) / 1000);
   });

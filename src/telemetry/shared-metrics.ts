@@ -38,6 +38,8 @@ export const SHARED_METRICS = {
       'peer_unreachable',
       'peer_rejected',
       'peer_queue_full',
+      'decode_failed',
+      'worker_crashed',
     ],
   },
   exportRequests: {

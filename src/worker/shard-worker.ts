@@ -10,6 +10,7 @@ import { debugExporter } from '../export/debug-exporter.ts';
 import type { Exporter } from '../export/exporter.ts';
 import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
 import type { FromWorker, HandoffItem, OtlpItem, ToWorker } from '../handoff/messages.ts';
+import type { SpanRecord } from '../model/span.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
 import { clusterStage } from '../route/cluster-stage.ts';
@@ -53,10 +54,33 @@ const pipeline = cluster ?? sampler;
 const resourceOf = edgeResources(sections.enrichment);
 const enrichOtlp = otlpEnrichment(sections.enrichment);
 
-function ingestBeacons(text: string): void {
-  const items = JSON.parse(text) as HandoffItem[];
+/**
+ * Spans acknowledged to their client that this shard cannot take up (it cannot read what the receiver
+ * checked: a bug, never the client's doing). They are counted as taken up and dropped, so the accounting
+ * identity holds, and the shard goes on with the rest.
+ */
+function lost(spans: number, err: unknown): void {
+  metrics.add('spansIngested', spans);
+  metrics.add('spansDropped', spans, 'decode_failed');
+  log.error({ err, spans }, 'accepted spans could not be read in the worker; dropped');
+}
+
+function ingestBeacons(text: string, spans: number): void {
+  let items: HandoffItem[];
+  try {
+    items = JSON.parse(text) as HandoffItem[];
+  } catch (err) {
+    lost(spans, err);
+    return;
+  }
   for (const item of items) {
-    const records = beaconToSpans(item.b, resourceOf(item.b, item.ip));
+    let records: SpanRecord[];
+    try {
+      records = beaconToSpans(item.b, resourceOf(item.b, item.ip));
+    } catch (err) {
+      lost(item.n, err);
+      continue;
+    }
     metrics.add('spansIngested', records.length);
     pipeline.consume(records);
   }
@@ -64,10 +88,17 @@ function ingestBeacons(text: string): void {
 
 /** OTLP spans arrive checked by the receiver; only their resources are enriched here. */
 function ingestOtlp(items: OtlpItem[]): void {
-  for (const { ip, body, hops } of items) {
-    const records = decodeOtlpProto(body).records;
-    // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
-    if (hops === 0) enrichOtlp(records, ip);
+  for (const { ip, body, spans, hops } of items) {
+    let records: SpanRecord[];
+    try {
+      records = decodeOtlpProto(body).records;
+      // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
+      if (hops === 0) enrichOtlp(records, ip);
+    } catch (err) {
+      lost(spans, err);
+      continue;
+    }
+    if (records.length < spans) lost(spans - records.length, new Error('fewer spans than the receiver took'));
     metrics.add('spansIngested', records.length);
     if (cluster) cluster.consume(records, hops);
     else sampler.consume(records);
@@ -79,7 +110,7 @@ const post = (message: FromWorker): void => port.postMessage(message);
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'beacons':
-      ingestBeacons(message.text);
+      ingestBeacons(message.text, message.spans);
       metrics.add('handoffBytesDone', message.bytes);
       break;
     case 'otlp':

@@ -1,14 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { settledAccounting } from '../helpers/accounting.ts';
+import { SPANS_PER_BEACON, uniqueBeacon } from '../helpers/beacons.ts';
 import { faultConfig } from '../helpers/fault-config.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { bytesField, otlpRequest, otlpSpan } from '../helpers/proto-tree.ts';
-import { RelayProcess } from '../helpers/relay-process.ts';
+import { CLI, RelayProcess } from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { CORRUPT, GARBLE, WORKER_FAULT_HOOK } from '../helpers/worker-fault-hook.ts';
 
 const PROTO = { 'content-type': 'application/x-protobuf' };
 const hexId = (bytes: number): string => randomBytes(bytes).toString('hex');
+const WITH_FAULTS = ['--import', WORKER_FAULT_HOOK, CLI];
+
+/** A unique beacon whose first span is named `name` (a fault hook marker). */
+function beaconNamed(n: number, name: string): string {
+  const beacon = JSON.parse(uniqueBeacon(n, 7).text) as { spans: { name: string }[] };
+  (beacon.spans[0] as { name: string }).name = name;
+  return JSON.stringify(beacon);
+}
 
 /**
  * A span whose name claims 5 bytes more than the span holds: they are the scope's next field (a
@@ -65,5 +75,38 @@ describe('faults inside a worker shard', { timeout: 120_000 }, () => {
     const accounting = await settledAccounting(relay);
     expect(accounting.received).toBe(3);
     expect(accounting.droppedTotal).toBe(0);
+  });
+
+  it('counts spans a worker cannot read as dropped (decode_failed), and the shard goes on', async () => {
+    const { sink, relay } = await start({}, WITH_FAULTS);
+    const traceId = hexId(16);
+    const corrupt = otlpRequest([otlpSpan(traceId, hexId(8), CORRUPT), otlpSpan(traceId, hexId(8), 'x')]);
+    expect((await relay.post('/v1/traces', corrupt, PROTO)).status).toBe(200);
+    expect((await relay.post('/v1/beacons', beaconNamed(1, GARBLE))).status).toBe(202);
+    const dropped = 2 + SPANS_PER_BEACON;
+    // Both taken up (and failed) before anything else is sent, so that no valid span shares their message.
+    await waitFor(
+      async () =>
+        (await relay.metric('edge_relay_spans_dropped_total', { reason: 'decode_failed' })) === dropped,
+      'the unreadable spans to be counted',
+    );
+    const ids = await validSpans(relay, 3);
+    const beacon = uniqueBeacon(2, 7);
+    expect((await relay.post('/v1/beacons', beacon.text)).status).toBe(202);
+    const expected = [...ids, ...beacon.spanIds];
+    await waitFor(
+      () => expected.every((id) => sink.spans().some((s) => s.spanId === id)),
+      'the later spans at the sink',
+    );
+    const accounting = await settledAccounting(relay);
+    expect(accounting.received).toBe(dropped + expected.length);
+    expect(accounting.dropped.decode_failed).toBe(dropped);
+    expect(accounting.droppedTotal).toBe(dropped);
+    expect(relay.child.exitCode).toBe(null);
+    expect(
+      relay
+        .logLines()
+        .filter((line) => line.msg === 'accepted spans could not be read in the worker; dropped'),
+    ).toHaveLength(2);
   });
 });

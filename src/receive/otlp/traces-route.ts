@@ -67,6 +67,7 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       ingest.handoff.offerOtlp(shard, {
         ip,
         body: new Uint8Array(encoder.encode(records, spanBytes)),
+        spans: records.length,
         hops,
       });
     }

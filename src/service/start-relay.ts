@@ -8,7 +8,7 @@ import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
 import { createReceiver } from '../receive/receiver-server.ts';
 import { samplingSetup } from '../sample/sampling-setup.ts';
-import { spansAccepted, tally } from '../telemetry/accounting.ts';
+import { spansAccepted, tally, writeOffWorker } from '../telemetry/accounting.ts';
 import { createAdminServer } from '../telemetry/admin-server.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { RelayMetrics } from '../telemetry/metrics.ts';
@@ -17,7 +17,11 @@ import {
   PolicySlots,
   registerSamplingMetrics,
 } from '../telemetry/sampling-metrics.ts';
-import { allocateSharedMetrics, SharedMetricsReader } from '../telemetry/shared-metrics.ts';
+import {
+  allocateSharedMetrics,
+  SharedMetricsReader,
+  SharedMetricsWriter,
+} from '../telemetry/shared-metrics.ts';
 import { resolveThreads } from '../worker/config.ts';
 import { ShardPool } from '../worker/shard-pool.ts';
 import type { WorkerSections } from '../worker/worker-data.ts';
@@ -80,13 +84,23 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     debug: config.debug,
     peer_token: config.receiver.auth.tokens[0],
   };
-  const pool = await ShardPool.start(sections, threads, shared, log, (error) => {
-    // A shard that dies takes its buffered traces with it: stop being ready so traffic moves elsewhere,
-    // and exit so the orchestrator restarts the process.
-    ready = false;
-    log.fatal({ err: error }, 'a worker shard died; exiting');
-    process.exitCode = 1;
-    setImmediate(() => process.exit(1));
+  const pool = await ShardPool.start(sections, threads, shared, log, {
+    died(shard, error) {
+      const region = new SharedMetricsWriter(sharedMetrics, shard);
+      const lost = writeOffWorker(reader, region, shard, ingest.handoff.posted(shard));
+      metrics.workerRestarts.inc();
+      log.error(
+        { err: error, shard, spans_lost: lost },
+        'a worker shard died and is restarted; the spans it held are dropped (reason worker_crashed)',
+      );
+    },
+    failed(error) {
+      // A shard that cannot start would fail again: exit, so that the orchestrator sees it.
+      ready = false;
+      log.fatal({ err: error }, 'a worker shard could not start; exiting');
+      process.exitCode = 1;
+      setImmediate(() => process.exit(1));
+    },
   });
   const ingest: IngestContext = {
     handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),

@@ -14,7 +14,7 @@ export interface SharedMetricSpec {
 export const SHARED_METRICS = {
   handoffBytesDone: {
     name: 'edge_relay_handoff_bytes_total',
-    help: 'Bytes of accepted ingest taken up by worker threads',
+    help: 'Bytes of accepted ingest taken up by worker threads (or lost with one that died)',
     type: 'counter',
   },
   spansExported: {
@@ -81,7 +81,7 @@ export const SHARED_METRICS = {
   },
   spansIngested: {
     name: 'edge_relay_worker_spans_ingested_total',
-    help: 'Spans taken up by worker threads from the hand-off',
+    help: 'Spans taken up by worker threads from the hand-off (or lost with one that died)',
     type: 'counter',
   },
   spansSampledOut: {

@@ -1,24 +1,31 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { shardOf } from '../../src/handoff/shard-of.ts';
 import { settledAccounting } from '../helpers/accounting.ts';
 import { SPANS_PER_BEACON, uniqueBeacon } from '../helpers/beacons.ts';
 import { faultConfig } from '../helpers/fault-config.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { bytesField, otlpRequest, otlpSpan } from '../helpers/proto-tree.ts';
 import { CLI, RelayProcess } from '../helpers/relay-process.ts';
+import { spansOnDisk } from '../helpers/storage-dir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { CORRUPT, GARBLE, WORKER_FAULT_HOOK } from '../helpers/worker-fault-hook.ts';
+import { CORRUPT, CRASH, GARBLE, WORKER_FAULT_HOOK } from '../helpers/worker-fault-hook.ts';
 
 const PROTO = { 'content-type': 'application/x-protobuf' };
 const hexId = (bytes: number): string => randomBytes(bytes).toString('hex');
 const WITH_FAULTS = ['--import', WORKER_FAULT_HOOK, CLI];
 
 /** A unique beacon whose first span is named `name` (a fault hook marker). */
-function beaconNamed(n: number, name: string): string {
-  const beacon = JSON.parse(uniqueBeacon(n, 7).text) as { spans: { name: string }[] };
+function beaconNamed(n: number, name: string): { text: string; traceId: string } {
+  const beacon = JSON.parse(uniqueBeacon(n, 7).text) as { traceId: string; spans: { name: string }[] };
   (beacon.spans[0] as { name: string }).name = name;
-  return JSON.stringify(beacon);
+  return { text: JSON.stringify(beacon), traceId: beacon.traceId };
 }
+
+const traceIdOf = (text: string): string => (JSON.parse(text) as { traceId: string }).traceId;
 
 /**
  * A span whose name claims 5 bytes more than the span holds: they are the scope's next field (a
@@ -39,14 +46,10 @@ describe('faults inside a worker shard', { timeout: 120_000 }, () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  async function start(extra: Record<string, unknown> = {}, nodeArgs?: string[]) {
+  async function start(nodeArgs?: string[], exporter: Record<string, unknown> = {}) {
     const sink = await OtlpSink.start();
     cleanup.push(() => sink.close());
-    const relay = await RelayProcess.start(
-      faultConfig(sink.url, {}, extra),
-      {},
-      nodeArgs ? { nodeArgs } : {},
-    );
+    const relay = await RelayProcess.start(faultConfig(sink.url, exporter), {}, nodeArgs ? { nodeArgs } : {});
     cleanup.push(() => relay.stop());
     return { sink, relay };
   }
@@ -78,11 +81,11 @@ describe('faults inside a worker shard', { timeout: 120_000 }, () => {
   });
 
   it('counts spans a worker cannot read as dropped (decode_failed), and the shard goes on', async () => {
-    const { sink, relay } = await start({}, WITH_FAULTS);
+    const { sink, relay } = await start(WITH_FAULTS);
     const traceId = hexId(16);
     const corrupt = otlpRequest([otlpSpan(traceId, hexId(8), CORRUPT), otlpSpan(traceId, hexId(8), 'x')]);
     expect((await relay.post('/v1/traces', corrupt, PROTO)).status).toBe(200);
-    expect((await relay.post('/v1/beacons', beaconNamed(1, GARBLE))).status).toBe(202);
+    expect((await relay.post('/v1/beacons', beaconNamed(1, GARBLE).text)).status).toBe(202);
     const dropped = 2 + SPANS_PER_BEACON;
     // Both taken up (and failed) before anything else is sent, so that no valid span shares their message.
     await waitFor(
@@ -109,4 +112,71 @@ describe('faults inside a worker shard', { timeout: 120_000 }, () => {
         .filter((line) => line.msg === 'accepted spans could not be read in the worker; dropped'),
     ).toHaveLength(2);
   });
+
+  it.each([
+    ['in memory', false],
+    ['on disk', true],
+  ])(
+    'restarts a worker whose thread dies, counting what it held as dropped (worker_crashed), and keeps serving (queue %s)',
+    async (_, persistent) => {
+      const storage = join(mkdtempSync(join(tmpdir(), 'edge-relay-crash-')), 'queue');
+      const { sink, relay } = await start(WITH_FAULTS, persistent ? { sending_queue: { storage } } : {});
+      // The backend holds every export until released: the spans sent so far stay in the shards' queues.
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      sink.reply = async () => {
+        await released;
+        return { status: 200 };
+      };
+      const before = Array.from({ length: 12 }, (_, n) => uniqueBeacon(100 + n, 7));
+      for (const { text } of before) expect((await relay.post('/v1/beacons', text)).status).toBe(202);
+      const sent = before.length * SPANS_PER_BEACON;
+      await waitFor(
+        async () =>
+          (await relay.metric('edge_relay_sending_queue_spans')) === sent &&
+          (!persistent || spansOnDisk(storage) === sent),
+        'every span to be in a sending queue',
+      );
+
+      const crash = beaconNamed(200, CRASH);
+      const shard = shardOf(crash.traceId, 2);
+      const held =
+        before.filter(({ text }) => shardOf(traceIdOf(text), 2) === shard).length * SPANS_PER_BEACON;
+      expect((await relay.post('/v1/beacons', crash.text)).status).toBe(202);
+      await waitFor(
+        async () => (await relay.metric('edge_relay_worker_restarts_total')) === 1,
+        'the dead shard to be restarted',
+      );
+      expect(await relay.metric('edge_relay_spans_dropped_total', { reason: 'worker_crashed' })).toBe(
+        held + SPANS_PER_BEACON,
+      );
+      // What the dead shard had on disk its replacement replays, counted as recovered (as after a restart).
+      const recovered = persistent ? held : 0;
+      await waitFor(
+        async () => (await relay.metric('edge_relay_sending_queue_spans')) === sent - held + recovered,
+        "the dead shard's queue to be written off (and replayed from disk)",
+      );
+
+      release();
+      // Beacons for both shards after the restart, the restarted one included, are delivered.
+      const after = Array.from({ length: 12 }, (_, n) => uniqueBeacon(300 + n, 7));
+      expect(new Set(after.map(({ text }) => shardOf(traceIdOf(text), 2))).size).toBe(2);
+      for (const { text } of after) expect((await relay.post('/v1/beacons', text)).status).toBe(202);
+      const delivered = after.flatMap((b) => b.spanIds);
+      await waitFor(
+        () => delivered.every((id) => sink.spans().some((s) => s.spanId === id)),
+        'the spans sent after the restart at the sink',
+      );
+      const accounting = await settledAccounting(relay);
+      expect(accounting.received).toBe(sent + SPANS_PER_BEACON + delivered.length);
+      expect(accounting.dropped.worker_crashed).toBe(held + SPANS_PER_BEACON);
+      expect(accounting.recovered).toBe(recovered);
+      expect(accounting.exported).toBe(sent - held + recovered + delivered.length);
+      expect(relay.child.exitCode).toBe(null);
+      expect((await fetch(`http://127.0.0.1:${relay.adminPort}/readyz`)).status).toBe(200);
+      expect(relay.logLines().filter((line) => line.spans_lost === held + SPANS_PER_BEACON)).toHaveLength(1);
+    },
+  );
 });

@@ -60,7 +60,9 @@ describe('resolveConfig', () => {
       'unknown key',
     ],
     [{ batch: { timeout: '5 parsecs' } }, 'batch.timeout', 'is not a duration'],
-    [{ receiver: { endpoint: 'localhost' } }, 'receiver.endpoint', 'must match pattern'],
+    [{ receiver: { endpoint: 'localhost' } }, 'receiver.endpoint', 'must be host:port'],
+    [{ receiver: { endpoint: '0.0.0.0:65536' } }, 'receiver.endpoint', 'a port from 0 to 65535'],
+    [{ admin: { endpoint: '[::1]:99999' } }, 'admin.endpoint', 'a port from 0 to 65535'],
     [{ exporter: { compression: 'zstd' } }, 'exporter.compression', 'must be one of "gzip", "none"'],
     [
       { enrichment: { pops: [{ cidr: '10.0.0.0/33', pop: 'X' }] } },

@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import { parseCidr } from '../lib/cidr.ts';
 import { dottedPath } from '../lib/dotted-path.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { addDurationKeyword } from '../lib/schema-keywords.ts';
+import { addDurationKeyword, addEndpointKeyword } from '../lib/schema-keywords.ts';
 import { checkCluster, expandClusterShorthand } from '../route/config.ts';
 import { withPolicyNames } from '../sample/policy-path.ts';
 import { checkTailSampling } from '../sample/validate-sampling.ts';
@@ -14,6 +14,7 @@ import { relaySchema } from './relay-schema.ts';
 
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, allowUnionTypes: true });
 addDurationKeyword(ajv);
+addEndpointKeyword(ajv);
 ajv.addFormat('cidr', (text: string) => parseCidr(text) !== undefined);
 const validate = ajv.compile(relaySchema);
 

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { missingExporterSetting } from '../export/config.ts';
 import { Handoff } from '../handoff/handoff.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
@@ -49,6 +50,15 @@ function announceExport(config: RelayConfig, log: Logger): void {
       'set LIGHTSTEP_ACCESS_TOKEN (the bundled config sends to Lightstep when it is set), or set ' +
       'exporter.traces_endpoint and exporter.headers for any OTLP/HTTP backend.',
   );
+}
+
+/** Listens on a configured endpoint; the error names the key, since a port taken is a start-up failure. */
+async function listen(server: FastifyInstance, key: string, endpoint: string): Promise<void> {
+  try {
+    await server.listen(parseEndpoint(endpoint));
+  } catch (err) {
+    throw new Error(`${key}: cannot listen on ${endpoint}: ${(err as Error).message}`);
+  }
 }
 
 /** Starts the worker shards, the receiver and the admin server: the whole relay in one process. */
@@ -114,8 +124,8 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const cluster = startCluster(config, pool, receiver, ingest, log);
   const admin = createAdminServer(metrics, () => ready);
 
-  await admin.listen(parseEndpoint(config.admin.endpoint));
-  await receiver.listen(parseEndpoint(config.receiver.endpoint));
+  await listen(admin, 'admin.endpoint', config.admin.endpoint);
+  await listen(receiver, 'receiver.endpoint', config.receiver.endpoint);
   admission.start(config.memory_limiter.check_interval);
   await cluster?.join();
   ready = true;

@@ -58,6 +58,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
-  if (first) throw new ConfigError('', `${file} is not valid YAML: ${first.message}`);
+  // Only the first line, which says where: the rest is an excerpt of the file, which may hold a secret.
+  if (first) {
+    const where = (first.message.split('\n')[0] as string).replace(/:$/, '');
+    throw new ConfigError('', `${file} is not valid YAML: ${where}`);
+  }
   return resolveConfig(doc.toJS(), env);
 }

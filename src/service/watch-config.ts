@@ -32,9 +32,11 @@ export function watchConfig(file: string, log: Logger, apply: (config: RelayConf
     try {
       config = loadConfig(file);
     } catch (err) {
-      // Only the first line: a YAML error goes on with an excerpt of the file, which may hold a secret.
-      const error = (err as Error).message.split('\n')[0];
-      log.error({ trigger, file, error }, 'config reload rejected; the running policies stay');
+      // loadConfig's errors never quote the file (a YAML error's excerpt may hold a secret).
+      log.error(
+        { trigger, file, error: (err as Error).message },
+        'config reload rejected; the running policies stay',
+      );
       return;
     }
     applied = text;

@@ -90,3 +90,24 @@ describe('edge-relay when it cannot listen', () => {
     expect(result.stderr).toContain('receiver.endpoint: must be host:port with a port from 0 to 65535');
   });
 });
+
+describe('edge-relay on a YAML error', () => {
+  const TOKEN = 's3cr3t-backend-token-0042';
+  // Each puts the error on the line that holds the token.
+  it.each([
+    `exporter:\n  headers:\n    lightstep-access-token: "${TOKEN}" extra\n`,
+    `exporter:\n  headers:\n    lightstep-access-token: ${TOKEN}: x\n`,
+  ])('names the line but never prints it, from validate and from a start: %j', async (text) => {
+    const file = configFile(text);
+    for (const args of [
+      ['validate', '--config', file],
+      ['--config', file],
+    ]) {
+      const result = await cli(...args);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/is not valid YAML: .* at line 3, column \d+\n$/);
+      expect(result.stdout + result.stderr).not.toContain(TOKEN);
+      expect(result.stdout + result.stderr).not.toContain(TOKEN.slice(0, 8));
+    }
+  });
+});

@@ -33,7 +33,8 @@ export type RejectReason =
   | 'unsupported_encoding'
   | 'unauthorized'
   | 'overloaded'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'internal';
 
 export const invalid = (message: string): RequestError => new RequestError(400, 'invalid', message);
 
@@ -65,3 +66,6 @@ export const overloaded = (
 
 export const shuttingDown = (): RequestError =>
   new RequestError(503, 'shutting_down', 'the relay is shutting down; send to another replica', 1);
+
+/** A bug, not the client's doing: answered 500 in the route's error format, and logged. */
+export const internalError = (): RequestError => new RequestError(500, 'internal', 'internal error');

@@ -20,6 +20,7 @@ const GRPC_CODE: Record<number, number> = {
   413: 3, // INVALID_ARGUMENT: the request as sent can never succeed
   415: 3,
   429: 8, // RESOURCE_EXHAUSTED
+  500: 13, // INTERNAL
   503: 14, // UNAVAILABLE
 };
 

@@ -1,3 +1,4 @@
+import { ConfigError } from '../lib/errors.ts';
 import { type RetryConfig, retryOnFailureSchema } from '../lib/retry.ts';
 import { duration } from '../lib/schema-keywords.ts';
 
@@ -35,13 +36,8 @@ export const exporterSchema = {
   additionalProperties: false,
   default: {},
   properties: {
-    traces_endpoint: {
-      anyOf: [
-        { type: 'string', const: '' },
-        { type: 'string', pattern: '^https?://[^\\s/]+(/\\S*)?$' },
-      ],
-      default: '',
-    },
+    // Checked by checkExporter, which can say what is wrong in words.
+    traces_endpoint: { type: 'string', default: '' },
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     compression: { enum: ['gzip', 'none'], default: 'gzip' },
     timeout: duration('30s'),
@@ -79,4 +75,16 @@ export function missingExporterSetting(config: ExporterConfig): string | undefin
     if (value === '') return `exporter.headers.${name}`;
   }
   return undefined;
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+
+/** What the schema cannot say well: `traces_endpoint` is an http(s) URL, or empty. */
+export function checkExporter(config: ExporterConfig): void {
+  const url = config.traces_endpoint;
+  if (url === '' || (HTTP_URL.test(url) && URL.canParse(url))) return;
+  throw new ConfigError(
+    'exporter.traces_endpoint',
+    'must be an http:// or https:// URL, such as https://ingest.lightstep.com/traces/otlp/v0.9 (or empty, for the debug exporter)',
+  );
 }

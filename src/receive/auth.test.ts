@@ -9,6 +9,11 @@ describe('bearerAuth', () => {
     expect(allowed('Bearer second-token-0123456789')).toBe(true);
   });
 
+  it('takes the scheme in any case', () => {
+    expect(allowed('bearer first-token-0123456789')).toBe(true);
+    expect(allowed('BEARER first-token-0123456789')).toBe(true);
+  });
+
   it.each([
     undefined,
     '',
@@ -16,6 +21,7 @@ describe('bearerAuth', () => {
     'Basic first-token-0123456789',
     'Bearer first-token-012345678',
     'first-token-0123456789',
+    'Bearerfirst-token-0123456789',
   ])('refuses %j', (header) => {
     expect(allowed(header)).toBe(false);
   });

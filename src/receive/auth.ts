@@ -10,7 +10,8 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
 export function bearerAuth(tokens: readonly string[]): (header: string | undefined) => boolean {
   const expected = tokens.map(digest);
   return (header) => {
-    if (header === undefined || !header.startsWith('Bearer ')) return false;
+    // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are Bearer too.
+    if (header === undefined || !/^bearer /i.test(header)) return false;
     const given = digest(header.slice(7).trim());
     let ok = false;
     for (const token of expected) ok = timingSafeEqual(token, given) || ok;

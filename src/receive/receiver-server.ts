@@ -26,17 +26,18 @@ export function createReceiver(config: ReceiverConfig, ingest: IngestContext, lo
   const limit = config.max_request_body_size;
 
   // Ack latency runs from here (headers parsed, route found) to the 202: fastify keeps no start time
-  // unless response hooks are registered, which would cost more than this one number. Shedding is
-  // decided here too, before the body is read or parsed: under overload the cheapest refusal is best.
+  // unless response hooks are registered, which would cost more than this one number. Auth and
+  // shedding are decided here too, before the body is read or parsed: under overload the cheapest
+  // refusal is best. Auth comes first: a caller without a token learns nothing of the relay's state.
   const { admission } = ingest;
+  const allowed = config.auth.tokens.length > 0 ? bearerAuth(config.auth.tokens) : undefined;
   app.decorateRequest('receivedAt', 0);
   app.addHook('onRequest', (request, _reply, done) => {
     request.receivedAt = performance.now();
-    done(
-      admission.shedding
-        ? overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory'])
-        : undefined,
-    );
+    if (allowed && !allowed(request.headers.authorization)) done(unauthorized());
+    else if (admission.shedding)
+      done(overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory']));
+    else done();
   });
 
   app.removeAllContentTypeParsers();
@@ -45,13 +46,6 @@ export function createReceiver(config: ReceiverConfig, ingest: IngestContext, lo
     if (decoded instanceof Error) done(decoded, undefined);
     else done(null, decoded);
   });
-
-  if (config.auth.tokens.length > 0) {
-    const allowed = bearerAuth(config.auth.tokens);
-    app.addHook('onRequest', (request, _reply, done) => {
-      done(allowed(request.headers.authorization) ? undefined : unauthorized());
-    });
-  }
 
   app.setErrorHandler(
     errorHandler(ingest.metrics, log, (request) =>

@@ -71,6 +71,16 @@ describe('resolveConfig', () => {
     ],
     [{ receiver: { auth: { tokens: ['short'] } } }, 'receiver.auth.tokens[0]', 'must NOT have fewer than 16'],
     [{ batch: { send_batch_size: 0 } }, 'batch.send_batch_size', 'must be >= 1'],
+    [
+      { exporter: { traces_endpoint: 'not a url' } },
+      'exporter.traces_endpoint',
+      'must be an http:// or https:// URL',
+    ],
+    [
+      { exporter: { traces_endpoint: 'ftp://x/y' } },
+      'exporter.traces_endpoint',
+      'must be an http:// or https:// URL',
+    ],
   ])('names the key of a bad value: %j', (tree, key, problem) => {
     const error = errorOf(() => resolveConfig(tree));
     expect(error.key).toBe(key);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { checkExporter } from '../export/config.ts';
 import { parseCidr } from '../lib/cidr.ts';
 import { dottedPath } from '../lib/dotted-path.ts';
 import { ConfigError } from '../lib/errors.ts';
@@ -45,6 +46,7 @@ export function resolveConfig(tree: unknown, env: NodeJS.ProcessEnv = process.en
   const relayConfig = config as unknown as RelayConfig;
   if (relayConfig.tail_sampling) checkTailSampling(relayConfig.tail_sampling, relayConfig.workers.threads);
   checkCluster(relayConfig.cluster);
+  checkExporter(relayConfig.exporter);
   return relayConfig;
 }
 

@@ -52,6 +52,14 @@ describe('edge-relay validate', () => {
     expect(result.stderr).toContain('reciever: unknown key');
   });
 
+  it('says what a traces_endpoint that is not a URL should be', async () => {
+    const result = await cli('validate', '--config', configFile('exporter:\n  traces_endpoint: not a url\n'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'invalid configuration: exporter.traces_endpoint: must be an http:// or https:// URL, such as https://ingest.lightstep.com/traces/otlp/v0.9 (or empty, for the debug exporter)\n',
+    );
+  });
+
   it('exits non-zero on an unknown command', async () => {
     expect((await cli('frobnicate')).code).toBe(2);
   });

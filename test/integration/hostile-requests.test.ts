@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProto } from '../../src/model/proto-files.ts';
 import { settledAccounting } from '../helpers/accounting.ts';
+import { uniqueBeacon } from '../helpers/beacons.ts';
 import { faultConfig } from '../helpers/fault-config.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { RelayProcess } from '../helpers/relay-process.ts';
@@ -65,5 +67,122 @@ describe('hostile OTLP/JSON', { timeout: 120_000 }, () => {
     expect(accounting.received).toBe(3);
     expect(accounting.droppedTotal).toBe(0);
     expect(relay.logLines().filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+});
+
+const TOKEN = 'beacon-token-0123456789';
+const BeaconMessage = loadProto('beacon.proto').lookupType('edgerelay.beacon.v1.Beacon');
+
+/** A one-span beacon as protobuf; its span gets `attrs` (string values) and `parent` (hex) if given. */
+function protoBeacon(spanId: string, attrs: Record<string, string>, parent?: string): Buffer {
+  const message = BeaconMessage.fromObject({
+    v: 1,
+    traceId: Buffer.from(hexId(16), 'hex'),
+    ts: Date.now(),
+    worker: { id: '1', version: '1' },
+    spans: [
+      {
+        id: Buffer.from(spanId, 'hex'),
+        parent: parent ? Buffer.from(parent, 'hex') : undefined,
+        name: 'span',
+        start: 0,
+        dur: 1,
+        attrs: Object.entries(attrs).map(([key, stringValue]) => ({ key, stringValue })),
+      },
+    ],
+  });
+  return Buffer.from(BeaconMessage.encode(message).finish());
+}
+
+describe('the smaller holes in beacon ingest and auth', { timeout: 120_000 }, () => {
+  let sink: OtlpSink;
+  let relay: RelayProcess;
+  let shedding: RelayProcess;
+  beforeAll(async () => {
+    sink = await OtlpSink.start();
+    relay = await RelayProcess.start({
+      ...faultConfig(sink.url),
+      receiver: { endpoint: '127.0.0.1:0', auth: { tokens: [TOKEN] } },
+    });
+    // A memory limit every relay is above: it refuses all data, from the first check on.
+    shedding = await RelayProcess.start({
+      ...faultConfig(sink.url),
+      receiver: { endpoint: '127.0.0.1:0', auth: { tokens: [TOKEN] } },
+      memory_limiter: { check_interval: '50ms', limit_mib: 8, spike_limit_mib: 4 },
+    });
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await shedding?.stop();
+    await sink?.close();
+  });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  it('answers a caller without a valid token 401 even while shedding, and says nothing of memory', async () => {
+    const beacon = uniqueBeacon(1, 9).text;
+    await waitFor(
+      async () => (await shedding.post('/v1/beacons', beacon, auth)).status === 429,
+      'the relay to shed',
+    );
+    const refused: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-0123456789' }];
+    for (const headers of refused) {
+      const response = await shedding.post('/v1/beacons', beacon, headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('retry-after')).toBe(null);
+      expect(await response.text()).not.toContain('memory');
+    }
+    const traces = await shedding.post('/v1/traces', '{}');
+    expect(traces.status).toBe(401);
+  });
+
+  it('takes the Authorization scheme in any case', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const response = await relay.post('/v1/beacons', uniqueBeacon(10, 9).text, {
+        authorization: `${scheme} ${TOKEN}`,
+      });
+      expect(response.status).toBe(202);
+    }
+    expect((await relay.post('/v1/beacons', uniqueBeacon(11, 9).text)).status).toBe(401);
+  });
+
+  it('keeps a protobuf beacon attribute keyed __proto__, as it does for JSON', async () => {
+    const protoId = hexId(8);
+    // Parsed, since an object literal's __proto__ would set its prototype rather than a key.
+    const attrs = JSON.parse('{"__proto__":"kept","other":"also"}') as Record<string, string>;
+    const proto = protoBeacon(protoId, attrs);
+    const protoResponse = await relay.post('/v1/beacons', proto, {
+      ...auth,
+      'content-type': 'application/x-protobuf',
+    });
+    expect(protoResponse.status).toBe(202);
+    const json = JSON.parse(uniqueBeacon(12, 9).text) as { spans: { id: string; attrs?: unknown }[] };
+    const jsonId = (json.spans[0] as { id: string }).id;
+    (json.spans[0] as { attrs: unknown }).attrs = attrs;
+    expect((await relay.post('/v1/beacons', JSON.stringify(json), auth)).status).toBe(202);
+    const spans = await waitFor(() => {
+      const found = [protoId, jsonId].map((id) => sink.spans().find((s) => s.spanId === id));
+      return found.every(Boolean) && found;
+    }, 'both spans at the sink');
+    for (const span of spans) {
+      expect(Object.getOwnPropertyDescriptor(span?.attributes, '__proto__')?.value).toBe('kept');
+      expect(span?.attributes.other).toBe('also');
+    }
+  });
+
+  it('refuses a beacon span whose parent id is all zeros, as OTLP does', async () => {
+    const zero = '0'.repeat(16);
+    const json = JSON.parse(uniqueBeacon(13, 9).text) as { spans: { parent?: string }[] };
+    (json.spans[1] as { parent?: string }).parent = zero;
+    const jsonResponse = await relay.post('/v1/beacons', JSON.stringify(json), auth);
+    expect(jsonResponse.status).toBe(400);
+    expect(((await jsonResponse.json()) as { message: string }).message).toBe(
+      'spans[1].parent: must not be all zeros (omit it for a root span)',
+    );
+    const protoResponse = await relay.post('/v1/beacons', protoBeacon(hexId(8), {}, zero), {
+      ...auth,
+      'content-type': 'application/x-protobuf',
+    });
+    expect(protoResponse.status).toBe(400);
+    expect(((await protoResponse.json()) as { message: string }).message).toContain('spans[0].parent');
   });
 });

@@ -1,8 +1,9 @@
 // The long fuzz pass (`npm run fuzz`): structure-aware hostile bodies for both routes and both
 // encodings, posted over loopback to a real relay process that exports to a backend that takes
-// everything. Counts crashes, 5xx answers and answers slower than 2 s; keeps every case that caused
-// one under test/fixtures/fuzz-regressions/ (the short pass in `npm test` replays them); checks the
-// accounting identity at the end and how far memory comes back down. Bounded in cases and in time:
+// everything. Counts crashes, 5xx answers, answers slower than 2 s and bodies taken that a worker
+// could not read (checked here, as a worker reads them); keeps every case that caused one under
+// test/fixtures/fuzz-regressions/ (the short pass in `npm test` replays them); checks the accounting
+// identity at the end and how far memory comes back down. Bounded in cases and in time:
 //   node test/fuzz/long-pass.ts [--cases 100000] [--max-seconds 3600] [--concurrency 16] [--seed N]
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -14,6 +15,7 @@ import { seeded } from '../helpers/fuzz-cases.ts';
 import { keepRegression, type RoutedCase, TARGETS } from '../helpers/fuzz-targets.ts';
 import { metricValue } from '../helpers/prometheus-text.ts';
 import { RelayProcess } from '../helpers/relay-process.ts';
+import { workerProblem } from '../helpers/worker-oracle.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +55,8 @@ interface Tally {
   serverErrors: number;
   slow: number;
   crashes: number;
+  /** Taken (2xx) but not readable the way a worker reads what it is handed. */
+  workerFailures: number;
   maxMs: number;
   kept: string[];
 }
@@ -102,6 +106,7 @@ async function runTarget(name: string): Promise<Tally> {
     serverErrors: 0,
     slow: 0,
     crashes: 0,
+    workerFailures: 0,
     maxMs: 0,
     kept: [],
   };
@@ -124,6 +129,11 @@ async function runTarget(name: string): Promise<Tally> {
         continue;
       }
       tally.statuses.set(outcome.status, (tally.statuses.get(outcome.status) ?? 0) + 1);
+      const unread = outcome.status < 300 ? workerProblem(fuzz) : undefined;
+      if (unread !== undefined) {
+        tally.workerFailures++;
+        tally.kept.push(keepRegression(fuzz, `long fuzz pass: taken, but ${unread} (${fuzz.kind})`));
+      }
       if (outcome.status >= 500) {
         tally.serverErrors++;
         tally.kept.push(keepRegression(fuzz, `long fuzz pass: answered ${outcome.status} (${fuzz.kind})`));
@@ -176,7 +186,8 @@ for (const name of Object.keys(TARGETS)) {
   results[name] = await runTarget(name);
   const t = results[name];
   console.log(
-    `${name}: ${t.cases} cases, ${t.crashes} crashes, ${t.serverErrors} 5xx, ${t.slow} over ${SLOW_MS} ms ` +
+    `${name}: ${t.cases} cases, ${t.crashes} crashes, ${t.serverErrors} 5xx, ${t.slow} over ${SLOW_MS} ms, ` +
+      `${t.workerFailures} a worker could not read ` +
       `(slowest ${Math.round(t.maxMs)} ms), statuses ${JSON.stringify(Object.fromEntries(t.statuses))}`,
   );
 }
@@ -224,7 +235,7 @@ const summary = {
 };
 console.log(JSON.stringify(summary, null, 2));
 const failed =
-  Object.values(results).some((t) => t.crashes + t.serverErrors + t.slow > 0) ||
+  Object.values(results).some((t) => t.crashes + t.serverErrors + t.slow + t.workerFailures > 0) ||
   summary.accounting.unaccounted !== 0 ||
   'decode_failed' in accounting.dropped ||
   'worker_crashed' in accounting.dropped ||

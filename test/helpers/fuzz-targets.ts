@@ -36,27 +36,17 @@ function jsonCase(r: Random, tree: Record<string, unknown>, what: string): Omit<
   return { kind: `${what}: ${damaged.kind}`, body: damaged.body };
 }
 
+const target =
+  (route: Route, headers: Record<string, string>, make: (r: Random) => Omit<FuzzCase, 'headers'>) =>
+  (r: Random): RoutedCase => ({ route, headers, ...make(r) });
+
 export const TARGETS: Record<string, (r: Random) => RoutedCase> = {
-  'traces protobuf': (r) => ({
-    route: '/v1/traces',
-    headers: PROTO_TYPE,
-    ...protoCase(r, otlpTree(r), 'otlp protobuf'),
-  }),
-  'traces json': (r) => ({
-    route: '/v1/traces',
-    headers: JSON_TYPE,
-    ...jsonCase(r, otlpJsonTree(r), 'otlp json'),
-  }),
-  'beacons protobuf': (r) => ({
-    route: '/v1/beacons',
-    headers: PROTO_TYPE,
-    ...protoCase(r, beaconTree(r), 'beacon protobuf'),
-  }),
-  'beacons json': (r) => ({
-    route: '/v1/beacons',
-    headers: JSON_TYPE,
-    ...jsonCase(r, beaconJsonTree(r), 'beacon json'),
-  }),
+  'traces protobuf': target('/v1/traces', PROTO_TYPE, (r) => protoCase(r, otlpTree(r), 'otlp protobuf')),
+  'traces json': target('/v1/traces', JSON_TYPE, (r) => jsonCase(r, otlpJsonTree(r), 'otlp json')),
+  'beacons protobuf': target('/v1/beacons', PROTO_TYPE, (r) =>
+    protoCase(r, beaconTree(r), 'beacon protobuf'),
+  ),
+  'beacons json': target('/v1/beacons', JSON_TYPE, (r) => jsonCase(r, beaconJsonTree(r), 'beacon json')),
 };
 
 /** A body whose answer is known: a case that once failed, kept so that it cannot fail again. */

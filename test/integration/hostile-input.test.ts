@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beaconToSpans } from '../../src/enrich/beacon-to-spans.ts';
-import { edgeResources } from '../../src/enrich/edge-resource.ts';
-import { OtlpEncoder } from '../../src/export/otlp-encoder.ts';
 import { Handoff } from '../../src/handoff/handoff.ts';
 import type { HandoffItem, ToWorker } from '../../src/handoff/messages.ts';
-import type { Beacon } from '../../src/model/beacon.ts';
 import { clientIp } from '../../src/receive/client-ip.ts';
-import { decodeOtlpProto } from '../../src/receive/otlp/decode-otlp-proto.ts';
 import { createReceiver } from '../../src/receive/receiver-server.ts';
 import { resolveConfig } from '../../src/service/load-config.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
@@ -23,6 +18,7 @@ import { BEACON_CASES, type FuzzCase, type Random, seeded } from '../helpers/fuz
 import { regressions, SHORT_PASS, TARGETS } from '../helpers/fuzz-targets.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { RelayProcess } from '../helpers/relay-process.ts';
+import { readBeaconHandoff, readOtlpHandoff } from '../helpers/worker-oracle.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const CASE_TIMEOUT_MS = 10_000;
@@ -30,34 +26,24 @@ const MIB = 1024 * 1024;
 
 /**
  * The receiver in this process, with a stand-in for the worker shards that runs what a worker does
- * with each accepted beacon (convert, enrich, encode), so that a hostile beacon that passes validation
- * and would break a worker is caught too.
+ * with what it is handed (beacons: convert, enrich, encode; OTLP: decode), so that a hostile body that
+ * passes the receiver and would break a worker is caught too.
  */
 function inProcessReceiver() {
   const config = resolveConfig({ workers: { threads: 2 } });
   const buffer = allocateSharedMetrics(2);
   const reader = new SharedMetricsReader(buffer);
   const writers = [0, 1].map((shard) => new SharedMetricsWriter(buffer, shard));
-  const resourceOf = edgeResources(config.enrichment);
-  const encoder = new OtlpEncoder();
   const workerFailures: string[] = [];
   const pool = {
     size: 2,
     post(shard: number, message: ToWorker) {
       if (message.type !== 'beacons' && message.type !== 'otlp') return;
       try {
-        if (message.type === 'beacons') {
-          for (const item of JSON.parse(message.text) as HandoffItem[]) {
-            const records = beaconToSpans(item.b as Beacon, resourceOf(item.b as Beacon, item.ip));
-            if (records.length !== item.n) throw new Error(`${records.length} spans of ${item.n}`);
-            encoder.encode(records);
-          }
-        }
+        if (message.type === 'beacons')
+          for (const item of JSON.parse(message.text) as HandoffItem[]) readBeaconHandoff(item);
         // What the receiver took, the worker must read back whole (issue 20, item 1).
-        for (const item of message.type === 'otlp' ? message.items : []) {
-          const records = decodeOtlpProto(item.body).records;
-          if (records.length !== item.spans) throw new Error(`${records.length} spans of ${item.spans}`);
-        }
+        else for (const item of message.items) readOtlpHandoff(item.body, item.spans);
       } catch (err) {
         workerFailures.push(String(err));
       }

@@ -219,6 +219,7 @@ const summary = {
         crashes: t.crashes,
         serverErrors: t.serverErrors,
         slow: t.slow,
+        workerFailures: t.workerFailures,
         slowestMs: Math.round(t.maxMs),
       },
     ]),

@@ -111,6 +111,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof ConfigError) console.error(`invalid configuration: ${err.message}`);
     else console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
+    // Exit now: a relay that failed half-way through starting (a port taken) has worker threads and
+    // perhaps the admin server running, which would keep it alive, and healthy to a liveness probe.
+    process.exit(1);
   },
 );

@@ -158,14 +158,16 @@ function writeSpan(w: W, span: Span): void {
   if (span.flags !== 0) w.uint32(tag(16, FIXED32)).fixed32(span.flags);
 }
 
-function encodeResource(resource: Resource): Uint8Array {
+/** A Resource message on its own: its bytes are also an exact identity of its content. */
+export function encodeResource(resource: Resource): Uint8Array {
   const w = Writer.create();
   writeKeyValues(w, 1, resource.attributes);
   writeUint32(w, 2, resource.droppedAttributesCount);
   return w.finish();
 }
 
-function encodeScope(scope: Scope): Uint8Array {
+/** An InstrumentationScope message on its own. */
+export function encodeScope(scope: Scope): Uint8Array {
   const w = Writer.create();
   writeString(w, 1, scope.name);
   writeString(w, 2, scope.version);

@@ -25,8 +25,12 @@ interface ShardBuffer {
   /** Bytes of the beacon text. */
   bytes: number;
   otlpBytes: number;
+  /** Spans of the beacons. */
+  spans: number;
   /** Bytes ever posted to this shard; the shard counts what it has taken up in shared memory. */
   posted: number;
+  /** Spans ever posted to this shard: those it has not taken up are lost if it dies. */
+  postedSpans: number;
 }
 
 /**
@@ -51,7 +55,9 @@ export class Handoff {
       otlp: [],
       bytes: 0,
       otlpBytes: 0,
+      spans: 0,
       posted: 0,
+      postedSpans: 0,
     }));
   }
 
@@ -71,10 +77,19 @@ export class Handoff {
     return this.pendingBytes(shard) <= this.#maxPendingPerShard;
   }
 
-  /** Queues a validated beacon (its JSON text) for its shard; false when that shard is over its bound. */
-  offer(shard: number, ip: string, beaconJson: string): boolean {
+  /** What has been sent to a shard so far, in bytes and spans (not what still waits here for a flush). */
+  posted(shard: number): { bytes: number; spans: number } {
+    const buffer = this.#shards[shard] as ShardBuffer;
+    return { bytes: buffer.posted, spans: buffer.postedSpans };
+  }
+
+  /**
+   * Queues a validated beacon (its JSON text, holding `spans` spans) for its shard; false when that
+   * shard is over its bound.
+   */
+  offer(shard: number, ip: string, beaconJson: string, spans: number): boolean {
     if (!this.hasRoom(shard)) return false;
-    this.push(shard, ip, beaconJson);
+    this.push(shard, ip, beaconJson, spans);
     return true;
   }
 
@@ -83,15 +98,23 @@ export class Handoff {
    * handed off only after its commit, and must then go whatever the bound says. `segment` is the log
    * segment it is in; `recovered` marks one replayed from the log at start.
    */
-  push(shard: number, ip: string, beaconJson: string, segment?: number, recovered = false): void {
+  push(
+    shard: number,
+    ip: string,
+    beaconJson: string,
+    spans: number,
+    segment?: number,
+    recovered = false,
+  ): void {
     const buffer = this.#shards[shard] as ShardBuffer;
-    const ipJson = JSON.stringify(ip);
+    const head = `{"ip":${JSON.stringify(ip)},"n":${spans}`;
     const item =
       segment === undefined
-        ? `{"ip":${ipJson},"b":${beaconJson}}`
-        : `{"ip":${ipJson},"w":${segment}${recovered ? ',"r":1' : ''},"b":${beaconJson}}`;
+        ? `${head},"b":${beaconJson}}`
+        : `${head},"w":${segment}${recovered ? ',"r":1' : ''},"b":${beaconJson}}`;
     buffer.beacons.push(item);
     buffer.bytes += item.length;
+    buffer.spans += spans;
     this.#queued(shard, buffer);
   }
 
@@ -122,17 +145,24 @@ export class Handoff {
   #send(shard: number): void {
     const buffer = this.#shards[shard] as ShardBuffer;
     if (buffer.beacons.length + buffer.otlp.length === 0) return;
-    if (buffer.bytes > 0)
-      this.#pool.post(shard, { type: 'beacons', text: `[${buffer.beacons.join(',')}]`, bytes: buffer.bytes });
+    const { spans } = buffer;
+    if (buffer.bytes > 0) {
+      const text = `[${buffer.beacons.join(',')}]`;
+      this.#pool.post(shard, { type: 'beacons', text, bytes: buffer.bytes, spans });
+    }
+    let otlpSpans = 0;
     if (buffer.otlpBytes > 0) {
       // The bodies are the route's own copies: transferred, not cloned.
       const transfer = buffer.otlp.map((item) => item.body.buffer as ArrayBuffer);
+      for (const item of buffer.otlp) otlpSpans += item.spans;
       this.#pool.post(shard, { type: 'otlp', items: buffer.otlp, bytes: buffer.otlpBytes }, transfer);
     }
     buffer.posted += buffer.bytes + buffer.otlpBytes;
+    buffer.postedSpans += spans + otlpSpans;
     buffer.beacons = [];
     buffer.otlp = [];
     buffer.bytes = 0;
     buffer.otlpBytes = 0;
+    buffer.spans = 0;
   }
 }

@@ -10,6 +10,8 @@ import type { SharedDecision } from '../sample/trace-holder.ts';
 /** One accepted beacon inside a hand-off: the peer address and the beacon exactly as validated. */
 export interface HandoffItem {
   ip: string;
+  /** Its spans, as acknowledged: what the worker counts as lost if it cannot take the beacon up. */
+  n: number;
   b: Beacon;
   /** The write-ahead-log segment it is logged in (absent when the log is off). */
   w?: number;
@@ -21,6 +23,8 @@ export interface HandoffItem {
 export interface OtlpItem {
   ip: string;
   body: Uint8Array;
+  /** Spans in `body`, as acknowledged. */
+  spans: number;
   /** Replica hops so far (cluster/forward-header.ts): 0 from a client. */
   hops: number;
   /** As HandoffItem's `w` and `r`. */
@@ -29,7 +33,7 @@ export interface OtlpItem {
 }
 
 export type ToWorker =
-  | { type: 'beacons'; text: string; bytes: number }
+  | { type: 'beacons'; text: string; bytes: number; spans: number }
   | { type: 'otlp'; items: OtlpItem[]; bytes: number }
   | { type: 'drain'; deadline: number }
   /** New tail sampling policies after a config reload; undefined keeps every span. */

@@ -13,6 +13,7 @@ export class ConfigError extends Error {
 // google.rpc.Code values (googleapis google/rpc/code.proto) that OTLP/HTTP error bodies carry.
 const INVALID_ARGUMENT = 3;
 const RESOURCE_EXHAUSTED = 8;
+const INTERNAL = 13;
 const UNAVAILABLE = 14;
 const UNAUTHENTICATED = 16;
 
@@ -86,6 +87,13 @@ export const REFUSALS = {
     message: () => 'the relay is shutting down; send to another replica',
     retryAfter: () => 1,
   }),
+  internal: refusal({
+    code: 'EDGE_RELAY_INTERNAL',
+    status: 500,
+    grpcCode: INTERNAL,
+    // A bug, not the client's doing: logged where it happens, and said no more precisely here.
+    message: () => 'internal error',
+  }),
   wal_failed: refusal({
     code: 'EDGE_RELAY_WAL_FAILED',
     status: 503,
@@ -118,7 +126,8 @@ export class RequestError extends Error {
 
 const reasonByStatus = new Map<number, RejectReason>();
 for (const [reason, { status }] of Object.entries(REFUSALS) as [RejectReason, { status: number }][]) {
-  if (!reasonByStatus.has(status)) reasonByStatus.set(status, reason);
+  // A bare 500 is a fault of ours to be logged, not a refusal a status could name.
+  if (reason !== 'internal' && !reasonByStatus.has(status)) reasonByStatus.set(status, reason);
 }
 
 /** The reason a refusal that carries only an HTTP status (one of fastify's own) is counted under. */
@@ -143,6 +152,7 @@ export const unauthorized = factory('unauthorized');
 export const overloaded = factory('overloaded');
 export const shuttingDown = factory('shutting_down');
 export const walFailed = factory('wal_failed');
+export const internalError = factory('internal');
 
 export const walFull = (retryAfterSeconds: number): RequestError =>
   overloaded(

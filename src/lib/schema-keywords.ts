@@ -32,6 +32,32 @@ export function addDurationKeyword(ajv: Ajv): void {
   });
 }
 
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^:\s]*):(\d{1,5})$/;
+
+/**
+ * `"x-endpoint": true` on a string property accepts a `host:port` (or `[ipv6]:port`) listen address
+ * whose port is one a socket can have, 0 to 65535, and says so when it is not.
+ */
+export function addEndpointKeyword(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'x-endpoint',
+    type: 'string',
+    errors: true,
+    validate: function validateEndpoint(this: unknown, _schema: unknown, data: string): boolean {
+      const port = HOST_PORT.exec(data)?.[2];
+      if (port !== undefined && Number(port) <= 65535) return true;
+      (validateEndpoint as unknown as { errors: unknown[] }).errors = [
+        {
+          keyword: 'x-endpoint',
+          message: 'must be host:port with a port from 0 to 65535, such as 0.0.0.0:4318',
+          params: {},
+        },
+      ];
+      return false;
+    },
+  });
+}
+
 /** Schema fragment for a duration property with a default, e.g. `duration('5s')`. */
 export const duration = (defaultValue: string) => ({ 'x-duration': true, default: defaultValue }) as const;
 
@@ -51,7 +77,7 @@ export function isHttpUrl(text: string): boolean {
 
 /** Schema fragment for a `host:port` listen address. */
 export const endpoint = (defaultValue: string) =>
-  ({ type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):\\d{1,5}$', default: defaultValue }) as const;
+  ({ type: 'string', 'x-endpoint': true, default: defaultValue }) as const;
 
 /**
  * Schema of a config section or block: only the keys it names (unknown keys are an error, never ignored),

@@ -46,12 +46,22 @@ describe('ReceiverAuth', () => {
       expect(allowed(`Bearer ${SECOND}`)).toBe(true);
     });
 
-    it.each([undefined, '', 'Bearer ', `Basic ${FIRST}`, `Bearer ${FIRST.slice(0, -1)}`, FIRST])(
-      'refuses %j',
-      (header) => {
-        expect(allowed(header)).toBe(false);
-      },
-    );
+    it('takes the scheme in any case', () => {
+      expect(allowed(`bearer ${FIRST}`)).toBe(true);
+      expect(allowed(`BEARER ${FIRST}`)).toBe(true);
+    });
+
+    it.each([
+      undefined,
+      '',
+      'Bearer ',
+      `Basic ${FIRST}`,
+      `Bearer ${FIRST.slice(0, -1)}`,
+      FIRST,
+      `Bearer${FIRST}`,
+    ])('refuses %j', (header) => {
+      expect(allowed(header)).toBe(false);
+    });
   });
 
   it('accepts a token only inside its window: from not_before, until not_after', () => {

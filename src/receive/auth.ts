@@ -96,7 +96,8 @@ export class ReceiverAuth implements Authenticator {
   }
 
   #check(tokens: readonly Token[], header: string | undefined): AuthResult {
-    if (header === undefined || !header.startsWith('Bearer ')) {
+    // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are Bearer too.
+    if (header === undefined || !/^bearer /i.test(header)) {
       this.#unmatched.missing++;
       return 'missing';
     }

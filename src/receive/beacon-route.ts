@@ -64,7 +64,7 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
     const { wal } = ingest;
     if (wal === undefined) {
       // A full hand-off drains in milliseconds once the worker catches up: Retry-After's smallest unit will do.
-      if (!ingest.handoff.offer(shard, ip, text)) throw overloaded(1);
+      if (!ingest.handoff.offer(shard, ip, text, spans)) throw overloaded(1);
       acknowledge(request, reply, spans);
       return;
     }
@@ -76,7 +76,7 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
         reply.send(error);
         return;
       }
-      ingest.handoff.push(shard, ip, text, segment);
+      ingest.handoff.push(shard, ip, text, spans, segment);
       acknowledge(request, reply, spans);
     });
   });

@@ -1,5 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { RequestError, reasonOfStatus, tooLarge, unsupportedMediaType } from '../lib/errors.ts';
+import {
+  internalError,
+  RequestError,
+  reasonOfStatus,
+  tooLarge,
+  unsupportedMediaType,
+} from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RelayMetrics } from '../telemetry/metrics.ts';
 
@@ -40,11 +46,10 @@ export function errorHandler(
   bodyFor: (request: FastifyRequest) => ErrorBody,
 ) {
   return (error: FastifyError | RequestError, request: FastifyRequest, reply: FastifyReply): void => {
-    const refused = asRequestError(error, request);
+    let refused = asRequestError(error, request);
     if (!refused) {
       log.error({ err: error, url: request.url }, 'unexpected error while handling a request');
-      reply.code(500).send({ error: 'internal', message: 'internal error' });
-      return;
+      refused = internalError();
     }
     metrics.rejected(refused.reason);
     if (refused.retryAfter !== undefined) reply.header('retry-after', String(refused.retryAfter));

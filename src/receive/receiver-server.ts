@@ -49,17 +49,21 @@ export function createReceiver(
   const limit = config.max_request_body_size;
 
   // Ack latency runs from here (headers parsed, route found) to the 202: fastify keeps no start time
-  // unless response hooks are registered, which would cost more than this one number. Shedding is
-  // decided here too, before the body is read or parsed: under overload the cheapest refusal is best.
+  // unless response hooks are registered, which would cost more than this one number. Auth and
+  // shedding are decided here too, before the body is read or parsed: under overload the cheapest
+  // refusal is best. Auth comes first: a caller without a token learns nothing of the relay's state.
+  // The hook is installed even without tokens (it lets everything in then): a reload may add the
+  // first ones, and fastify takes no hooks once it listens.
   const { admission } = ingest;
   app.decorateRequest('receivedAt', 0);
   app.addHook('onRequest', (request, _reply, done) => {
     request.receivedAt = performance.now();
-    done(
-      admission.shedding
-        ? overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory'])
-        : undefined,
-    );
+    const { authorization, 'x-forwarded-for': forwardedFor } = request.headers;
+    const peer = request.socket.remoteAddress ?? '';
+    if (!auth.authenticate(authorization, peer, forwardedFor as string | undefined)) done(unauthorized());
+    else if (admission.shedding)
+      done(overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory']));
+    else done();
   });
 
   app.removeAllContentTypeParsers();
@@ -67,16 +71,6 @@ export function createReceiver(
     const decoded = decodeContentEncoding(body as Buffer, request.headers['content-encoding'], limit);
     if (decoded instanceof Error) done(decoded, undefined);
     else done(null, decoded);
-  });
-
-  // Installed even without tokens (it lets everything in then): a reload may add the first ones, and
-  // fastify takes no hooks once it listens.
-  app.addHook('onRequest', (request, _reply, done) => {
-    const { authorization, 'x-forwarded-for': forwardedFor } = request.headers;
-    const peer = request.socket.remoteAddress ?? '';
-    done(
-      auth.authenticate(authorization, peer, forwardedFor as string | undefined) ? undefined : unauthorized(),
-    );
   });
 
   app.setErrorHandler(

@@ -58,12 +58,14 @@ describe('resolveConfig', () => {
       'unknown key',
     ],
     [{ batch: { timeout: '5 parsecs' } }, 'batch.timeout', 'is not a duration'],
-    [{ receiver: { endpoint: 'localhost' } }, 'receiver.endpoint', 'must match pattern'],
+    [{ receiver: { endpoint: 'localhost' } }, 'receiver.endpoint', 'must be host:port'],
     [
       { exporter: { compression: 'snappy' } },
       'exporter.compression',
       'must be one of "gzip", "zstd", "deflate", "none", ""',
     ],
+    [{ receiver: { endpoint: '0.0.0.0:65536' } }, 'receiver.endpoint', 'a port from 0 to 65535'],
+    [{ admin: { endpoint: '[::1]:99999' } }, 'admin.endpoint', 'a port from 0 to 65535'],
     [
       { enrichment: { pops: [{ cidr: '10.0.0.0/33', pop: 'X' }] } },
       'enrichment.pops[0].cidr',
@@ -132,6 +134,16 @@ describe('resolveConfig', () => {
       },
       'receiver.wal.max_bytes',
       'at least twice receiver.wal.segment_max_bytes',
+    ],
+    [
+      { exporter: { traces_endpoint: 'not a url' } },
+      'exporter.traces_endpoint',
+      'must be an http:// or https:// URL',
+    ],
+    [
+      { exporter: { traces_endpoint: 'ftp://x/y' } },
+      'exporter.traces_endpoint',
+      'must be an http:// or https:// URL',
     ],
   ])('names the key of a bad value: %j', (tree, key, problem) => {
     const error = configErrorOf(() => resolveConfig(tree));

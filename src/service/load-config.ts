@@ -7,7 +7,7 @@ import { schemaProblem } from '../lib/ajv-errors.ts';
 import { parseCidr } from '../lib/cidr.ts';
 import type { Component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { addDurationKeyword, isHttpUrl, isTimestamp } from '../lib/schema-keywords.ts';
+import { addDurationKeyword, addEndpointKeyword, isHttpUrl, isTimestamp } from '../lib/schema-keywords.ts';
 import { type ConfigProviders, substituteDeep } from './config-providers.ts';
 import { COMPONENTS, type RelayConfig, relaySchema } from './relay-schema.ts';
 
@@ -25,6 +25,7 @@ const underscoredInt = {
 
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, allowUnionTypes: true });
 addDurationKeyword(ajv);
+addEndpointKeyword(ajv);
 ajv.addFormat('cidr', (text: string) => parseCidr(text) !== undefined);
 ajv.addFormat('http-url', isHttpUrl);
 ajv.addFormat('date-time', isTimestamp);
@@ -125,6 +126,10 @@ export function readConfig(
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, customTags: [underscoredInt] });
   const first = doc.errors[0];
-  if (first) throw new ConfigError('', `${file} is not valid YAML: ${first.message}`);
+  // Only the first line, which says where: the rest is an excerpt of the file, which may hold a secret.
+  if (first) {
+    const where = (first.message.split('\n')[0] as string).replace(/:$/, '');
+    throw new ConfigError('', `${file} is not valid YAML: ${where}`);
+  }
   return { config: resolveConfig(doc.toJS(), env, files), files: [...files] };
 }

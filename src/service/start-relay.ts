@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
 import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
@@ -14,7 +15,7 @@ import { createReceiver } from '../receive/receiver-server.ts';
 import { replayWal } from '../receive/wal/wal-replay.ts';
 import { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
 import { samplingSetup } from '../sample/sampling-setup.ts';
-import { spansAccepted, tally } from '../telemetry/accounting.ts';
+import { spansAccepted, tally, writeOffWorker } from '../telemetry/accounting.ts';
 import { createAdminServer } from '../telemetry/admin-server.ts';
 import { AuditLog, type AuditSink, NO_AUDIT } from '../telemetry/audit-log.ts';
 import { buildInfo, registerBuildInfo } from '../telemetry/build-info.ts';
@@ -26,7 +27,11 @@ import {
   registerSamplingMetrics,
 } from '../telemetry/sampling-metrics.ts';
 import { allocateSettledSegments, SettledSegmentsReader } from '../telemetry/settled-segments.ts';
-import { allocateSharedMetrics, SharedMetricsReader } from '../telemetry/shared-metrics.ts';
+import {
+  allocateSharedMetrics,
+  SharedMetricsReader,
+  SharedMetricsWriter,
+} from '../telemetry/shared-metrics.ts';
 import { resolveThreads } from '../worker/config.ts';
 import { ShardPool } from '../worker/shard-pool.ts';
 import type { WorkerSections } from '../worker/worker-data.ts';
@@ -77,6 +82,15 @@ function announceExport(config: RelayConfig, log: Logger): void {
       'set LIGHTSTEP_ACCESS_TOKEN (the bundled config sends to Lightstep when it is set), or set ' +
       'exporter.traces_endpoint and exporter.headers for any OTLP/HTTP backend.',
   );
+}
+
+/** Listens on a configured endpoint; the error names the key, since a port taken is a start-up failure. */
+async function listen(server: FastifyInstance, key: string, endpoint: string): Promise<void> {
+  try {
+    await server.listen(parseEndpoint(endpoint));
+  } catch (err) {
+    throw new Error(`${key}: cannot listen on ${endpoint}: ${(err as Error).message}`);
+  }
 }
 
 /** What the audit log says of a start: which config (by digest, secrets redacted) and which tokens, by id. */
@@ -173,14 +187,21 @@ export async function startRelay(
     version_health: config.version_health,
     peer_token: auth.peerToken(),
   };
-  const pool = await ShardPool.start(
-    sections,
-    threads,
-    shared,
-    log,
-    crashed('a worker shard'),
-    (shard, snapshot) => health?.merged.apply(shard, snapshot),
-  );
+  const pool = await ShardPool.start(sections, threads, shared, log, {
+    died(shard, error) {
+      // Before the replacement starts: nothing writes to the dead shard's shared memory now.
+      const region = new SharedMetricsWriter(sharedMetrics, shard);
+      const lost = writeOffWorker(reader, region, shard, ingest.handoff.posted(shard));
+      metrics.workerRestarts.inc();
+      log.error(
+        { err: error, shard, spans_lost: lost },
+        'a worker shard died and is restarted; the spans it held are dropped (reason worker_crashed)',
+      );
+    },
+    // A shard that cannot start would fail again: exit, so that the orchestrator sees it.
+    failed: crashed('a worker shard that was starting'),
+    health: (shard, snapshot) => health?.merged.apply(shard, snapshot),
+  });
   const ingest: IngestContext = {
     handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
     wal,
@@ -202,10 +223,10 @@ export async function startRelay(
   });
   const admin = createAdminServer(metrics, () => ready);
 
-  await admin.listen(parseEndpoint(config.admin.endpoint));
+  await listen(admin, 'admin.endpoint', config.admin.endpoint);
   // What an earlier run logged and did not settle goes to the workers before anything new.
   if (wal) await replayWal(wal, config.receiver.wal.directory, ingest.handoff, threads, log);
-  await receiver.listen(parseEndpoint(config.receiver.endpoint));
+  await listen(receiver, 'receiver.endpoint', config.receiver.endpoint);
   admission.start(config.memory_limiter.check_interval);
   await cluster?.join();
   ready = true;

@@ -1,5 +1,12 @@
 import type { Counter } from 'prom-client';
-import { type DropReason, SHARED_METRICS, type SharedMetricsReader } from './shared-metrics.ts';
+import {
+  type DropReason,
+  SHARED_METRICS,
+  type SharedMetricName,
+  type SharedMetricSpec,
+  type SharedMetricsReader,
+  type SharedMetricsWriter,
+} from './shared-metrics.ts';
 
 /**
  * Where every span is: the identity the relay keeps, readable from /metrics and logged at shutdown.
@@ -33,13 +40,16 @@ export function spansSettled(shared: SharedMetricsReader): number {
   );
 }
 
-/** Spans the workers hold: awaiting a sampling decision, batching, in the sending queue, or being forwarded. */
-export function spansHeldByWorkers(shared: SharedMetricsReader): number {
+/**
+ * Spans the workers hold (or one worker, by shard): awaiting a sampling decision, batching, in the
+ * sending queue, or being forwarded.
+ */
+export function spansHeldByWorkers(shared: SharedMetricsReader, worker?: number): number {
   return (
-    shared.read('bufferedSpans') +
-    shared.read('batchSpans') +
-    shared.read('queueSpans') +
-    shared.read('forwardPendingSpans')
+    shared.read('bufferedSpans', undefined, worker) +
+    shared.read('batchSpans', undefined, worker) +
+    shared.read('queueSpans', undefined, worker) +
+    shared.read('forwardPendingSpans', undefined, worker)
   );
 }
 
@@ -71,4 +81,29 @@ export function tally(shared: SharedMetricsReader, received: number): Tally {
     in_flight: inFlight,
     unaccounted: received + recovered - spansSettled(shared) - inFlight,
   };
+}
+
+/**
+ * After a worker died: what it held is lost, and its replacement starts on the same region holding
+ * nothing. The spans it held and those handed to it but never taken up (`handedOff` is everything
+ * ever sent to it) are counted as dropped (worker_crashed) and as taken up; its gauges go to 0 and the
+ * hand-off bytes sent to it count as done. Counters stay: they only ever grow. The identity then holds
+ * as before the crash, and the replacement counts on from there. Call it only while no thread writes
+ * to the region (after the old one exited, before the new one starts). Returns the spans lost.
+ */
+export function writeOffWorker(
+  shared: SharedMetricsReader,
+  region: SharedMetricsWriter,
+  worker: number,
+  handedOff: { bytes: number; spans: number },
+): number {
+  const notTakenUp = handedOff.spans - shared.read('spansIngested', undefined, worker);
+  const lost = spansHeldByWorkers(shared, worker) + notTakenUp;
+  region.add('spansIngested', notTakenUp);
+  region.add('spansDropped', lost, 'worker_crashed');
+  region.set('handoffBytesDone', handedOff.bytes);
+  for (const [name, spec] of Object.entries(SHARED_METRICS) as [SharedMetricName, SharedMetricSpec][]) {
+    if (spec.type === 'gauge') region.set(name, 0);
+  }
+  return lost;
 }

@@ -11,6 +11,7 @@ export class RelayMetrics {
   readonly spansReceived: Counter<'result' | 'protocol'>;
   readonly requestsRejected: Counter<'reason'>;
   readonly ackLatency: Histogram<'route'>;
+  readonly workerRestarts: Counter;
   /**
    * Exposition text of metric families written outside the registry (version health's series), appended
    * to /metrics in the format asked for.
@@ -44,6 +45,11 @@ export class RelayMetrics {
       help: 'Time from request start to acknowledgement, by route',
       labelNames: ['route'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1],
+      registers,
+    });
+    this.workerRestarts = new Counter({
+      name: 'edge_relay_worker_restarts_total',
+      help: 'Worker shards restarted after their thread died (what they held is dropped, reason worker_crashed)',
       registers,
     });
     const spansReceived = this.spansReceived;

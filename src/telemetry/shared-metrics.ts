@@ -20,7 +20,7 @@ export interface SharedMetricSpec {
 export const SHARED_METRICS = {
   handoffBytesDone: {
     name: 'edge_relay_handoff_bytes_total',
-    help: 'Bytes of accepted ingest taken up by worker threads',
+    help: 'Bytes of accepted ingest taken up by worker threads (or lost with one that died)',
     type: 'counter',
   },
   spansExported: {
@@ -44,6 +44,8 @@ export const SHARED_METRICS = {
       'peer_unreachable',
       'peer_rejected',
       'peer_queue_full',
+      'decode_failed',
+      'worker_crashed',
     ],
   },
   exportRequests: {
@@ -87,7 +89,7 @@ export const SHARED_METRICS = {
   },
   spansIngested: {
     name: 'edge_relay_worker_spans_ingested_total',
-    help: 'Spans taken up by worker threads from the hand-off',
+    help: 'Spans taken up by worker threads from the hand-off (or lost with one that died)',
     type: 'counter',
   },
   spansSampledOut: {

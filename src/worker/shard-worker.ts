@@ -89,10 +89,34 @@ function taken(records: SpanRecord[], segment: number | undefined, recovered: bo
   metrics.add(recovered ? 'spansRecovered' : 'spansIngested', records.length);
 }
 
-function ingestBeacons(text: string): void {
-  const items = JSON.parse(text) as HandoffItem[];
+/**
+ * Spans acknowledged to their client that this shard cannot take up (it cannot read what the receiver
+ * checked: a bug, never the client's doing). They are counted as taken up and dropped, and settled in
+ * their log segment, so the accounting identity holds, and the shard goes on with the rest.
+ */
+function lost(spans: number, err: unknown, segment?: number): void {
+  metrics.add('spansIngested', spans);
+  metrics.add('spansDropped', spans, 'decode_failed');
+  if (segment !== undefined) settled?.add(segment, spans);
+  log.error({ err, spans }, 'accepted spans could not be read in the worker; dropped');
+}
+
+function ingestBeacons(text: string, spans: number): void {
+  let items: HandoffItem[];
+  try {
+    items = JSON.parse(text) as HandoffItem[];
+  } catch (err) {
+    lost(spans, err);
+    return;
+  }
   for (const item of items) {
-    const records = beaconToSpans(item.b, resourceOf(item.b, item.ip));
+    let records: SpanRecord[];
+    try {
+      records = beaconToSpans(item.b, resourceOf(item.b, item.ip));
+    } catch (err) {
+      lost(item.n, err, item.w);
+      continue;
+    }
     taken(records, item.w, item.r === 1);
     pipeline.consume(records);
   }
@@ -100,10 +124,19 @@ function ingestBeacons(text: string): void {
 
 /** OTLP spans arrive checked by the receiver; only their resources are enriched here. */
 function ingestOtlp(items: OtlpItem[]): void {
-  for (const { ip, body, hops, segment, recovered } of items) {
-    const records = decodeOtlpProto(body).records;
-    // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
-    if (hops === 0) enrichOtlp(records, ip);
+  for (const { ip, body, spans, hops, segment, recovered } of items) {
+    let records: SpanRecord[];
+    try {
+      records = decodeOtlpProto(body).records;
+      // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
+      if (hops === 0) enrichOtlp(records, ip);
+    } catch (err) {
+      lost(spans, err, segment);
+      continue;
+    }
+    if (records.length < spans) {
+      lost(spans - records.length, new Error('fewer spans than the receiver took'), segment);
+    }
     taken(records, segment, recovered);
     if (hops === 0) pipeline.consume(records);
     else if (cluster) cluster.consume(records, hops);
@@ -114,7 +147,7 @@ function ingestOtlp(items: OtlpItem[]): void {
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'beacons':
-      ingestBeacons(message.text);
+      ingestBeacons(message.text, message.spans);
       metrics.add('handoffBytesDone', message.bytes);
       break;
     case 'otlp':

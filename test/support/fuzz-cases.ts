@@ -26,8 +26,8 @@ export function seeded(seed: number): Random {
   };
 }
 
-const int = (r: Random, n: number): number => Math.floor(r() * n);
-const pick = <T>(r: Random, items: readonly T[]): T => items[int(r, items.length)] as T;
+export const int = (r: Random, n: number): number => Math.floor(r() * n);
+export const pick = <T>(r: Random, items: readonly T[]): T => items[int(r, items.length)] as T;
 
 const FIXTURE_TEXT = docsBeaconText();
 const FIXTURE = JSON.parse(FIXTURE_TEXT) as Record<string, unknown>;
@@ -59,14 +59,14 @@ const WEIRD_VALUES: unknown[] = [
   'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ',
 ];
 
-function randomBytes(r: Random, n: number): Buffer {
+export function randomBytes(r: Random, n: number): Buffer {
   const out = Buffer.alloc(n);
   for (let i = 0; i < n; i++) out[i] = int(r, 256);
   return out;
 }
 
 /** Byte-level damage: flips, deletions, insertions, duplicated runs, truncation. */
-function mutateBytes(r: Random, input: Buffer): Buffer {
+export function mutateBytes(r: Random, input: Buffer): Buffer {
   let bytes = Buffer.from(input);
   const rounds = 1 + int(r, 6);
   for (let i = 0; i < rounds; i++) {
@@ -252,5 +252,3 @@ export const BEACON_CASES: readonly [number, (r: Random) => FuzzCase][] = [
     }),
   ],
 ];
-
-export const mutate = mutateBytes;

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { metricValue } from './prometheus-text.ts';
 import { waitFor } from './wait-for.ts';
 
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
+export const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
 
 // A test that times out, or fails between start and stop, must not leave a relay running: whatever is
 // still alive when the test worker exits is killed.

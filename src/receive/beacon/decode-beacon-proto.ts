@@ -22,7 +22,8 @@ const scalar = (m: ScalarMessage): Scalar | undefined => m.stringValue ?? m.numb
 
 function attributes(list: AttributeMessage[] | undefined): BeaconAttributes | undefined {
   if (!list || list.length === 0) return undefined;
-  const out: BeaconAttributes = {};
+  // No prototype: a key such as `__proto__` is an attribute like any other, as in a parsed JSON beacon.
+  const out: BeaconAttributes = Object.create(null);
   for (const a of list) {
     const value = a.listValue
       ? (a.listValue.values ?? []).map(scalar).filter((v): v is Scalar => v !== undefined)

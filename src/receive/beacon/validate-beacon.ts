@@ -31,6 +31,9 @@ export function validateBeacon(value: unknown): RequestError | undefined {
   for (let i = 0; i < spans.length; i++) {
     const span = spans[i] as Beacon['spans'][number];
     if (span.id === ZERO_SPAN_ID) return invalid(`spans[${i}].id: must not be all zeros`);
+    // As OTLP: an all-zero id is no parent (W3C Trace Context); a root span has none.
+    if (span.parent === ZERO_SPAN_ID)
+      return invalid(`spans[${i}].parent: must not be all zeros (omit it for a root span)`);
   }
   return undefined;
 }

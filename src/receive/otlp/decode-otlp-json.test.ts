@@ -159,8 +159,54 @@ describe('decodeOtlpJson', () => {
       request({ kind: 'SPAN_KIND_SIDEWAYS' }),
       /kind: expected an integer or one of SPAN_KIND_UNSPECIFIED/,
     ],
+    [
+      'an int as a JSON number too large to be exact',
+      request({ attributes: [{ key: 'x', value: { intValue: 1e300 } }] }),
+      /spans\[0\]\.attributes\[0\]\.intValue: 1e\+300 cannot be represented exactly as a JSON number; send 64-bit integers as decimal strings/,
+    ],
+    [
+      'an int just past 2^53 as a JSON number',
+      request({ attributes: [{ key: 'x', value: { intValue: 2 ** 53 } }] }),
+      /intValue: 9007199254740992 cannot be represented exactly/,
+    ],
+    [
+      'a time as a JSON number too large to be exact',
+      request({ traceId: TRACE, spanId: SPAN, startTimeUnixNano: 1e300 }),
+      /spans\[0\]\.startTimeUnixNano: 1e\+300 cannot be represented exactly/,
+    ],
+    [
+      'an event time past 2^53 as a JSON number',
+      request({ events: [{ timeUnixNano: 2 ** 60 }] }),
+      /spans\[0\]\.events\[0\]\.timeUnixNano: 1152921504606847000 cannot be represented exactly/,
+    ],
+    [
+      'a double too large for a double',
+      // As text: JSON.stringify would write Infinity as null.
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"x","value":{"doubleValue":1e400}}]}]}]}]}',
+      /doubleValue: the number is out of the range of a double/,
+    ],
+    ['a kind beyond int32', request({ kind: 1e300 }), /kind: expected an integer or one of/],
   ])('refuses %s, naming where', (_what, body, message) => {
     expect(() => decode(body)).toThrow(refused(message));
+  });
+
+  it('ignores unknown keys however deep they nest, in the resource, the scope and the span', () => {
+    const deep = `${'{"x":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const body = JSON.stringify(request({ traceId: TRACE, spanId: SPAN, unknown: 0 }))
+      .replace('"droppedAttributesCount":1', `"droppedAttributesCount":1,"unknown":${deep}`)
+      .replace('"version":"2"', `"version":"2","unknown":${deep}`)
+      .replace('"unknown":0', `"unknown":${deep}`);
+    const { span, resource, scope } = first(body);
+    expect(span.spanId).toBe(SPAN);
+    expect(resource.attributes).toEqual([{ key: 'service.name', value: { type: 'string', value: 'api' } }]);
+    expect(scope.name).toBe('lib');
+    // The interning keys come from what was decoded: the unknown keys make no difference.
+    const plain = first(request({ traceId: TRACE, spanId: SPAN }));
+    expect(resource.key).toBe(plain.resource.key);
+    expect(scope.key).toBe(plain.scope.key);
+    expect(resource.key).not.toBe(
+      first(request({ traceId: TRACE, spanId: SPAN }, { schemaUrl: 'https://other' })).resource.key,
+    );
   });
 
   it('refuses values nested deeper than the limit, however deep the JSON goes', () => {

@@ -1,3 +1,4 @@
+import { encodeResource, encodeScope } from '../../export/otlp-encoder.ts';
 import { invalid } from '../../lib/errors.ts';
 import {
   type AnyValue,
@@ -11,6 +12,22 @@ import {
   type SpanLink,
   type StatusCode,
 } from '../../model/span.ts';
+import {
+  bytes,
+  double,
+  enumValue,
+  field,
+  hexId,
+  int64,
+  type Json,
+  list,
+  nanos,
+  object,
+  string,
+  uint32,
+  WrongType,
+  wrong,
+} from './json-values.ts';
 import { MAX_VALUE_DEPTH, type OtlpBatch, OtlpBatchBuilder } from './otlp-batch.ts';
 
 // OTLP/JSON (the proto3 JSON mapping with OTLP's exceptions): trace and span ids are hex, enums are
@@ -18,111 +35,7 @@ import { MAX_VALUE_DEPTH, type OtlpBatch, OtlpBatchBuilder } from './otlp-batch.
 // are lowerCamelCase; the proto field names are accepted as well, as the Collector does. Unknown keys
 // are ignored, as the specification requires.
 
-type Json = Record<string, unknown>;
-
-/** A value of the wrong type; `where` grows as the error travels up to the request. */
-class WrongType extends Error {
-  where: string;
-  constructor(where: string, problem: string) {
-    super(problem);
-    this.where = where;
-  }
-}
-
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-
-const wrong = (key: string, expected: string, value: unknown): WrongType =>
-  new WrongType(key, `expected ${expected}, got ${describe(value)}`);
-
-/** The value under the lowerCamelCase key or, failing that, the proto field name. */
-function field(obj: Json, camel: string, snake?: string): unknown {
-  const value = obj[camel];
-  return value === undefined && snake !== undefined ? obj[snake] : value;
-}
-
-function object(value: unknown, key: string): Json | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw wrong(key, 'an object', value);
-  return value as Json;
-}
-
-function list(value: unknown, key: string): unknown[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw wrong(key, 'an array', value);
-  return value;
-}
-
-function string(obj: Json, camel: string, snake?: string): string {
-  const value = field(obj, camel, snake);
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw wrong(camel, 'a string', value);
-  return value;
-}
-
-const INTEGER = /^-?\d+$/;
-
-function uint32(obj: Json, camel: string, snake?: string): number {
-  const value = field(obj, camel, snake);
-  if (value === undefined || value === null) return 0;
-  const n = typeof value === 'string' && INTEGER.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff)
-    throw wrong(camel, 'an unsigned 32-bit integer', value);
-  return n;
-}
-
-/** A 64-bit integer as JSON number or decimal string: a number when safe, else an exact bigint. */
-function int64(value: unknown, key: string): number | bigint {
-  if (typeof value === 'number' && Number.isInteger(value))
-    return Number.isSafeInteger(value) ? value : BigInt(value);
-  if (typeof value === 'string' && INTEGER.test(value)) {
-    const big = BigInt.asIntN(64, BigInt(value));
-    if (big !== BigInt(value)) throw new WrongType(key, `${value} is out of the 64-bit range`);
-    return Number.isSafeInteger(Number(big)) && BigInt(Number(big)) === big ? Number(big) : big;
-  }
-  throw wrong(key, 'a 64-bit integer (number or decimal string)', value);
-}
-
-const MAX_UINT64 = 2n ** 64n - 1n;
-const UNSIGNED = /^\d+$/;
-
-/** A fixed64 time in nanoseconds, exact: JSON numbers beyond 2^53 are already rounded, so strings are usual. */
-function nanos(obj: Json, camel: string, snake: string): bigint {
-  const value = field(obj, camel, snake);
-  if (value === undefined || value === null) return 0n;
-  if (typeof value === 'string' && UNSIGNED.test(value)) {
-    const n = BigInt(value);
-    if (n <= MAX_UINT64) return n;
-  } else if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return BigInt(value);
-  throw wrong(camel, 'an unsigned 64-bit integer (number or decimal string)', value);
-}
-
-function double(value: unknown, key: string): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
-  if (value === 'NaN') return Number.NaN;
-  throw wrong(key, 'a number', value);
-}
-
-function enumValue(obj: Json, key: string, names: readonly string[]): number {
-  const value = obj[key];
-  if (value === undefined || value === null) return 0;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && names.includes(value)) return names.indexOf(value);
-  throw wrong(key, `an integer or one of ${names.join(', ')}`, value);
-}
-
 const STATUS_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
-
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-function bytes(value: unknown, key: string): Uint8Array {
-  if (typeof value !== 'string' || !BASE64.test(value)) throw wrong(key, 'base64 bytes', value);
-  return Uint8Array.from(Buffer.from(value, 'base64'));
-}
-
-/** Ids are hex in OTLP/JSON; the span check rejects anything that is not 16 or 8 bytes of it. */
-const hexId = (obj: Json, camel: string, snake: string): string => string(obj, camel, snake).toLowerCase();
 
 function anyValue(value: unknown, depth: number): AnyValue {
   if (depth > MAX_VALUE_DEPTH)
@@ -255,30 +168,39 @@ function span(value: unknown): Span {
 const estimatedSize = (s: Span): number =>
   64 + s.name.length + 24 * (s.attributes.length + s.events.length + s.links.length);
 
+/**
+ * A resource or scope with its interning key: its protobuf encoding, from what was decoded. Not the
+ * JSON as sent, which may hold unknown keys of any depth (stringifying them could overflow the stack).
+ */
+function withKey<T extends Resource | Scope>(content: Omit<T, 'key'>, encode: (value: T) => Uint8Array): T {
+  const bytes = encode({ ...content, key: '' } as T);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return { ...content, key: `otlp-json\n${content.schemaUrl}\n${text}` } as T;
+}
+
 function resourceSpans(value: unknown, index: number, batch: OtlpBatchBuilder): void {
   const rs = object(value, 'resourceSpans') ?? {};
   const r = object(rs.resource, 'resource') ?? {};
   const schemaUrl = string(rs, 'schemaUrl', 'schema_url');
-  const resourceAttributes = attributes(r);
-  const resource: Resource = {
-    attributes: resourceAttributes,
-    droppedAttributesCount: droppedAttributes(r),
-    schemaUrl,
-    key: `otlp-json\n${schemaUrl}\n${JSON.stringify(r)}`,
-  };
+  const resource = withKey<Resource>(
+    { attributes: attributes(r), droppedAttributesCount: droppedAttributes(r), schemaUrl },
+    encodeResource,
+  );
   const scopes = list(field(rs, 'scopeSpans', 'scope_spans'), 'scopeSpans');
   each(scopes, 'scopeSpans', (scoped, s) => {
     const ss = object(scoped, 'scopeSpans') ?? {};
     const sc = object(ss.scope, 'scope') ?? {};
     const scopeSchemaUrl = string(ss, 'schemaUrl', 'schema_url');
-    const scope: Scope = {
-      name: string(sc, 'name'),
-      version: string(sc, 'version'),
-      attributes: attributes(sc),
-      droppedAttributesCount: droppedAttributes(sc),
-      schemaUrl: scopeSchemaUrl,
-      key: `otlp-json\n${scopeSchemaUrl}\n${JSON.stringify(sc)}`,
-    };
+    const scope = withKey<Scope>(
+      {
+        name: string(sc, 'name'),
+        version: string(sc, 'version'),
+        attributes: attributes(sc),
+        droppedAttributesCount: droppedAttributes(sc),
+        schemaUrl: scopeSchemaUrl,
+      },
+      encodeScope,
+    );
     each(list(ss.spans, 'spans'), 'spans', (item, i) => {
       const decoded = span(item);
       batch.add(

@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs/minimal.js';
 import { describe, expect, it } from 'vitest';
+import { bytesField, hexField, message, otlpRequest, otlpSpan } from '../../../test/support/proto-tree.ts';
 import { OtlpEncoder } from '../../export/otlp-encoder.ts';
 import type { AnyValue, Resource, Scope, Span, SpanRecord } from '../../model/span.ts';
 import { decodeOtlpProto } from './decode-otlp-proto.ts';
@@ -170,5 +171,30 @@ describe('decodeOtlpProto', () => {
     for (let i = 0; i < 200; i++) value = { type: 'array', value: [value] };
     const body = encode([span({ attributes: [{ key: 'deep', value }] })]);
     expect(() => decodeOtlpProto(body)).toThrow(refused(/nest deeper than 32 levels/));
+  });
+
+  it('bounds every length by its enclosing message, not only by the body', () => {
+    const ids = otlpSpan(TRACE, SPAN, 'n').slice(0, 2);
+    // Each claims 5 bytes more than its message holds; the 5 bytes follow (a scope schema URL), in the body.
+    const tail = [bytesField(3, 'abc')];
+    const overruns = [
+      [...ids, bytesField(5, 'n', 5)],
+      [...ids, message(9, [bytesField(1, 'k', 5)])],
+      [...ids, message(9, [bytesField(1, 'k'), message(2, [bytesField(1, 'v', 5)])])],
+      [...ids, message(11, [bytesField(2, 'e', 5)])],
+      [...ids, message(13, [hexField(1, TRACE), bytesField(2, 'ab', 5)])],
+    ];
+    for (const fields of overruns) {
+      expect(() => decodeOtlpProto(otlpRequest([fields], tail))).toThrow(
+        refused(/runs past the end of its enclosing message|index out of range/),
+      );
+    }
+    expect(decodeOtlpProto(otlpRequest([[...ids, bytesField(5, 'n')]], tail)).records).toHaveLength(1);
+  });
+
+  it('reads each accepted span the same from its own bytes as from the request (what the worker gets)', () => {
+    const batch = decodeOtlpProto(encode([span(), span({ spanId: '00000000000000aa' })]));
+    const again = decodeOtlpProto(new OtlpEncoder().encode(batch.records, batch.spanBytes));
+    expect(again.records.map((r) => r.span)).toEqual(batch.records.map((r) => r.span));
   });
 });

@@ -73,12 +73,39 @@ const ANY_VALUE = [U, LEN, VARINT, VARINT, FIXED64, LEN, LEN, LEN];
 const KEY_VALUE = [U, LEN, LEN];
 const VALUES = [U, LEN];
 
-/** Reads a length prefix and returns where the sub-message ends. */
+/**
+ * Reads a length prefix and returns where the field ends. The reader's `len` is the end of the message
+ * being read (see `enter`), so a length is bounded by its enclosing message, not only by the body.
+ */
 function messageEnd(r: R): number {
   const length = r.uint32();
   const end = r.pos + length;
-  if (end > r.len) throw new Malformed('a length runs past the end of the body');
+  if (end > r.len) throw new Malformed('a length runs past the end of its enclosing message');
   return end;
+}
+
+/**
+ * Narrows the reader to the sub-message whose length prefix comes next: every read inside it, by us
+ * or by protobufjs, stops at its end. Returns the enclosing message's end, which `leave` restores.
+ * (protobufjs narrows `len` the same way for packed fields.)
+ */
+function enter(r: R): number {
+  const end = messageEnd(r);
+  const outer = r.len;
+  r.len = end;
+  return outer;
+}
+
+function leave(r: R, outer: number): void {
+  r.len = outer;
+}
+
+/** Reads the sub-message whose length prefix comes next with `read`, bounded by it. */
+function within<T>(r: R, read: (r: R) => T): T {
+  const outer = enter(r);
+  const value = read(r);
+  leave(r, outer);
+  return value;
 }
 
 function readFixed64(r: R): bigint {
@@ -92,7 +119,7 @@ function readInt64(r: R): number | bigint {
   let value = 0;
   let factor = 1;
   for (let i = 0; i < 7; i++) {
-    if (r.pos >= r.len) throw new Malformed('a varint runs past the end of the body');
+    if (r.pos >= r.len) throw new Malformed('a varint runs past the end of its message');
     const byte = r.buf[r.pos++] as number;
     value += (byte & 0x7f) * factor;
     if (byte < 0x80) return value;
@@ -100,7 +127,7 @@ function readInt64(r: R): number | bigint {
   }
   let big = BigInt(value);
   for (let shift = 49n; shift < 70n; shift += 7n) {
-    if (r.pos >= r.len) throw new Malformed('a varint runs past the end of the body');
+    if (r.pos >= r.len) throw new Malformed('a varint runs past the end of its message');
     const byte = r.buf[r.pos++] as number;
     big |= BigInt(byte & 0x7f) << shift;
     if (byte < 0x80) {
@@ -120,11 +147,13 @@ function hexId(r: R): string {
   return hex;
 }
 
-function readAnyValue(r: R, end: number, depth: number): AnyValue {
+/** Reads an AnyValue message: its length prefix comes next. */
+function readAnyValue(r: R, depth: number): AnyValue {
   if (depth > MAX_VALUE_DEPTH)
     throw new Malformed(`attribute values nest deeper than ${MAX_VALUE_DEPTH} levels`);
+  const outer = enter(r);
   let value: AnyValue = { type: 'empty' };
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     switch (fieldOf(tag, ANY_VALUE, 'AnyValue')) {
       case 1:
@@ -140,26 +169,26 @@ function readAnyValue(r: R, end: number, depth: number): AnyValue {
         value = { type: 'double', value: r.double() };
         break;
       case 5: {
-        const arrayEnd = messageEnd(r);
+        const listOuter = enter(r);
         const items: AnyValue[] = [];
-        while (r.pos < arrayEnd) {
+        while (r.pos < r.len) {
           const itemTag = r.uint32();
-          if (fieldOf(itemTag, VALUES, 'ArrayValue') === 1)
-            items.push(readAnyValue(r, messageEnd(r), depth + 1));
+          if (fieldOf(itemTag, VALUES, 'ArrayValue') === 1) items.push(readAnyValue(r, depth + 1));
           else r.skipType(itemTag & 7);
         }
+        leave(r, listOuter);
         value = { type: 'array', value: items };
         break;
       }
       case 6: {
-        const listEnd = messageEnd(r);
+        const listOuter = enter(r);
         const items: KeyValue[] = [];
-        while (r.pos < listEnd) {
+        while (r.pos < r.len) {
           const itemTag = r.uint32();
-          if (fieldOf(itemTag, VALUES, 'KeyValueList') === 1)
-            items.push(readKeyValue(r, messageEnd(r), depth + 1));
+          if (fieldOf(itemTag, VALUES, 'KeyValueList') === 1) items.push(readKeyValue(r, depth + 1));
           else r.skipType(itemTag & 7);
         }
+        leave(r, listOuter);
         value = { type: 'kvlist', value: items };
         break;
       }
@@ -170,33 +199,38 @@ function readAnyValue(r: R, end: number, depth: number): AnyValue {
         r.skipType(tag & 7);
     }
   }
+  leave(r, outer);
   return value;
 }
 
-function readKeyValue(r: R, end: number, depth: number): KeyValue {
+/** Reads a KeyValue message: its length prefix comes next. */
+function readKeyValue(r: R, depth: number): KeyValue {
+  const outer = enter(r);
   let key = '';
   let value: AnyValue = { type: 'empty' };
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     const field = fieldOf(tag, KEY_VALUE, 'KeyValue');
     if (field === 1) key = r.string();
-    else if (field === 2) value = readAnyValue(r, messageEnd(r), depth);
+    else if (field === 2) value = readAnyValue(r, depth);
     else r.skipType(tag & 7);
   }
+  leave(r, outer);
   return { key, value };
 }
 
 /** Reads one repeated KeyValue entry (its tag is already read and checked) onto `into`. */
 function pushKeyValue(r: R, into: KeyValue[]): void {
-  into.push(readKeyValue(r, messageEnd(r), 1));
+  into.push(readKeyValue(r, 1));
 }
 
-function readEvent(r: R, end: number): SpanEvent {
+/** The readers below read the message the reader is narrowed to (`enter`). */
+function readEvent(r: R): SpanEvent {
   let timeUnixNano = 0n;
   let name = '';
   const attributes: KeyValue[] = [];
   let droppedAttributesCount = 0;
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     switch (fieldOf(tag, EVENT, 'Event')) {
       case 1:
@@ -218,14 +252,14 @@ function readEvent(r: R, end: number): SpanEvent {
   return { timeUnixNano, name, attributes, droppedAttributesCount };
 }
 
-function readLink(r: R, end: number): SpanLink {
+function readLink(r: R): SpanLink {
   let traceId = '';
   let spanId = '';
   let traceState = '';
   const attributes: KeyValue[] = [];
   let droppedAttributesCount = 0;
   let flags = 0;
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     switch (fieldOf(tag, LINK, 'Link')) {
       case 1:
@@ -253,10 +287,10 @@ function readLink(r: R, end: number): SpanLink {
   return { traceId, spanId, traceState, attributes, droppedAttributesCount, flags };
 }
 
-function readStatus(r: R, end: number): Span['status'] {
+function readStatus(r: R): Span['status'] {
   let code = 0;
   let message = '';
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     const field = fieldOf(tag, STATUS, 'Status');
     if (field === 2) message = r.string();
@@ -266,7 +300,7 @@ function readStatus(r: R, end: number): Span['status'] {
   return { code: code as StatusCode, message };
 }
 
-function readSpan(r: R, end: number): Span {
+function readSpan(r: R): Span {
   let traceId = '';
   let spanId = '';
   let parentSpanId = '';
@@ -283,7 +317,7 @@ function readSpan(r: R, end: number): Span {
   const links: SpanLink[] = [];
   let droppedLinksCount = 0;
   let status: Span['status'] = { code: 0, message: '' };
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     switch (fieldOf(tag, SPAN, 'Span')) {
       case 1:
@@ -317,19 +351,19 @@ function readSpan(r: R, end: number): Span {
         droppedAttributesCount = r.uint32();
         break;
       case 11:
-        events.push(readEvent(r, messageEnd(r)));
+        events.push(within(r, readEvent));
         break;
       case 12:
         droppedEventsCount = r.uint32();
         break;
       case 13:
-        links.push(readLink(r, messageEnd(r)));
+        links.push(within(r, readLink));
         break;
       case 14:
         droppedLinksCount = r.uint32();
         break;
       case 15:
-        status = readStatus(r, messageEnd(r));
+        status = within(r, readStatus);
         break;
       case 16:
         flags = r.fixed32();
@@ -375,15 +409,16 @@ interface DescribedFields {
   dropped: number;
 }
 
-function readDescribed(r: R, end: number, fields: DescribedFields): Described {
+function readDescribed(r: R, fields: DescribedFields): Described {
+  const outer = enter(r);
   const described: Described = {
     name: '',
     version: '',
     attributes: [],
     droppedAttributesCount: 0,
-    bytes: (r.buf as Buffer).toString('latin1', r.pos, end),
+    bytes: (r.buf as Buffer).toString('latin1', r.pos, r.len),
   };
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     const field = fieldOf(tag, fields.wires, fields.message);
     if (field === 0) r.skipType(tag & 7);
@@ -393,6 +428,7 @@ function readDescribed(r: R, end: number, fields: DescribedFields): Described {
     else if (field === 1) described.name = r.string();
     else described.version = r.string();
   }
+  leave(r, outer);
   return described;
 }
 
@@ -411,18 +447,19 @@ interface ScopeSpans {
   spans: { span: Span; bytes: Uint8Array }[];
 }
 
-function readScopeSpans(r: R, end: number): ScopeSpans {
+function readScopeSpans(r: R): ScopeSpans {
   const out: ScopeSpans = { scope: EMPTY, schemaUrl: '', spans: [] };
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     switch (fieldOf(tag, SCOPE_SPANS, 'ScopeSpans')) {
       case 1:
-        out.scope = readDescribed(r, messageEnd(r), SCOPE_FIELDS);
+        out.scope = readDescribed(r, SCOPE_FIELDS);
         break;
       case 2: {
-        const spanEnd = messageEnd(r);
-        const bytes = r.buf.subarray(r.pos, spanEnd);
-        out.spans.push({ span: readSpan(r, spanEnd), bytes });
+        const outer = enter(r);
+        const bytes = r.buf.subarray(r.pos, r.len);
+        out.spans.push({ span: readSpan(r), bytes });
+        leave(r, outer);
         break;
       }
       case 3:
@@ -435,18 +472,18 @@ function readScopeSpans(r: R, end: number): ScopeSpans {
   return out;
 }
 
-function readResourceSpans(r: R, end: number, batch: OtlpBatchBuilder, index: number): void {
+function readResourceSpans(r: R, batch: OtlpBatchBuilder, index: number): void {
   let resourceData = EMPTY;
   let schemaUrl = '';
   const scopes: ScopeSpans[] = [];
-  while (r.pos < end) {
+  while (r.pos < r.len) {
     const tag = r.uint32();
     switch (fieldOf(tag, RESOURCE_SPANS, 'ResourceSpans')) {
       case 1:
-        resourceData = readDescribed(r, messageEnd(r), RESOURCE_FIELDS);
+        resourceData = readDescribed(r, RESOURCE_FIELDS);
         break;
       case 2:
-        scopes.push(readScopeSpans(r, messageEnd(r)));
+        scopes.push(within(r, readScopeSpans));
         break;
       case 3:
         schemaUrl = r.string();
@@ -493,9 +530,11 @@ export function decodeOtlpProto(body: Uint8Array): OtlpBatch {
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();
-      if (fieldOf(tag, REQUEST, 'ExportTraceServiceRequest') === 1)
-        readResourceSpans(r, messageEnd(r), batch, index++);
-      else r.skipType(tag & 7);
+      if (fieldOf(tag, REQUEST, 'ExportTraceServiceRequest') === 1) {
+        const outer = enter(r);
+        readResourceSpans(r, batch, index++);
+        leave(r, outer);
+      } else r.skipType(tag & 7);
     }
   } catch (err) {
     const reason = err instanceof Malformed ? err.message : (err as Error).message;

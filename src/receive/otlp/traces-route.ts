@@ -82,7 +82,7 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       ackLatency.observe((performance.now() - request.receivedAt) / 1000);
     };
     if (wal === undefined) {
-      for (const { shard, body } of parts) ingest.handoff.offerOtlp(shard, { ip, body, hops });
+      for (const { shard, body, spans } of parts) ingest.handoff.offerOtlp(shard, { ip, body, hops, spans });
       answer();
       return;
     }
@@ -92,7 +92,8 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
         reply.send(error);
         return;
       }
-      for (const { shard, body } of parts) ingest.handoff.offerOtlp(shard, { ip, body, hops, segment });
+      for (const { shard, body, spans } of parts)
+        ingest.handoff.offerOtlp(shard, { ip, body, hops, spans, segment });
       answer();
     });
   });

@@ -64,9 +64,9 @@ export async function replayWal(
         while (!handoff.hasRoom(part.shard)) await sleep(HANDOFF_WAIT_MS);
         entry.expected += part.spans;
         spans += part.spans;
-        if (part.text !== undefined) handoff.push(part.shard, record.ip, part.text, id, true);
+        if (part.text !== undefined) handoff.push(part.shard, record.ip, part.text, part.spans, id, true);
         else {
-          const item = { ip: record.ip, body: part.body as Uint8Array, hops: record.hops };
+          const item = { ip: record.ip, body: part.body as Uint8Array, hops: record.hops, spans: part.spans };
           handoff.offerOtlp(part.shard, { ...item, segment: id, recovered: true });
         }
       }

@@ -6,7 +6,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { SHARED_METRICS, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
 import type { ExporterConfig } from './config.ts';
-import { readPartialSuccess } from './export-response.ts';
+import { readPartialSuccess, rejectedOf } from './export-response.ts';
 import type { Exporter } from './exporter.ts';
 import { OtlpEncoder } from './otlp-encoder.ts';
 import { SendingQueue } from './sending-queue.ts';
@@ -97,10 +97,18 @@ export function otlpHttpExporter(
       if (abandoned) return false;
       metrics.add('exportedBytes', body.length);
       if (result.outcome === 'success') {
-        metrics.add('exportRequests', 1, result.rejected > 0 ? 'partial_success' : 'success');
-        metrics.add('spansExported', batch.spans - result.rejected);
-        settle(batch.spans - result.rejected);
-        if (result.rejected > 0) drop(result.rejected, 'rejected_by_backend', result.message);
+        const { rejected, lie } = rejectedOf(result.rejected, batch.spans);
+        if (lie) {
+          metrics.add('exportPartialSuccessInvalid', 1);
+          log.warn(
+            { claimed: result.rejected, spans: batch.spans },
+            'backend claimed an impossible rejected_spans',
+          );
+        }
+        metrics.add('exportRequests', 1, rejected > 0 ? 'partial_success' : 'success');
+        metrics.add('spansExported', batch.spans - rejected);
+        settle(batch.spans - rejected);
+        if (rejected > 0) drop(rejected, 'rejected_by_backend', result.message);
         return true;
       }
       if (result.outcome === 'permanent') {

@@ -47,6 +47,11 @@ export const SHARED_METRICS = {
     label: 'outcome',
     values: ['success', 'partial_success', 'retryable_error', 'permanent_error'],
   },
+  exportPartialSuccessInvalid: {
+    name: 'edge_relay_export_partial_success_invalid_total',
+    help: 'Export responses whose partial_success.rejected_spans was negative or more than the batch held (counted as 0 or the whole batch)',
+    type: 'counter',
+  },
   exportedBytes: {
     name: 'edge_relay_exported_bytes_total',
     help: 'Bytes of export request bodies sent, after compression',

@@ -7,10 +7,10 @@ import {
   readSync,
   renameSync,
   rmSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { nodeStorageFs, type StorageFs, writeFile } from './storage-fs.ts';
 
 // One export batch per file, named by a sequence number so that replay is oldest-first. Each file is
 // a framed record: a fixed header (magic, flags, span count, body length, CRC-32 of the body) and the
@@ -39,6 +39,7 @@ export interface CorruptRecord {
 }
 
 const fileName = (seq: number): string => `${String(seq).padStart(16, '0')}${SUFFIX}`;
+const PROBE = 'probe.tmp';
 
 function readHeader(fd: number): { spans: number; gzip: boolean; length: number; crc: number } | string {
   const header = Buffer.alloc(HEADER_BYTES);
@@ -62,12 +63,20 @@ function readHeader(fd: number): { spans: number; gzip: boolean; length: number;
 export class DiskQueue {
   readonly #dir: string;
   readonly #maxBytes: number;
+  readonly #fs: StorageFs;
   #usedBytes = 0;
+  #spans = 0;
+  /** What the records take on the filesystem: each file rounded up to whole blocks. */
+  #diskBytes = 0;
+  #blockSize = 4096;
   #nextSeq = 0;
+  /** Bytes of the write that failed last; 0 while writes succeed. */
+  #failedBytes = 0;
 
-  private constructor(dir: string, maxBytes: number) {
+  private constructor(dir: string, maxBytes: number, fs: StorageFs) {
     this.#dir = dir;
     this.#maxBytes = maxBytes;
+    this.#fs = fs;
   }
 
   /**
@@ -79,9 +88,12 @@ export class DiskQueue {
     dir: string,
     maxBytes: number,
     adopt: readonly string[] = [],
+    fs: StorageFs = nodeStorageFs,
   ): { queue: DiskQueue; recovered: StoredBatch[]; corrupt: CorruptRecord[] } {
     mkdirSync(dir, { recursive: true });
-    const queue = new DiskQueue(dir, maxBytes);
+    rmSync(join(dir, PROBE), { force: true });
+    const queue = new DiskQueue(dir, maxBytes, fs);
+    queue.#blockSize = queue.#space().blockSize || queue.#blockSize;
     queue.#nextSeq = queue.#seqs().reduce((max, seq) => Math.max(max, seq + 1), 0);
     for (const other of adopt) queue.#adopt(other);
     const recovered: StoredBatch[] = [];
@@ -93,7 +105,7 @@ export class DiskQueue {
         rmSync(join(dir, fileName(seq)), { force: true });
       } else {
         recovered.push(checked);
-        queue.#usedBytes += checked.bytes;
+        queue.#count(checked.bytes, checked.spans);
       }
     }
     return { queue, recovered, corrupt };
@@ -107,7 +119,56 @@ export class DiskQueue {
     return this.#maxBytes;
   }
 
-  /** Writes a batch; undefined when it would take the directory past its byte bound. */
+  /** Spans in the stored records. */
+  get spans(): number {
+    return this.#spans;
+  }
+
+  get diskBytes(): number {
+    return this.#diskBytes;
+  }
+
+  /** Bytes the filesystem still has (it may be shared with other writers, and with other shards). */
+  get freeBytes(): number {
+    return this.#space().free;
+  }
+
+  #space(): { free: number; blockSize: number } {
+    try {
+      return this.#fs.space(this.#dir);
+    } catch {
+      return { free: Number.POSITIVE_INFINITY, blockSize: 0 };
+    }
+  }
+
+  #count(bytes: number, spans: number): void {
+    this.#spans += spans;
+    this.#usedBytes += bytes;
+    this.#diskBytes += Math.ceil(bytes / this.#blockSize) * this.#blockSize;
+  }
+
+  /**
+   * False from a failed write (a full disk) until a write of that size succeeds again, which each
+   * call while false tries with a probe file (written and removed).
+   */
+  writable(): boolean {
+    if (this.#failedBytes > 0 && this.#probe(this.#failedBytes)) this.#failedBytes = 0;
+    return this.#failedBytes === 0;
+  }
+
+  #probe(bytes: number): boolean {
+    if (this.freeBytes < bytes) return false;
+    try {
+      writeFile(this.#fs, join(this.#dir, PROBE), new Uint8Array(bytes));
+      return true;
+    } catch {
+      return false;
+    } finally {
+      rmSync(join(this.#dir, PROBE), { force: true });
+    }
+  }
+
+  /** Writes a batch; undefined when it would take the directory past its byte bound. Throws when the write fails. */
   append(body: Uint8Array, spans: number, gzip: boolean): StoredBatch | undefined {
     const bytes = HEADER_BYTES + body.length;
     if (this.#usedBytes + bytes > this.#maxBytes) return undefined;
@@ -118,13 +179,13 @@ export class DiskQueue {
     header.writeUInt32BE(body.length, 12);
     header.writeUInt32BE(crc32(body), 16);
     const seq = this.#nextSeq++;
-    const fd = openSync(join(this.#dir, fileName(seq)), 'wx');
     try {
-      writeSync(fd, Buffer.concat([header, body]));
-    } finally {
-      closeSync(fd);
+      writeFile(this.#fs, join(this.#dir, fileName(seq)), Buffer.concat([header, body]));
+    } catch (err) {
+      this.#failedBytes = bytes;
+      throw err;
     }
-    this.#usedBytes += bytes;
+    this.#count(bytes, spans);
     return { seq, spans, gzip, bytes };
   }
 
@@ -152,7 +213,7 @@ export class DiskQueue {
   /** Deletes a batch once it has been delivered or counted as dropped. */
   remove(batch: StoredBatch): void {
     rmSync(join(this.#dir, fileName(batch.seq)), { force: true });
-    this.#usedBytes -= batch.bytes;
+    this.#count(-batch.bytes, -batch.spans);
   }
 
   #seqs(): number[] {

@@ -176,6 +176,8 @@ export function otlpHttpExporter(
     try {
       batch = store.put(body, spans, gzipped);
     } catch (err) {
+      // Admission reads this at its next check and refuses new data until the storage can take more.
+      metrics.set('storageFailing', 1);
       drop(spans, 'storage_error', `cannot write the batch to storage: ${(err as Error).message}`);
       return;
     }

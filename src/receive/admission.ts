@@ -13,11 +13,14 @@ const MAX_RETRY_AFTER = 30;
 /** Weight of the newest drain-rate sample in the moving average. */
 const RATE_WEIGHT = 0.3;
 
-type Why = 'memory' | 'queue';
+const REASONS = ['memory', 'storage', 'queue'] as const;
+type Why = (typeof REASONS)[number];
 
 export interface AdmissionSources {
   limits: MemoryLimits;
   shared: SharedMetricsReader;
+  /** Bytes of accepted data handed to a shard and not yet taken up by it. */
+  handoffPending: (shard: number) => number;
   rss: () => number;
   registry: Registry;
   log: Logger;
@@ -45,7 +48,7 @@ export class Admission {
     this.#sources = sources;
     this.#gauge = new Gauge({
       name: 'edge_relay_admission_shedding',
-      help: 'Whether the receiver refuses new data (429), by reason: memory over the soft limit, or a sending queue nearly full',
+      help: 'Whether the receiver refuses new data (429), by reason: memory over the soft limit, a persistent queue that cannot write its storage, or a sending queue nearly full',
       labelNames: ['reason'],
       registers: [sources.registry],
     });
@@ -57,8 +60,7 @@ export class Admission {
     });
     limit.set({ kind: 'soft' }, sources.limits.soft);
     limit.set({ kind: 'hard' }, sources.limits.hard);
-    this.#gauge.set({ reason: 'memory' }, 0);
-    this.#gauge.set({ reason: 'queue' }, 0);
+    for (const reason of REASONS) this.#gauge.set({ reason }, 0);
   }
 
   start(intervalMs: number): void {
@@ -85,22 +87,32 @@ export class Admission {
     const memory = rss();
     let fill = 0;
     for (let shard = 0; shard < shared.workers; shard++) {
-      fill = Math.max(fill, shared.read('queueFill', undefined, shard));
+      fill = Math.max(fill, projectedFill(shared, shard, this.#sources.handoffPending(shard)));
     }
     const queueOver = fill >= QUEUE_SHED_AT || (this.why === 'queue' && fill >= QUEUE_RESUME_AT);
-    const why: Why | undefined = memory > limits.soft ? 'memory' : queueOver ? 'queue' : undefined;
+    const why: Why | undefined =
+      memory > limits.soft
+        ? 'memory'
+        : shared.read('storageFailing') > 0
+          ? 'storage'
+          : queueOver
+            ? 'queue'
+            : undefined;
+    // Storage comes back as the backend drains the queue (or an operator frees space): ask for the
+    // time the whole backlog needs.
     const overshoot =
       why === 'memory'
         ? (memory - limits.soft * 0.9) / memory
         : why === 'queue'
           ? (fill - QUEUE_RESUME_AT) / fill
-          : 0;
+          : why === 'storage'
+            ? 1
+            : 0;
     this.retryAfter = retryAfterSeconds(spansHeldByWorkers(shared) * overshoot, this.#rate);
     if (why !== this.why) this.#announce(why, memory, fill);
     this.why = why;
     this.shedding = why !== undefined;
-    this.#gauge.set({ reason: 'memory' }, why === 'memory' ? 1 : 0);
-    this.#gauge.set({ reason: 'queue' }, why === 'queue' ? 1 : 0);
+    for (const reason of REASONS) this.#gauge.set({ reason }, why === reason ? 1 : 0);
   }
 
   #announce(why: Why | undefined, rss: number, fill: number): void {
@@ -114,6 +126,32 @@ export class Admission {
       this.#sources.log.warn({ ...state, reason: why }, 'refusing new data (429) until the relay drains');
     else this.#sources.log.info(state, 'accepting new data again');
   }
+}
+
+/**
+ * A shard's queue fill counting what is on its way to a persistent queue too: spans in the hand-off,
+ * in the batcher, or being compressed by the exporter, at the bytes per span of what is on disk. Under
+ * load the workers can lag the receiver by more than the queue's headroom, and every acknowledged span
+ * must still find room on the disk. Until a shard has taken anything up, hand-off bytes count one for
+ * one (JSON or uncompressed protobuf: more than they take on disk). Spans awaiting a sampling decision
+ * are not counted, since most may be sampled out; neither is an in-memory queue, bounded in batches.
+ */
+function projectedFill(shared: SharedMetricsReader, shard: number, handoffBytes: number): number {
+  const read = (name: Parameters<SharedMetricsReader['read']>[0]) => shared.read(name, undefined, shard);
+  const fill = read('queueFill');
+  const bytes = read('queueStoredBytes');
+  const free = read('storageFreeBytes');
+  if (bytes + free <= 0) return fill;
+  const spans = read('queueStoredSpans');
+  const ingested = read('spansIngested');
+  const takenUp = read('handoffBytesDone');
+  let coming = handoffBytes;
+  if (takenUp > 0 && ingested > 0) {
+    const perSpan = spans > 0 ? bytes / spans : takenUp / ingested;
+    const inHandoff = (handoffBytes * ingested) / takenUp;
+    coming = Math.max(0, inHandoff + read('batchSpans') + read('queueSpans') - spans) * perSpan;
+  }
+  return Math.max(fill, (bytes + coming) / (bytes + free));
 }
 
 /** Seconds for `excessSpans` to drain at the current rate, within bounds; the maximum when nothing drains. */

@@ -12,7 +12,8 @@ import { registerTracesRoute, TRACES_PATH } from './otlp/traces-route.ts';
 
 const SHED_BECAUSE = {
   memory: 'the relay is over its memory limit',
-  queue: 'the export queue is nearly full (the backend is slow or down)',
+  storage: 'the persistent export queue cannot write to its storage (is the disk full?)',
+  queue: 'the export queue is nearly full (the backend is slow or down, or its disk is nearly full)',
 } as const;
 
 /** The ingest server: body decoding, auth, error answers, and the ingest routes. */

@@ -57,13 +57,8 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const policySlots = new PolicySlots();
   registerSamplingMetrics(metrics.registry, samplingMetrics, policySlots);
   let ready = false;
-  const admission = new Admission({
-    limits: memoryLimits(config.memory_limiter, containerMemory()),
-    shared: reader,
-    rss: process.memoryUsage.rss,
-    registry: metrics.registry,
-    log,
-  });
+  // Resolved before any thread starts: a bad EDGE_RELAY_MEMORY_LIMIT stops the start here.
+  const limits = memoryLimits(config.memory_limiter, containerMemory());
 
   const shared = {
     metrics: sharedMetrics,
@@ -73,6 +68,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const sections: WorkerSections = {
     log_level: config.log.level,
     nice: config.workers.nice,
+    check_interval: config.memory_limiter.check_interval,
     enrichment: config.enrichment,
     cluster: config.cluster,
     batch: config.batch,
@@ -88,8 +84,17 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     process.exitCode = 1;
     setImmediate(() => process.exit(1));
   });
+  const handoff = new Handoff(pool, reader, config.workers.max_pending_bytes);
+  const admission = new Admission({
+    limits,
+    shared: reader,
+    handoffPending: (shard) => handoff.pendingBytes(shard),
+    rss: process.memoryUsage.rss,
+    registry: metrics.registry,
+    log,
+  });
   const ingest: IngestContext = {
-    handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
+    handoff,
     shards: threads,
     metrics,
     admission,

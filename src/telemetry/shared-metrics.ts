@@ -72,6 +72,26 @@ export const SHARED_METRICS = {
     help: 'How full the sending queue is, 0 to 1 (batches in memory, or bytes of storage_max_bytes on disk)',
     type: 'gauge',
   },
+  queueStoredSpans: {
+    name: 'edge_relay_sending_queue_stored_spans',
+    help: 'Spans of edge_relay_sending_queue_spans already in the queue (in memory or on disk), as opposed to being compressed on their way to it',
+    type: 'gauge',
+  },
+  queueStoredBytes: {
+    name: 'edge_relay_sending_queue_storage_used_bytes',
+    help: 'Bytes the persistent queue takes on disk, in whole filesystem blocks (0 without storage)',
+    type: 'gauge',
+  },
+  storageFreeBytes: {
+    name: 'edge_relay_sending_queue_storage_free_bytes',
+    help: 'Bytes the persistent queue can still take: the smaller of what storage_max_bytes and the filesystem leave each worker (0 without storage)',
+    type: 'gauge',
+  },
+  storageFailing: {
+    name: 'edge_relay_sending_queue_storage_failing',
+    help: 'Workers whose persistent queue cannot write to its storage (a write failed, e.g. the disk is full) until a write of that size succeeds again',
+    type: 'gauge',
+  },
   spansRecovered: {
     name: 'edge_relay_spans_recovered_total',
     help: 'Spans read back from the persistent sending queue at start (a previous run queued them)',

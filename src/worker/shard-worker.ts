@@ -35,15 +35,13 @@ const log = createLogger(sections.log_level, { shard });
 lowerThreadPriority(sections.nice);
 const metrics = new SharedMetricsWriter(metricsBuffer, shard);
 
-const exporter: Exporter =
+const store =
   missingExporterSetting(sections.exporter) === undefined
-    ? otlpHttpExporter(
-        sections.exporter,
-        createBatchStore(sections.exporter.sending_queue, shard, shards),
-        metrics,
-        log,
-      )
-    : debugExporter(sections.debug, metrics, (line) => writeSync(1, `${line}\n`));
+    ? createBatchStore(sections.exporter.sending_queue, shard, shards)
+    : undefined;
+const exporter: Exporter = store
+  ? otlpHttpExporter(sections.exporter, store, metrics, log)
+  : debugExporter(sections.debug, metrics, (line) => writeSync(1, `${line}\n`));
 const batch: SpanProcessor = new BatchProcessor(sections.batch, exporter, (spans) =>
   metrics.set('batchSpans', spans),
 );
@@ -75,6 +73,22 @@ function ingestOtlp(items: OtlpItem[]): void {
 }
 
 const post = (message: FromWorker): void => port.postMessage(message);
+
+// What admission control on the main thread decides on, refreshed at its pace: whether this shard's
+// storage takes writes again after one failed (space may come back with no batch moving), how full
+// it is (the free space of the filesystem changes with other writers) and how much of what the
+// exporter holds is in it already (the rest is being compressed and will need room too).
+function publishForAdmission(): void {
+  if (!store) return;
+  metrics.set('storageFailing', store.writable() ? 0 : 1);
+  metrics.set('queueFill', store.fill());
+  const usage = store.usage();
+  metrics.set('queueStoredSpans', usage.spans);
+  metrics.set('queueStoredBytes', usage.bytes);
+  metrics.set('storageFreeBytes', usage.freeBytes);
+}
+publishForAdmission();
+setInterval(publishForAdmission, sections.check_interval).unref();
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {

@@ -10,6 +10,8 @@ export interface WorkerSections {
   log_level: LogLevel;
   /** workers.nice */
   nice: number;
+  /** memory_limiter.check_interval: how often the shard refreshes what admission control reads. */
+  check_interval: number;
   enrichment: EnrichmentConfig;
   cluster: ClusterConfig;
   batch: BatchConfig;

@@ -29,6 +29,8 @@ export type ToWorker =
   /** The cluster members this replica sees now (cluster/membership.ts). */
   | { type: 'members'; members: string[] }
   /** Decisions handed over by a trace's previous owner. */
-  | { type: 'decisions'; decisions: SharedDecision[] };
+  | { type: 'decisions'; decisions: SharedDecision[] }
+  /** The memory limiter is over its soft limit: collect garbage now and publish the memory left. */
+  | { type: 'collect' };
 
 export type FromWorker = { type: 'ready' } | { type: 'drained' };

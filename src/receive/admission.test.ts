@@ -11,19 +11,21 @@ import { Admission, retryAfterSeconds } from './admission.ts';
 function setup() {
   const buffer = allocateSharedMetrics(2);
   const shards = [0, 1].map((shard) => new SharedMetricsWriter(buffer, shard));
+  let used = 100;
   let rss = 100;
   let handoffBytes = 0;
   const admission = new Admission({
-    limits: { hard: 1000, soft: 800 },
+    limits: { hard: 1000, soft: 800, rss: 5000 },
     shared: new SharedMetricsReader(buffer),
     handoffPending: () => handoffBytes,
-    rss: () => rss,
+    memory: () => ({ used, rss }),
     registry: new Registry(),
     log: createLogger('error'),
   });
   return {
     admission,
     shards,
+    setUsed: (value: number) => (used = value),
     setRss: (value: number) => (rss = value),
     setHandoff: (bytes: number) => (handoffBytes = bytes),
   };
@@ -38,15 +40,27 @@ const projected = (admission: Admission): boolean => {
 };
 
 describe('Admission', () => {
-  it('sheds while RSS is over the soft limit', () => {
-    const { admission, setRss } = setup();
+  it('sheds while memory in use is over the soft limit, whatever RSS says below its guard', () => {
+    const { admission, setUsed, setRss } = setup();
     admission.check(1000);
     expect(admission.shedding).toBe(false);
-    setRss(900);
+    setUsed(900);
     admission.check(2000);
     expect([admission.shedding, admission.why]).toEqual([true, 'memory']);
-    setRss(700);
+    // The burst is freed: RSS keeps its pages, memory in use falls.
+    setRss(3000);
+    setUsed(700);
     admission.check(3000);
+    expect(admission.shedding).toBe(false);
+  });
+
+  it('sheds while RSS is over its guard, as a last resort', () => {
+    const { admission, setRss } = setup();
+    setRss(5100);
+    admission.check(1000);
+    expect([admission.shedding, admission.why]).toEqual([true, 'memory']);
+    setRss(4900);
+    admission.check(2000);
     expect(admission.shedding).toBe(false);
   });
 

@@ -21,14 +21,16 @@ export interface AdmissionSources {
   shared: SharedMetricsReader;
   /** Bytes of accepted data handed to a shard and not yet taken up by it. */
   handoffPending: (shard: number) => number;
-  rss: () => number;
+  /** Memory in use over all threads and the process RSS (memory-use.ts), sampled at `now`. */
+  memory: (now: number) => { used: number; rss: number };
   registry: Registry;
   log: Logger;
 }
 
 /**
- * Decides whether the receiver takes new data. A timer samples memory (RSS against the memory
- * limiter's soft limit) and the fill of every shard's sending queue, and sets `shedding` and
+ * Decides whether the receiver takes new data. A timer samples memory (heap and array buffers of
+ * every thread against the memory limiter's soft limit, RSS against a guard near the container's
+ * limit), the health of each shard's storage and the fill of its sending queue, and sets `shedding` and
  * `retryAfter`; the ack path only reads those two fields, so refusing costs nothing extra per request.
  * Retry-After is the time the current drain rate (spans exported, dropped or sampled out per second)
  * needs to take the relay back under the level where it sheds.
@@ -39,6 +41,7 @@ export class Admission {
   why: Why | undefined;
   readonly #sources: AdmissionSources;
   readonly #gauge: Gauge<'reason'>;
+  readonly #used: Gauge;
   #timer: NodeJS.Timeout | undefined;
   #lastLeft = 0;
   #lastAt = 0;
@@ -54,12 +57,18 @@ export class Admission {
     });
     const limit = new Gauge({
       name: 'edge_relay_memory_limit_bytes',
-      help: 'The memory limiter: RSS above `soft` is refused new data; `hard` is the configured limit',
+      help: 'The memory limiter: memory in use above `soft` is refused new data, above `hard` collected without pause; RSS above `rss` is refused new data',
       labelNames: ['kind'],
       registers: [sources.registry],
     });
     limit.set({ kind: 'soft' }, sources.limits.soft);
     limit.set({ kind: 'hard' }, sources.limits.hard);
+    limit.set({ kind: 'rss' }, sources.limits.rss);
+    this.#used = new Gauge({
+      name: 'edge_relay_memory_used_bytes',
+      help: 'What the memory limiter decides on: V8 heap in use plus ArrayBuffer bytes, over the main thread and every worker, at the last check',
+      registers: [sources.registry],
+    });
     for (const reason of REASONS) this.#gauge.set({ reason }, 0);
   }
 
@@ -75,7 +84,7 @@ export class Admission {
 
   /** One sample: updates the drain rate and the shedding decision. */
   check(now: number): void {
-    const { shared, limits, rss } = this.#sources;
+    const { shared, limits } = this.#sources;
     const left = spansSettled(shared);
     if (this.#lastAt > 0 && now > this.#lastAt) {
       const sample = ((left - this.#lastLeft) * 1000) / (now - this.#lastAt);
@@ -84,14 +93,15 @@ export class Admission {
     this.#lastLeft = left;
     this.#lastAt = now;
 
-    const memory = rss();
+    const { used, rss } = this.#sources.memory(now);
+    this.#used.set(used);
     let fill = 0;
     for (let shard = 0; shard < shared.workers; shard++) {
       fill = Math.max(fill, projectedFill(shared, shard, this.#sources.handoffPending(shard)));
     }
     const queueOver = fill >= QUEUE_SHED_AT || (this.why === 'queue' && fill >= QUEUE_RESUME_AT);
     const why: Why | undefined =
-      memory > limits.soft
+      used > limits.soft || rss > limits.rss
         ? 'memory'
         : shared.read('storageFailing') > 0
           ? 'storage'
@@ -102,22 +112,23 @@ export class Admission {
     // time the whole backlog needs.
     const overshoot =
       why === 'memory'
-        ? (memory - limits.soft * 0.9) / memory
+        ? Math.max((used - limits.soft * 0.9) / used, (rss - limits.rss * 0.9) / rss)
         : why === 'queue'
           ? (fill - QUEUE_RESUME_AT) / fill
           : why === 'storage'
             ? 1
             : 0;
     this.retryAfter = retryAfterSeconds(spansHeldByWorkers(shared) * overshoot, this.#rate);
-    if (why !== this.why) this.#announce(why, memory, fill);
+    if (why !== this.why) this.#announce(why, { used, rss }, fill);
     this.why = why;
     this.shedding = why !== undefined;
     for (const reason of REASONS) this.#gauge.set({ reason }, why === reason ? 1 : 0);
   }
 
-  #announce(why: Why | undefined, rss: number, fill: number): void {
+  #announce(why: Why | undefined, memory: { used: number; rss: number }, fill: number): void {
     const state = {
-      rss,
+      memory_used: memory.used,
+      rss: memory.rss,
       soft_limit: this.#sources.limits.soft,
       queue_fill: fill,
       retry_after: this.retryAfter,

@@ -30,13 +30,19 @@ export const receiverSchema = {
 } as const;
 
 /**
- * The Collector's `memory_limiter`, applied to the whole process: above `limit - spike` bytes of RSS
- * the receiver refuses new data (429) until memory falls back. Percentages are of the container's
- * memory limit (cgroup, or EDGE_RELAY_MEMORY_LIMIT) and apply when the `_mib` key is 0.
+ * The Collector's `memory_limiter`, applied to the whole process: above `limit - spike` bytes of
+ * memory in use (heap and array buffers of every thread, which fall when data is freed) the receiver
+ * refuses new data (429) until it falls back, forcing garbage collections meanwhile. Percentages are
+ * of the container's memory limit (cgroup, or EDGE_RELAY_MEMORY_LIMIT) and apply when the `_mib`
+ * key is 0.
  */
 export interface MemoryLimiterConfig {
   /** Milliseconds between memory checks; the ack path only reads the last result. */
   check_interval: number;
+  /** Milliseconds at least between forced collections while over the soft limit. */
+  min_gc_interval_when_soft_limited: number;
+  /** Milliseconds at least between forced collections while over the hard limit. */
+  min_gc_interval_when_hard_limited: number;
   limit_mib: number;
   spike_limit_mib: number;
   limit_percentage: number;
@@ -49,6 +55,8 @@ export const memoryLimiterSchema = {
   default: {},
   properties: {
     check_interval: duration('1s'),
+    min_gc_interval_when_soft_limited: duration('10s'),
+    min_gc_interval_when_hard_limited: duration('0s'),
     limit_mib: { type: 'integer', minimum: 0, default: 0 },
     spike_limit_mib: { type: 'integer', minimum: 0, default: 0 },
     limit_percentage: { type: 'integer', minimum: 1, maximum: 100, default: 80 },

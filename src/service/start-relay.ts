@@ -1,11 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { missingExporterSetting } from '../export/config.ts';
 import { Handoff } from '../handoff/handoff.ts';
+import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { Admission } from '../receive/admission.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
+import { MemoryUse } from '../receive/memory-use.ts';
 import { createReceiver } from '../receive/receiver-server.ts';
 import { samplingSetup } from '../sample/sampling-setup.ts';
 import { spansAccepted, tally } from '../telemetry/accounting.ts';
@@ -85,11 +87,25 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     setImmediate(() => process.exit(1));
   });
   const handoff = new Handoff(pool, reader, config.workers.max_pending_bytes);
+  const memory = new MemoryUse({
+    limits,
+    gcIntervals: {
+      soft: config.memory_limiter.min_gc_interval_when_soft_limited,
+      hard: config.memory_limiter.min_gc_interval_when_hard_limited,
+    },
+    shared: reader,
+    own: () => process.memoryUsage(),
+    collect() {
+      collectGarbage();
+      pool.broadcast({ type: 'collect' });
+    },
+    registry: metrics.registry,
+  });
   const admission = new Admission({
     limits,
     shared: reader,
     handoffPending: (shard) => handoff.pendingBytes(shard),
-    rss: process.memoryUsage.rss,
+    memory: (now) => memory.sample(now),
     registry: metrics.registry,
     log,
   });

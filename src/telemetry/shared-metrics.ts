@@ -187,6 +187,16 @@ export const SHARED_METRICS = {
     help: 'Traces a previous owner had decided that were also decided here (split across a membership change)',
     type: 'counter',
   },
+  workerHeapUsed: {
+    name: 'edge_relay_worker_heap_used_bytes',
+    help: 'V8 heap in use by the worker threads, as each last measured it (the memory limiter counts it)',
+    type: 'gauge',
+  },
+  workerArrayBuffers: {
+    name: 'edge_relay_worker_array_buffers_bytes',
+    help: 'Bytes of ArrayBuffers (request bodies, encoded batches) held by the worker threads, as each last measured them (the memory limiter counts them)',
+    type: 'gauge',
+  },
   batchSpans: {
     name: 'edge_relay_batch_spans',
     help: 'Spans waiting in the batch processor',

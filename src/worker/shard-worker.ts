@@ -10,6 +10,7 @@ import { debugExporter } from '../export/debug-exporter.ts';
 import type { Exporter } from '../export/exporter.ts';
 import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
 import type { FromWorker, HandoffItem, OtlpItem, ToWorker } from '../handoff/messages.ts';
+import { collectGarbage } from '../lib/collect-garbage.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
 import { clusterStage } from '../route/cluster-stage.ts';
@@ -74,11 +75,15 @@ function ingestOtlp(items: OtlpItem[]): void {
 
 const post = (message: FromWorker): void => port.postMessage(message);
 
-// What admission control on the main thread decides on, refreshed at its pace: whether this shard's
+// What admission control on the main thread decides on, refreshed at its pace: this thread's memory
+// in use (the main thread cannot measure another isolate's array buffers); whether this shard's
 // storage takes writes again after one failed (space may come back with no batch moving), how full
 // it is (the free space of the filesystem changes with other writers) and how much of what the
 // exporter holds is in it already (the rest is being compressed and will need room too).
 function publishForAdmission(): void {
+  const memory = process.memoryUsage();
+  metrics.set('workerHeapUsed', memory.heapUsed);
+  metrics.set('workerArrayBuffers', memory.arrayBuffers);
   if (!store) return;
   metrics.set('storageFailing', store.writable() ? 0 : 1);
   metrics.set('queueFill', store.fill());
@@ -108,6 +113,10 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'decisions':
       cluster?.adopt(message.decisions);
+      break;
+    case 'collect':
+      collectGarbage();
+      publishForAdmission();
       break;
     case 'drain':
       pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));

@@ -33,7 +33,11 @@ export type RejectReason =
   | 'unsupported_encoding'
   | 'unauthorized'
   | 'overloaded'
-  | 'shutting_down';
+  | 'shutting_down'
+  /** Not whole within receiver.read_timeout (or its headers within read_header_timeout): 408, closed. */
+  | 'timed_out'
+  /** A connection past receiver.max_connections: closed as it arrived. */
+  | 'too_many_connections';
 
 export const invalid = (message: string): RequestError => new RequestError(400, 'invalid', message);
 

@@ -1,5 +1,6 @@
 import { duration, endpoint } from '../lib/schema-keywords.ts';
 
+/** The Collector's confighttp server keys where they mean the same, plus a connection cap. */
 export interface ReceiverConfig {
   /** `host:port` the ingest server listens on. */
   endpoint: string;
@@ -8,6 +9,14 @@ export interface ReceiverConfig {
   trusted_proxies: string[];
   /** Largest request body accepted, in bytes, after decompression. */
   max_request_body_size: number;
+  /** Milliseconds to receive a whole request, body included; 0: no bound. */
+  read_timeout: number;
+  /** Milliseconds to receive a request's headers (within read_timeout, which covers them too); 0: read_timeout. */
+  read_header_timeout: number;
+  /** Milliseconds a keep-alive connection may wait for its next request; 0: read_timeout. */
+  idle_timeout: number;
+  /** Connections open at once; more are closed as they arrive. 0: no bound. */
+  max_connections: number;
 }
 
 export const receiverSchema = {
@@ -26,6 +35,10 @@ export const receiverSchema = {
     },
     trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
     max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
+    read_timeout: duration('30s'),
+    read_header_timeout: duration('10s'),
+    idle_timeout: duration('72s'),
+    max_connections: { type: 'integer', minimum: 0, default: 10000 },
   },
 } as const;
 

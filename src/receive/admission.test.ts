@@ -1,22 +1,18 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { sharedMetrics } from '../../test/helpers/shared-memory.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import {
-  allocateSharedMetrics,
-  SharedMetricsReader,
-  SharedMetricsWriter,
-} from '../telemetry/shared-metrics.ts';
+import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { Admission, retryAfterSeconds } from './admission.ts';
 
 function setup() {
-  const buffer = allocateSharedMetrics(2);
-  const shards = [0, 1].map((shard) => new SharedMetricsWriter(buffer, shard));
+  const { reader, writers: shards } = sharedMetrics(2);
   let used = 100;
   let rss = 100;
   let handoffBytes = 0;
   const admission = new Admission({
     limits: { hard: 1000, soft: 800, rss: 5000 },
-    shared: new SharedMetricsReader(buffer),
+    shared: reader,
     handoffPending: () => handoffBytes,
     memory: () => ({ used, rss }),
     registry: new Registry(),

@@ -1,21 +1,16 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import {
-  allocateSharedMetrics,
-  SharedMetricsReader,
-  SharedMetricsWriter,
-} from '../telemetry/shared-metrics.ts';
+import { sharedMetrics } from '../../test/helpers/shared-memory.ts';
 import { MemoryUse, type ThreadMemory } from './memory-use.ts';
 
 function setup() {
-  const buffer = allocateSharedMetrics(2);
-  const workers = [0, 1].map((shard) => new SharedMetricsWriter(buffer, shard));
+  const { reader, writers: workers } = sharedMetrics(2);
   const mine: ThreadMemory = { heapUsed: 100, arrayBuffers: 0, rss: 1000 };
   const collections: number[] = [];
   const use = new MemoryUse({
     limits: { hard: 1000, soft: 800, rss: 10_000 },
     gcIntervals: { soft: 10_000, hard: 0 },
-    shared: new SharedMetricsReader(buffer),
+    shared: reader,
     own: () => ({ ...mine }),
     collect() {
       collections.push(mine.heapUsed);

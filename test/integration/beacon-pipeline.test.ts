@@ -348,14 +348,7 @@ describe('X-Forwarded-For', () => {
 describe('acking never waits on export', () => {
   it('acks while the backend hangs, then delivers what it buffered on SIGTERM', async () => {
     const sink = await OtlpSink.start();
-    let release: () => void = () => {};
-    const backendBack = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    sink.reply = async () => {
-      await backendBack;
-      return { status: 200 };
-    };
+    const release = sink.hold();
     const relay = await RelayProcess.start({
       batch: { timeout: '10ms' },
       workers: { threads: 1 },

@@ -45,14 +45,7 @@ describe('the memory limiter', { timeout: 180_000 }, () => {
     // The backend takes nothing until released: what the relay accepted stays in its memory.
     const sink = await OtlpSink.start();
     cleanup.push(() => sink.close());
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    sink.reply = async () => {
-      await released;
-      return { status: 200 };
-    };
+    const release = sink.hold();
     // About 60 MB in use idle (two workers, run from source), RSS about 230 MB: the soft limit of
     // 120 MiB is about 60 MB above the idle use, and below the idle RSS.
     const relay = await RelayProcess.start(

@@ -45,7 +45,9 @@ export type ToWorker =
   /** The exporter's headers after a reload (a rotated access token), for every later export request. */
   | { type: 'exporter_headers'; headers: Record<string, string> }
   /** The bearer token to present to peer replicas, after a reload or a token's window opening or closing. */
-  | { type: 'peer_token'; token: string | undefined };
+  | { type: 'peer_token'; token: string | undefined }
+  /** The memory limiter is over its soft limit: collect garbage now and publish the memory left. */
+  | { type: 'collect' };
 
 export type FromWorker =
   | { type: 'ready' }

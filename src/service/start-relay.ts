@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
+import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
@@ -11,6 +12,7 @@ import { ReceiverAuth } from '../receive/auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
+import { MemoryUse } from '../receive/memory-use.ts';
 import { createReceiver } from '../receive/receiver-server.ts';
 import { replayWal } from '../receive/wal/wal-replay.ts';
 import { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
@@ -133,13 +135,8 @@ export async function startRelay(
   registerBuildInfo(metrics.registry, buildInfo());
   registerQueueCapacity(metrics.registry, config.exporter.sending_queue, threads);
   let ready = false;
-  const admission = new Admission({
-    limits: memoryLimits(config.memory_limiter, containerMemory()),
-    shared: reader,
-    rss: process.memoryUsage.rss,
-    registry: metrics.registry,
-    log,
-  });
+  // Resolved before any thread starts: a bad EDGE_RELAY_MEMORY_LIMIT stops the start here.
+  const limits = memoryLimits(config.memory_limiter, containerMemory());
 
   const health = startVersionHealth(config, metrics, log);
   const ipOf = clientIp(config.receiver.trusted_proxies);
@@ -186,6 +183,7 @@ export async function startRelay(
     debug: config.debug,
     version_health: config.version_health,
     peer_token: auth.peerToken(),
+    check_interval: config.memory_limiter.check_interval,
   };
   const pool = await ShardPool.start(sections, threads, shared, log, {
     died(shard, error) {
@@ -202,8 +200,31 @@ export async function startRelay(
     failed: crashed('a worker shard that was starting'),
     health: (shard, snapshot) => health?.merged.apply(shard, snapshot),
   });
+  const handoff = new Handoff(pool, reader, config.workers.max_pending_bytes);
+  const memory = new MemoryUse({
+    limits,
+    gcIntervals: {
+      soft: config.memory_limiter.min_gc_interval_when_soft_limited,
+      hard: config.memory_limiter.min_gc_interval_when_hard_limited,
+    },
+    shared: reader,
+    own: () => process.memoryUsage(),
+    collect() {
+      collectGarbage();
+      pool.broadcast({ type: 'collect' });
+    },
+    registry: metrics.registry,
+  });
+  const admission = new Admission({
+    limits,
+    shared: reader,
+    handoffPending: (shard) => handoff.pendingBytes(shard),
+    memory: (now) => memory.sample(now),
+    registry: metrics.registry,
+    log,
+  });
   const ingest: IngestContext = {
-    handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
+    handoff,
     wal,
     shards: threads,
     metrics,

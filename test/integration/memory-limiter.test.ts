@@ -96,7 +96,7 @@ describe('the memory limiter', { timeout: 180_000 }, () => {
     expect(await relay.metric('edge_relay_admission_shedding', { reason: 'memory' })).toBe(0);
     // RSS never falls below the idle relay's, which is above the soft limit: deciding on it would
     // refuse for ever.
-    expect(await relay.metric('edge_relay_process_resident_memory_bytes')).toBeGreaterThan(120 * MIB);
+    expect(await relay.metric('process_resident_memory_bytes')).toBeGreaterThan(120 * MIB);
     const accounting = await settledAccounting(relay);
     expect(accounting.droppedTotal).toBe(0);
     expect(accounting.exported).toBe(accounting.received);

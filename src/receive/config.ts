@@ -24,6 +24,8 @@ const tokenSchema = {
 const receiverSchema = section({
   // `host:port` the ingest server listens on.
   endpoint: endpoint('0.0.0.0:4318'),
+  // Threads that accept on it (SO_REUSEPORT) and acknowledge; 0: from the CPUs available (worker/config.ts).
+  threads: { type: 'integer', minimum: 0, maximum: 64, default: 0 },
   auth: section({
     // Plain strings are shorthand for `{ id: token-<index>, value }` (expanded before validation).
     tokens: { type: 'array', items: tokenSchema, default: [] },
@@ -102,6 +104,12 @@ export const receiverComponent = component({
     checkTokens(receiver);
     checkServerTls(receiver.tls);
     checkWal(receiver.durability, receiver.wal);
+    if (receiver.durability === 'wal' && receiver.threads > 1) {
+      throw new ConfigError(
+        'receiver.threads',
+        'must be 0 or 1 with receiver.durability: wal (one log, one writer)',
+      );
+    }
   },
   redact: (config) => ({
     ...config,

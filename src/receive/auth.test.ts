@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../telemetry/logger.ts';
 import { type AuthDependencies, ReceiverAuth } from './auth.ts';
+import { AuthUsage, allocateAuthUsage } from './auth-usage.ts';
 import type { AuthConfig } from './config.ts';
 
 const FIRST = 'first-token-0123456789';
@@ -167,5 +168,58 @@ describe('ReceiverAuth', () => {
       { address: '203.0.113.9', failures: 1, results: { missing: 1 } },
     ]);
     auth.stop();
+  });
+
+  it("adds up receiver threads' counts on the main thread's, which alone announces changes", async () => {
+    const buffers = allocateAuthUsage(2);
+    const registry = new Registry();
+    const announced: string[] = [];
+    const supervisor = new ReceiverAuth(
+      { tokens: [{ id: 'a', value: FIRST }], warn_before_expiry: 0 },
+      {
+        registry,
+        clientIp: (peer) => peer,
+        log: createLogger('silent'),
+        audit: { record: (event) => announced.push(event) },
+        usage: new AuthUsage(buffers, 0),
+      },
+    );
+    const threads = [0, 1].map((receiver) => {
+      const events: string[] = [];
+      const auth = new ReceiverAuth(
+        { tokens: [{ id: 'a', value: FIRST }], warn_before_expiry: 0 },
+        {
+          clientIp: (peer) => peer,
+          log: createLogger('silent'),
+          audit: { record: (event) => events.push(event) },
+          usage: new AuthUsage(buffers, receiver),
+          mirror: true,
+        },
+      );
+      return { auth, events };
+    });
+    const [one, two] = threads as [(typeof threads)[0], (typeof threads)[0]];
+    one.auth.authenticate(`Bearer ${FIRST}`, '192.0.2.1', undefined);
+    two.auth.authenticate(`Bearer ${FIRST}`, '192.0.2.1', undefined);
+    two.auth.authenticate(undefined, '192.0.2.1', undefined);
+    // The first use is recorded once in the process, by whichever thread took it.
+    expect([one.events, two.events]).toEqual([['token.first_use'], []]);
+    const next = {
+      tokens: [
+        { id: 'a', value: FIRST },
+        { id: 'b', value: SECOND },
+      ],
+      warn_before_expiry: 0,
+    };
+    for (const auth of [supervisor, one.auth, two.auth]) auth.update(next);
+    expect(two.auth.authenticate(`Bearer ${SECOND}`, '192.0.2.1', undefined)).toBe(true);
+    expect(two.events).toEqual(['token.first_use']);
+    expect(announced).toEqual(['token.added']);
+    const text = await registry.metrics();
+    expect(text).toContain('edge_relay_auth_requests_total{token_id="a",result="accepted"} 2');
+    expect(text).toContain('edge_relay_auth_requests_total{token_id="b",result="accepted"} 1');
+    expect(text).toContain('edge_relay_auth_requests_total{token_id="",result="missing"} 1');
+    for (const { auth } of threads) auth.stop();
+    supervisor.stop();
   });
 });

@@ -4,22 +4,13 @@ import { type AuditSink, NO_AUDIT } from '../telemetry/audit-log.ts';
 import { registerCollected } from '../telemetry/collected-metric.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { AuthFailures } from './auth-failures.ts';
+import { AuthUsage, TOKEN_RESULTS } from './auth-usage.ts';
 import type { AuthConfig, TokenConfig } from './config.ts';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /** How a request's credentials fared: the values of edge_relay_auth_requests_total{result}. */
 export type AuthResult = 'accepted' | 'expired' | 'not_yet_valid' | 'invalid' | 'missing';
-const TOKEN_RESULTS = ['accepted', 'expired', 'not_yet_valid'] as const;
-type TokenResult = (typeof TOKEN_RESULTS)[number];
-
-/** What this process has seen of one token id; kept across reloads and removal, as counters only grow. */
-interface Usage {
-  counts: Record<TokenResult, number>;
-  /** Epoch ms of the first and the last accepted request; 0: none yet. */
-  firstUsed: number;
-  lastUsed: number;
-}
 
 type Phase = 'pending' | 'active' | 'expired';
 
@@ -29,9 +20,12 @@ interface Token {
   readonly digest: Buffer;
   readonly notBefore: number;
   readonly notAfter: number;
-  readonly usage: Usage;
+  /** Its id's counts in shared memory (auth-usage.ts); kept across reloads and removal. */
+  readonly slot: number;
   phase: Phase | undefined;
   warned: boolean;
+  /** This thread has seen it accepted, so its first use is recorded (here or by another receiver). */
+  used: boolean;
 }
 
 /** The check the receiver runs on every request, before the body is read. */
@@ -40,11 +34,20 @@ export interface Authenticator {
 }
 
 export interface AuthDependencies {
-  registry: Registry;
+  /** Where the auth metrics are served; absent in a receiver thread (the main thread serves its counts). */
+  registry?: Registry;
   clientIp: (peer: string, forwardedFor: string | undefined) => string;
   log: Logger;
   audit?: AuditSink;
   now?: () => number;
+  /** This receiver's counts of token use, in shared memory; by default those of a lone receiver. */
+  usage?: AuthUsage;
+  /**
+   * A receiver thread's check: it checks and counts requests and records what only it sees (a token's
+   * first use, failures), while the main thread's ReceiverAuth, updated with the same configs, logs and
+   * audits token changes and windows, keeps the peer token and serves the metrics.
+   */
+  mirror?: boolean;
 }
 
 /** Longest a timer may be set for in Node; later instants are reached in steps. */
@@ -59,13 +62,14 @@ const sameWindow = (a: Token, b: Token): boolean => a.notBefore === b.notBefore 
  * compared, in constant time over fixed-length digests, so timing says nothing about which token, or how
  * much of one, matched; the window is checked after the match. With no tokens configured every request is
  * let in. A reload swaps the whole table in one assignment, so a request sees either the old tokens or
- * the new ones. Use is counted per token id (never per value) for /metrics and the audit log.
+ * the new ones. Use is counted per token id (never per value) for /metrics and the audit log, in shared
+ * memory (auth-usage.ts), so that what several receiver threads count adds up on the main thread.
  */
 export class ReceiverAuth implements Authenticator {
   #tokens: readonly Token[] = [];
   #warnBefore = 0;
-  readonly #usage = new Map<string, Usage>();
-  readonly #unmatched = { invalid: 0, missing: 0 };
+  readonly #usage: AuthUsage;
+  readonly #mirror: boolean;
   readonly #failures: AuthFailures;
   readonly #clientIp: AuthDependencies['clientIp'];
   readonly #log: Logger;
@@ -79,11 +83,13 @@ export class ReceiverAuth implements Authenticator {
     this.#log = deps.log;
     this.#audit = deps.audit ?? NO_AUDIT;
     this.#now = deps.now ?? Date.now;
+    this.#usage = deps.usage ?? AuthUsage.alone();
+    this.#mirror = deps.mirror ?? false;
     this.#failures = new AuthFailures(this.#audit, this.#now);
-    this.#register(deps.registry);
+    if (deps.registry) this.#register(deps.registry);
     this.#tokens = this.#build(config);
     this.#warnBefore = config.warn_before_expiry;
-    this.#review();
+    if (!this.#mirror) this.#review();
   }
 
   authenticate(header: string | undefined, peer: string, forwardedFor: string | undefined): boolean {
@@ -98,25 +104,23 @@ export class ReceiverAuth implements Authenticator {
   #check(tokens: readonly Token[], header: string | undefined): AuthResult {
     // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are Bearer too.
     if (header === undefined || !/^bearer /i.test(header)) {
-      this.#unmatched.missing++;
+      this.#usage.unmatched('missing');
       return 'missing';
     }
     const given = digest(header.slice(7).trim());
     let matched: Token | undefined;
     for (const token of tokens) if (timingSafeEqual(token.digest, given)) matched = token;
     if (matched === undefined) {
-      this.#unmatched.invalid++;
+      this.#usage.unmatched('invalid');
       return 'invalid';
     }
     const now = this.#now();
-    const result: TokenResult =
+    const result =
       now < matched.notBefore ? 'not_yet_valid' : now >= matched.notAfter ? 'expired' : 'accepted';
-    const usage = matched.usage;
-    usage.counts[result]++;
-    if (result === 'accepted') {
-      usage.lastUsed = now;
-      if (usage.firstUsed === 0) {
-        usage.firstUsed = now;
+    this.#usage.count(matched.slot, result, now);
+    if (result === 'accepted' && !matched.used) {
+      matched.used = true;
+      if (this.#usage.claimFirstUse(matched.slot)) {
         this.#audit.record('token.first_use', { token_id: matched.id });
       }
     }
@@ -131,6 +135,10 @@ export class ReceiverAuth implements Authenticator {
       // An unchanged token keeps its state, so that a reload does not warn or announce it again.
       return old?.digest.equals(token.digest) && sameWindow(old, token) ? old : token;
     });
+    if (this.#mirror) {
+      this.#tokens = next;
+      return;
+    }
     const added: string[] = [];
     const changed: string[] = [];
     for (const token of next) {
@@ -182,36 +190,33 @@ export class ReceiverAuth implements Authenticator {
   stop(): void {
     clearTimeout(this.#timer);
     this.#failures.flush();
+    if (this.#mirror) return;
     for (const token of this.#tokens) if (token.phase !== 'expired') this.#lastUse(token);
   }
 
   #build(config: AuthConfig): Token[] {
     return config.tokens.map((token: TokenConfig) => {
-      let usage = this.#usage.get(token.id);
-      if (!usage) {
-        usage = { counts: { accepted: 0, expired: 0, not_yet_valid: 0 }, firstUsed: 0, lastUsed: 0 };
-        this.#usage.set(token.id, usage);
-      }
       return {
         id: token.id,
         value: token.value,
         digest: digest(token.value),
         notBefore: token.not_before ? Date.parse(token.not_before) : Number.NEGATIVE_INFINITY,
         notAfter: token.not_after ? Date.parse(token.not_after) : Number.POSITIVE_INFINITY,
-        usage,
+        slot: this.#usage.slot(token.id),
         phase: undefined,
         warned: false,
+        used: false,
       };
     });
   }
 
   #lastUse(token: Token): void {
-    const { lastUsed, counts } = token.usage;
+    const lastUsed = this.#usage.lastUsed(token.slot);
     if (lastUsed === 0) return;
     this.#audit.record('token.last_use', {
       token_id: token.id,
       last_used: iso(lastUsed),
-      accepted: counts.accepted,
+      accepted: this.#usage.total(token.slot, 'accepted'),
     });
   }
 
@@ -266,6 +271,7 @@ export class ReceiverAuth implements Authenticator {
   }
 
   #register(registry: Registry): void {
+    const usage = this.#usage;
     registerCollected(
       registry,
       {
@@ -274,11 +280,14 @@ export class ReceiverAuth implements Authenticator {
         type: 'counter',
       },
       () => [
-        ...[...this.#usage].flatMap(([id, usage]) =>
-          TOKEN_RESULTS.map((result) => ({ labels: { token_id: id, result }, value: usage.counts[result] })),
+        ...usage.ids().flatMap(([id, slot]) =>
+          TOKEN_RESULTS.map((result) => ({
+            labels: { token_id: id, result },
+            value: usage.total(slot, result),
+          })),
         ),
-        { labels: { token_id: '', result: 'invalid' }, value: this.#unmatched.invalid },
-        { labels: { token_id: '', result: 'missing' }, value: this.#unmatched.missing },
+        { labels: { token_id: '', result: 'invalid' }, value: usage.unmatchedTotal('invalid') },
+        { labels: { token_id: '', result: 'missing' }, value: usage.unmatchedTotal('missing') },
       ],
     );
     registerCollected(
@@ -289,7 +298,7 @@ export class ReceiverAuth implements Authenticator {
         type: 'gauge',
       },
       () =>
-        [...this.#usage].map(([id, usage]) => ({ labels: { token_id: id }, value: usage.lastUsed / 1000 })),
+        usage.ids().map(([id, slot]) => ({ labels: { token_id: id }, value: usage.lastUsed(slot) / 1000 })),
     );
     registerCollected(
       registry,

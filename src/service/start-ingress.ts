@@ -5,9 +5,11 @@ import { PostedReader } from '../handoff/posted-counts.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import type { AdmissionDecision } from '../receive/admission-flag.ts';
 import type { Authenticator, ReceiverAuth } from '../receive/auth.ts';
+import type { AuthUsageBuffers } from '../receive/auth-usage.ts';
 import { replayWal } from '../receive/wal/wal-replay.ts';
 import type { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
 import { clusterEnabled } from '../route/config.ts';
+import type { AuditSink } from '../telemetry/audit-log.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { ReceiverPool } from '../worker/receiver-pool.ts';
 import { type ReceiverParts, startReceiver } from '../worker/receiver-runtime.ts';
@@ -46,6 +48,10 @@ export interface IngressSetup {
   admission: { decision: AdmissionDecision; buffer: SharedArrayBuffer };
   /** The token check: used as it is on the main thread; receiver threads are kept in step with it. */
   auth: ReceiverAuth;
+  /** Token use by id, where receiver threads count theirs (the main thread's check counts in region 0). */
+  authUsage: AuthUsageBuffers;
+  /** Where receiver threads' audit records go. */
+  audit: AuditSink;
   clientIp: (peer: string, forwardedFor: string | undefined) => string;
   wal: WriteAheadLog | undefined;
 }
@@ -142,6 +148,7 @@ export async function startIngress(
     pool = await ReceiverPool.start(
       {
         admission: setup.admission.buffer,
+        auth_usage: setup.authUsage,
         log_level: config.log.level,
         check_interval: config.memory_limiter.check_interval,
       },
@@ -149,6 +156,7 @@ export async function startIngress(
       receivers,
       parseEndpoint(endpoint),
       posted,
+      setup.audit,
       log,
       onCrash('a receiver thread'),
     );

@@ -11,6 +11,7 @@ import { checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
 import { AdmissionFlag } from '../receive/admission-flag.ts';
 import { ReceiverAuth } from '../receive/auth.ts';
+import { AuthUsage, allocateAuthUsage } from '../receive/auth-usage.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
 import { MemoryUse } from '../receive/memory-use.ts';
@@ -148,11 +149,15 @@ export async function startRelay(
 
   const health = startVersionHealth(config, metrics, log);
   const ipOf = clientIp(config.receiver.trusted_proxies);
+  const authUsage = allocateAuthUsage(receivers);
+  // With receiver threads this one checks no request: it announces token changes and windows, keeps
+  // the peer token and serves every thread's counts.
   const auth = new ReceiverAuth(config.receiver.auth, {
     registry: metrics.registry,
     clientIp: ipOf,
     log,
     audit,
+    usage: new AuthUsage(authUsage, 0),
   });
 
   const crashed = (what: string) => (error: Error) => {
@@ -279,6 +284,8 @@ export async function startRelay(
       receiverMetrics,
       admission: { decision: admission, buffer: flag.buffer },
       auth,
+      authUsage,
+      audit,
       clientIp: ipOf,
       wal,
     },

@@ -3,7 +3,9 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, Worker } from 'node:worker_threads';
 import type { Posted, PostedReader } from '../handoff/posted-counts.ts';
+import type { AuthUsageBuffers } from '../receive/auth-usage.ts';
 import type { AuthConfig } from '../receive/config.ts';
+import type { AuditSink } from '../telemetry/audit-log.ts';
 import type { LogLevel } from '../telemetry/config.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ReceiverParts } from './receiver-runtime.ts';
@@ -16,6 +18,8 @@ export interface ReceiverThreadData {
   parts: ReceiverParts;
   /** The admission decision the supervisor publishes (receive/admission-flag.ts). */
   admission: SharedArrayBuffer;
+  /** Token use by id, which the thread counts in its region (receive/auth-usage.ts). */
+  auth_usage: AuthUsageBuffers;
   log_level: LogLevel;
   /** memory_limiter.check_interval: how often the thread publishes its memory in use. */
   check_interval: number;
@@ -35,7 +39,9 @@ export type FromReceiverThread =
   | { type: 'listening'; port: number }
   | { type: 'closed' }
   /** What the thread had posted to the shard on the channel it just replaced. */
-  | { type: 'reconnected'; shard: number; posted: Posted };
+  | { type: 'reconnected'; shard: number; posted: Posted }
+  /** An audit record only the thread sees (a token's first use, a minute's auth failures). */
+  | { type: 'audit'; event: string; fields: Record<string, unknown> };
 
 /** Resolves with the port a receiver thread listens on; rejects if the thread fails first. */
 async function listening(thread: Worker): Promise<number> {
@@ -82,6 +88,7 @@ export class ReceiverPool {
     count: number,
     endpoint: { host: string; port: number },
     posted: PostedReader,
+    audit: AuditSink,
     log: Logger,
     onCrash: (error: Error) => void,
   ): Promise<ReceiverPool> {
@@ -90,9 +97,15 @@ export class ReceiverPool {
       const transferList: MessagePort[] = data.parts.toShards;
       return new Worker(threadUrl, { workerData: data, transferList, name: `receiver-${index}` });
     };
+    const audited = (index: number) => (message: FromReceiverThread) => {
+      if (message.type === 'audit')
+        audit.record(message.event, { ...message.fields, receiver_thread: index });
+    };
     const first = spawn(0, endpoint.port);
+    first.on('message', audited(0));
     const port = await listening(first);
     const rest = Array.from({ length: count - 1 }, (_, i) => spawn(i + 1, port));
+    for (const [i, thread] of rest.entries()) thread.on('message', audited(i + 1));
     await Promise.all(rest.map(listening));
     const pool = new ReceiverPool([first, ...rest], port, posted);
     for (const [index, state] of pool.#threads.entries()) {

@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FastifyListenOptions } from 'fastify';
-import { Registry } from 'prom-client';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import { AdmissionFlag } from '../receive/admission-flag.ts';
 import { ReceiverAuth } from '../receive/auth.ts';
+import { AuthUsage } from '../receive/auth-usage.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import type { FromReceiverThread, ReceiverThreadData, ToReceiverThread } from './receiver-pool.ts';
@@ -18,14 +18,22 @@ const data = workerData as ReceiverThreadData;
 const port = parentPort as NonNullable<typeof parentPort>;
 const log = createLogger(data.log_level, { receiver_thread: data.parts.index });
 const ipOf = clientIp(data.parts.receiver.trusted_proxies);
-const auth = new ReceiverAuth(data.parts.receiver.auth, { registry: new Registry(), clientIp: ipOf, log });
+const post = (message: FromReceiverThread): void => port.postMessage(message);
+// The main thread's ReceiverAuth gets the same configs and announces what they change; this one checks
+// requests, counts them in shared memory, and hands the main thread what only it sees, for the audit log.
+const auth = new ReceiverAuth(data.parts.receiver.auth, {
+  clientIp: ipOf,
+  log,
+  audit: { record: (event, fields = {}) => post({ type: 'audit', event, fields }) },
+  usage: new AuthUsage(data.auth_usage, data.parts.index),
+  mirror: true,
+});
 const running = startReceiver(data.parts, {
   admission: new AdmissionFlag(data.admission),
   auth,
   clientIp: ipOf,
   log,
 });
-const post = (message: FromReceiverThread): void => port.postMessage(message);
 
 // This thread's heap and array buffers (request bodies) count against the memory limit too.
 function publishMemory(): void {
@@ -38,7 +46,11 @@ setInterval(publishMemory, data.check_interval).unref();
 port.on('message', (message: ToReceiverThread) => {
   switch (message.type) {
     case 'close':
-      running.close().then(() => post({ type: 'closed' }));
+      running.close().then(() => {
+        // This minute's failures, before the main thread closes the audit log.
+        auth.stop();
+        post({ type: 'closed' });
+      });
       break;
     case 'reconnect':
       post({

@@ -171,7 +171,9 @@ export async function startIngress(
     },
     updateAuth(next) {
       setup.auth.update(next);
-      pool.broadcast({ type: 'auth', config: next });
+      pool
+        .updateAuth(next)
+        .then(() => log.info({ receivers }, 'receiver tokens applied in every receiver thread'));
     },
     collect: () => pool.broadcast({ type: 'collect' }),
     // What waits in a thread for its next flush (a few milliseconds' worth) is not seen from here.

@@ -30,8 +30,8 @@ export type ToReceiverThread =
   | { type: 'close' }
   /** A restarted shard's new channel from this receiver. */
   | { type: 'reconnect'; shard: number; port: MessagePort }
-  /** receiver.auth after a reload. */
-  | { type: 'auth'; config: AuthConfig }
+  /** receiver.auth after a reload; answered with `auth_applied` and the same `seq`. */
+  | { type: 'auth'; config: AuthConfig; seq: number }
   /** The memory limiter is over its soft limit: collect garbage now and publish the memory left. */
   | { type: 'collect' };
 
@@ -40,6 +40,7 @@ export type FromReceiverThread =
   | { type: 'closed' }
   /** What the thread had posted to the shard on the channel it just replaced. */
   | { type: 'reconnected'; shard: number; posted: Posted }
+  | { type: 'auth_applied'; seq: number }
   /** An audit record only the thread sees (a token's first use, a minute's auth failures). */
   | { type: 'audit'; event: string; fields: Record<string, unknown> };
 
@@ -63,6 +64,8 @@ interface ThreadState {
   gone: boolean;
   /** Reconnections sent and not yet answered, by shard. */
   readonly reconnecting: Map<number, (posted: Posted) => void>;
+  /** The last token update it has applied. */
+  authApplied: number;
 }
 
 /**
@@ -74,10 +77,17 @@ export class ReceiverPool {
   readonly port: number;
   readonly #threads: ThreadState[];
   readonly #posted: PostedReader;
+  #authSeq = 0;
+  readonly #authWaits = new Map<number, () => void>();
   #stopping = false;
 
   private constructor(threads: Worker[], port: number, posted: PostedReader) {
-    this.#threads = threads.map((thread) => ({ thread, gone: false, reconnecting: new Map() }));
+    this.#threads = threads.map((thread) => ({
+      thread,
+      gone: false,
+      reconnecting: new Map(),
+      authApplied: 0,
+    }));
     this.port = port;
     this.#posted = posted;
   }
@@ -115,6 +125,10 @@ export class ReceiverPool {
           state.reconnecting.get(message.shard)?.(message.posted);
           state.reconnecting.delete(message.shard);
         }
+        if (message.type === 'auth_applied') {
+          state.authApplied = message.seq;
+          pool.#authChecked();
+        }
       });
       thread.on('error', (error) => {
         log.error({ receiver_thread: index, err: error }, 'receiver thread failed');
@@ -128,9 +142,28 @@ export class ReceiverPool {
     return pool;
   }
 
-  /** Tells every thread (a reload's tokens, a forced collection). */
+  /** Tells every thread (a forced collection). */
   broadcast(message: ToReceiverThread): void {
     for (const { thread, gone } of this.#threads) if (!gone) thread.postMessage(message);
+  }
+
+  /** Hands every thread reloaded tokens; resolves once each has them (or is gone). */
+  updateAuth(config: AuthConfig): Promise<void> {
+    const seq = ++this.#authSeq;
+    this.broadcast({ type: 'auth', config, seq });
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#authWaits.set(seq, resolve);
+    this.#authChecked();
+    return promise;
+  }
+
+  #authChecked(): void {
+    const applied = Math.min(...this.#threads.map((t) => (t.gone ? this.#authSeq : t.authApplied)));
+    for (const [seq, resolve] of this.#authWaits) {
+      if (seq > applied) continue;
+      resolve();
+      this.#authWaits.delete(seq);
+    }
   }
 
   /**
@@ -174,5 +207,6 @@ export class ReceiverPool {
     state.gone = true;
     for (const [shard, resolve] of state.reconnecting) resolve(this.#posted.of(index, shard));
     state.reconnecting.clear();
+    this.#authChecked();
   }
 }

@@ -61,6 +61,7 @@ port.on('message', (message: ToReceiverThread) => {
       break;
     case 'auth':
       auth.update(message.config);
+      post({ type: 'auth_applied', seq: message.seq });
       break;
     case 'collect':
       collectGarbage();

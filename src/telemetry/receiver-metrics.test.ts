@@ -18,6 +18,12 @@ describe('receiver metrics in shared memory', () => {
   threads[1]?.spansReceived.labels({ result: 'accepted', protocol: 'otlp' }).inc(10);
   threads[1]?.ackLatency.labels({ route: 'traces' }).observe(1);
   threads[1]?.rejected('invalid');
+  // A connection cut by the server was never a request answered.
+  threads[1]?.rejected('too_many_connections');
+  threads[0]?.connections(1);
+  threads[1]?.connections(1);
+  threads[1]?.connections(1);
+  threads[1]?.connections(-1);
 
   it('sums every thread for the accounting identity', () => {
     expect(reader.spansAccepted()).toBe(20);
@@ -44,5 +50,9 @@ describe('receiver metrics in shared memory', () => {
     );
     expect(metricValue(text, 'edge_relay_ack_latency_seconds_sum', { route: 'traces' })).toBe(1);
     expect(metricValue(text, 'edge_relay_receiver_requests_total', { thread: '1' })).toBe(3);
+    expect(metricValue(text, 'edge_relay_requests_rejected_total', { reason: 'too_many_connections' })).toBe(
+      1,
+    );
+    expect(metricValue(text, 'edge_relay_receiver_connections')).toBe(2);
   });
 });

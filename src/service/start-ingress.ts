@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { Posted } from '../handoff/posted-counts.ts';
-import { PostedReader } from '../handoff/posted-counts.ts';
+import { type Posted, PostedReader } from '../handoff/posted-counts.ts';
+import type { TakenBytesWriter } from '../handoff/taken-bytes.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import type { AdmissionDecision } from '../receive/admission-flag.ts';
 import type { Authenticator, ReceiverAuth } from '../receive/auth.ts';
@@ -9,8 +9,10 @@ import type { AuthUsageBuffers } from '../receive/auth-usage.ts';
 import { replayWal } from '../receive/wal/wal-replay.ts';
 import type { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
 import { clusterEnabled } from '../route/config.ts';
+import { writeOffWorker } from '../telemetry/accounting.ts';
 import type { AuditSink } from '../telemetry/audit-log.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { SharedMetricsReader, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { ReceiverPool } from '../worker/receiver-pool.ts';
 import { type ReceiverParts, startReceiver } from '../worker/receiver-runtime.ts';
 import type { RelayConfig } from './relay-schema.ts';
@@ -76,6 +78,24 @@ export interface Ingress {
   pendingBytes(shard: number): number;
   /** Stops accepting, finishes the requests under way and ends every receiver's hand-off. */
   close(): Promise<void>;
+}
+
+/**
+ * A shard whose thread died: every receiver moves to a new channel to it first (what it posted on the
+ * old one went to the dead thread, what it posts from now on waits for the replacement), then what
+ * the dead thread held and had not taken up is written off, and each receiver's pair with the shard
+ * counts all it posted as taken up. Call before the replacement starts, while nothing writes to the
+ * shard's shared memory (`region`, `taken`); resolves with the replacement's channels and the spans lost.
+ */
+export async function reconnectShard(
+  ingress: Ingress,
+  shard: number,
+  memory: { shared: SharedMetricsReader; region: SharedMetricsWriter; taken: TakenBytesWriter },
+): Promise<{ ports: MessagePort[]; lost: number }> {
+  const { ports, posted } = await ingress.reconnect(shard);
+  for (const [receiver, { bytes }] of posted.entries()) memory.taken.set(receiver, bytes);
+  const total = posted.reduce((sum, one) => ({ bytes: sum.bytes + one.bytes, spans: sum.spans + one.spans }));
+  return { ports, lost: writeOffWorker(memory.shared, memory.region, shard, total) };
 }
 
 /** The error of a start that cannot listen names the key, since a port taken is a start-up failure. */

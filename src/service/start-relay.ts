@@ -17,7 +17,7 @@ import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
 import { MemoryUse } from '../receive/memory-use.ts';
 import { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
 import { samplingSetup } from '../sample/sampling-setup.ts';
-import { tally, writeOffWorker } from '../telemetry/accounting.ts';
+import { tally } from '../telemetry/accounting.ts';
 import { createAdminServer } from '../telemetry/admin-server.ts';
 import { AuditLog, type AuditSink, NO_AUDIT } from '../telemetry/audit-log.ts';
 import { buildInfo, registerBuildInfo } from '../telemetry/build-info.ts';
@@ -42,7 +42,13 @@ import type { RelayConfig } from './relay-schema.ts';
 import { reloader } from './reload.ts';
 import { configDigest, sectionDigests } from './reload-plan.ts';
 import { startCluster } from './start-cluster.ts';
-import { cannotListen, handoffChannels, type Ingress, startIngress } from './start-ingress.ts';
+import {
+  cannotListen,
+  handoffChannels,
+  type Ingress,
+  reconnectShard,
+  startIngress,
+} from './start-ingress.ts';
 import { startVersionHealth } from './start-version-health.ts';
 
 /** What set off a reload, for the log and the audit record. */
@@ -208,19 +214,11 @@ export async function startRelay(
   };
   const pool = await ShardPool.start(sections, threads, shared, channels.fromReceivers, log, {
     async died(shard, error) {
-      // Every receiver moves to a new channel first: what it posted on the old one went to the dead
-      // thread, what it posts from now on waits for the replacement.
-      const ingress = await ingressUp.promise;
-      const { ports, posted: handedOff } = await ingress.reconnect(shard);
-      // Before the replacement starts: nothing writes to the dead shard's shared memory now.
-      const region = new SharedMetricsWriter(sharedMetrics, shard);
-      const takenUp = new TakenBytesWriter(taken, receivers, shard);
-      for (const [receiver, { bytes }] of handedOff.entries()) takenUp.set(receiver, bytes);
-      const total = handedOff.reduce((sum, one) => ({
-        bytes: sum.bytes + one.bytes,
-        spans: sum.spans + one.spans,
-      }));
-      const lost = writeOffWorker(reader, region, shard, total);
+      const { ports, lost } = await reconnectShard(await ingressUp.promise, shard, {
+        shared: reader,
+        region: new SharedMetricsWriter(sharedMetrics, shard),
+        taken: new TakenBytesWriter(taken, receivers, shard),
+      });
       metrics.workerRestarts.inc();
       log.error(
         { err: error, shard, spans_lost: lost },

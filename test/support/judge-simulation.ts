@@ -16,6 +16,8 @@ export interface Behaviour {
   serverSigma: number;
   originMedianMs: number;
   originSigma: number;
+  /** A slow share of server requests, `factor` times slower: a regression of the tail only. */
+  slow?: { share: number; factor: number };
 }
 
 export const BASELINE: Behaviour = {
@@ -87,14 +89,14 @@ class SyntheticMerged {
   }
 }
 
+/** One server duration in ms. */
+export function serverMs(random: Random, b: Behaviour): number {
+  const ms = b.serverMedianMs * Math.exp(b.serverSigma * normal(random));
+  return b.slow && random() < b.slow.share ? ms * b.slow.factor : ms;
+}
+
 function request(merged: SyntheticMerged, random: Random, version: string, pop: string, b: Behaviour): void {
-  merged.add(
-    version,
-    pop,
-    0,
-    b.serverMedianMs * Math.exp(b.serverSigma * normal(random)),
-    random() < b.errorRate,
-  );
+  merged.add(version, pop, 0, serverMs(random, b), random() < b.errorRate);
   merged.add(version, pop, 1, b.originMedianMs * Math.exp(b.originSigma * normal(random)), false);
 }
 

@@ -51,8 +51,8 @@ export const ACTIVATION: Activation = {
 const KINDS = ['SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT'] as const;
 const MINUTE = 60_000;
 
-/** Merged series as MergedHealth keeps them, for one worker id, written to directly. */
-class SyntheticMerged {
+/** Merged series as MergedHealth keeps them, written to directly (worker id 42817 unless given). */
+export class SyntheticMerged {
   readonly series: MergedSeries[] = [];
   readonly #byKey = new Map<string, MergedSeries>();
   readonly #bounds: readonly number[];
@@ -63,13 +63,13 @@ class SyntheticMerged {
     this.#stride = valuesPerSeries(bucketsMs.length);
   }
 
-  add(version: string, pop: string, kind: 0 | 1, ms: number, error: boolean): void {
-    const key = `${version}|${pop}|${kind}`;
+  add(version: string, pop: string, kind: 0 | 1, ms: number, error: boolean, workerId = '42817'): void {
+    const key = `${workerId}|${version}|${pop}|${kind}`;
     let s = this.#byKey.get(key);
     if (!s) {
       const name = kind === 0 ? 'GET /product/:id' : 'origin GET';
       s = {
-        labels: ['42817', version, pop, name, KINDS[kind]],
+        labels: [workerId, version, pop, name, KINDS[kind]],
         overflow: false,
         values: new Float64Array(this.#stride),
         exemplars: [],

@@ -133,8 +133,9 @@ export class VersionJudge implements VerdictSource {
     const versions = this.#history.workers.get(id);
     const candidate = versions?.get(judged.candidate);
     const baseline = versions?.get(judged.baseline);
-    if (!candidate || !baseline) return;
     const index = this.#history.index;
+    // No new candidate traffic, no new information: a look now would spend alpha on the same data.
+    if (!candidate || !baseline || candidate.lastWindow !== index) return;
     const mode: JudgeMode =
       candidate.lastWindow === index && baseline.lastWindow === index ? 'side_by_side' : 'before_after';
     let candidateWindows = candidate.windows;

@@ -143,11 +143,17 @@ describe('VersionJudge', () => {
     expect(judge.verdicts()[0]).toMatchObject({ candidate: '1.1', baseline: '1.0' });
   });
 
+  /** A judge with 1.1 found healthy beside 1.0 at the first look. */
+  function judged() {
+    const harness = setup();
+    serve(harness.merged, '1.0', { requests: 500 });
+    serve(harness.merged, '1.1', { requests: 500 });
+    harness.look();
+    return harness;
+  }
+
   it('ends a verdict when a newer version appears, judging that one against the old candidate', () => {
-    const { judge, merged, look, changes } = setup();
-    serve(merged, '1.0', { requests: 500 });
-    serve(merged, '1.1', { requests: 500 });
-    look();
+    const { judge, merged, look, changes } = judged();
     serve(merged, '1.1', { requests: 2000 });
     serve(merged, '1.2', { requests: 10 });
     look();
@@ -160,10 +166,7 @@ describe('VersionJudge', () => {
   });
 
   it('ends a verdict whose candidate served nothing for the whole window', () => {
-    const { judge, merged, look, changes } = setup();
-    serve(merged, '1.0', { requests: 500 });
-    serve(merged, '1.1', { requests: 500 });
-    look();
+    const { judge, merged, look, changes } = judged();
     for (let i = 0; i < 5; i++) {
       serve(merged, '1.0', { requests: 100 });
       look();

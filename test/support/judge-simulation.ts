@@ -100,6 +100,16 @@ function request(merged: SyntheticMerged, random: Random, version: string, pop: 
   merged.add(version, pop, 1, b.originMedianMs * Math.exp(b.originSigma * normal(random)), false);
 }
 
+/** The PoP whose share of traffic `r` (uniform in [0, 1)) falls in. */
+function popOf(activation: Activation, r: number): string {
+  let below = 0;
+  for (const { pop, share } of activation.pops) {
+    below += share;
+    if (r < below) return pop;
+  }
+  return activation.pops.at(-1)?.pop as string;
+}
+
 export interface RunResult {
   /** The first regressed verdict, if any, and the candidate's server requests until then (all it served). */
   regressed: { minute: number; requestsServed: number; verdict: Verdict } | undefined;
@@ -125,8 +135,7 @@ export function simulate(
   for (let minute = 0; minute < activation.minutes; minute++) {
     const share = Math.min(1, minute / activation.rampMinutes);
     for (let i = 0; i < activation.perMinute; i++) {
-      let r = random();
-      const pop = activation.pops.find((p) => (r -= p.share) < 0)?.pop ?? (activation.pops[0]?.pop as string);
+      const pop = popOf(activation, random());
       const isCandidate = random() < share;
       if (isCandidate) served++;
       request(merged, random, isCandidate ? '1.5.0' : '1.4.2', pop, isCandidate ? candidate : baseline);

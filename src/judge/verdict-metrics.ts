@@ -27,7 +27,11 @@ export function registerVerdictGauge(registry: Registry, source: VerdictSource):
   });
 }
 
-/** `GET /v1/versions` on the admin endpoint: every current verdict with its numbers, as JSON. */
-export function registerVersionsRoute(app: FastifyInstance, source: VerdictSource): void {
-  app.get('/v1/versions', async () => ({ verdicts: source.verdicts() }));
+/**
+ * `GET /v1/versions` on the admin endpoint: every current verdict with its numbers, as JSON. Without a
+ * judge (no version_health, or the judge off) the list is empty rather than the route missing, so that a
+ * deploy gate reads "nothing judged" the same way everywhere.
+ */
+export function registerVersionsRoute(app: FastifyInstance, source: VerdictSource | undefined): void {
+  app.get('/v1/versions', async () => ({ verdicts: source?.verdicts() ?? [] }));
 }

@@ -230,9 +230,7 @@ export async function startRelay(
   const admin = createAdminServer(
     metrics,
     () => ready,
-    (app) => {
-      if (judge) registerVersionsRoute(app, judge.judge);
-    },
+    (app) => registerVersionsRoute(app, judge?.judge),
   );
 
   await listen(admin, 'admin.endpoint', config.admin.endpoint);

@@ -175,6 +175,29 @@ describe('VersionJudge', () => {
     expect(judge.verdicts()).toEqual([]);
   });
 
+  it('does not judge the version a rollback restored: it is not new', () => {
+    const { judge, merged, look, changes } = setup();
+    serve(merged, '0.9', { requests: 50 });
+    look();
+    for (let i = 0; i < 6; i++) {
+      serve(merged, '0.9', { requests: 50 });
+      serve(merged, '1.0', { requests: 500 });
+      look();
+    }
+    serve(merged, '1.1', { requests: 500 });
+    serve(merged, '1.0', { requests: 500 });
+    look();
+    expect(judge.verdicts()[0]).toMatchObject({ candidate: '1.1', baseline: '1.0' });
+    // Rolled back: 1.1 stops; once it expires, 1.0 (first seen 7 looks ago) is not a candidate.
+    for (let i = 0; i < 6; i++) {
+      serve(merged, '1.0', { requests: 500 });
+      serve(merged, '0.9', { requests: 50 });
+      look();
+    }
+    expect(changes.at(-1)).toMatchObject({ ended: 'expired', verdict: { candidate: '1.1' } });
+    expect(judge.verdicts()).toEqual([]);
+  });
+
   it('stops after max_looks: a candidate not regressed by then is healthy for good', () => {
     const { judge, merged, look } = setup({ max_looks: 3 });
     for (let i = 0; i < 6; i++) {

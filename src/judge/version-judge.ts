@@ -111,7 +111,10 @@ export class VersionJudge implements VerdictSource {
     }
     const current = this.#judged.get(id);
     const [candidate, ...others] = [...versions.values()].sort(newer);
-    if (!candidate || candidate.version === current?.candidate) return;
+    // Only a version new within the window is a candidate: after a rollback (the candidate expired), the
+    // version restored is not new and is not judged against an older one.
+    if (!candidate || candidate.version === current?.candidate || candidate.firstWindow <= silentSince)
+      return;
     if (current) this.#end(id, 'superseded', now);
     const before = (w: Window) => w.index < candidate.firstWindow;
     const baseline = others.sort(
@@ -136,8 +139,7 @@ export class VersionJudge implements VerdictSource {
     const index = this.#history.index;
     // No new candidate traffic, no new information: a look now would spend alpha on the same data.
     if (!candidate || !baseline || candidate.lastWindow !== index) return;
-    const mode: JudgeMode =
-      candidate.lastWindow === index && baseline.lastWindow === index ? 'side_by_side' : 'before_after';
+    const mode: JudgeMode = baseline.lastWindow === index ? 'side_by_side' : 'before_after';
     let candidateWindows = candidate.windows;
     let baselineWindows = baseline.windows;
     if (mode === 'side_by_side') {

@@ -36,34 +36,32 @@ function setup(judge: Record<string, unknown> = {}) {
   const changes: VerdictChange[] = [];
   judgeOf.onChange((change) => changes.push(change));
   let minute = 0;
-  const look = () => judgeOf.evaluate(merged.series, ++minute * MINUTE);
+  /** Serves each version's traffic (in order), then looks. */
+  const look = (traffic: Record<string, Traffic> = {}) => {
+    for (const [version, t] of Object.entries(traffic)) serve(merged, version, t);
+    judgeOf.evaluate(merged.series, ++minute * MINUTE);
+  };
   return { judge: judgeOf, merged, audited, evidence, changes, look };
 }
 
 describe('VersionJudge', () => {
   it('judges nothing while a worker id has one version', () => {
-    const { judge, merged, look } = setup();
-    serve(merged, '1.0', { requests: 500 });
-    look();
+    const { judge, look } = setup();
+    look({ '1.0': { requests: 500 } });
     expect(judge.verdicts()).toEqual([]);
   });
 
   it('collects until min_requests, then finds an equal candidate healthy, side by side', () => {
-    const { judge, merged, look, changes } = setup();
-    serve(merged, '1.0', { requests: 500 });
-    look();
-    serve(merged, '1.0', { requests: 500 });
-    serve(merged, '1.1', { requests: 50 });
-    look();
+    const { judge, look, changes } = setup();
+    look({ '1.0': { requests: 500 } });
+    look({ '1.0': { requests: 500 }, '1.1': { requests: 50 } });
     expect(judge.verdicts()[0]).toMatchObject({
       candidate: '1.1',
       baseline: '1.0',
       state: 'collecting',
       looks: 0,
     });
-    serve(merged, '1.0', { requests: 500 });
-    serve(merged, '1.1', { requests: 100 });
-    look();
+    look({ '1.0': { requests: 500 }, '1.1': { requests: 100 } });
     const verdict = judge.verdicts()[0];
     expect(verdict).toMatchObject({ state: 'healthy', mode: 'side_by_side', looks: 1, since: 3 * MINUTE });
     // Side by side compares only the windows both served: the baseline's first minute is left out.
@@ -75,10 +73,8 @@ describe('VersionJudge', () => {
   });
 
   it('judges more errors regressed for good, audits it, and keeps the candidate’s traces as evidence', () => {
-    const { judge, merged, look, audited, evidence } = setup({ evidence: { enabled: true } });
-    serve(merged, '1.0', { requests: 1000, errors: 20 });
-    serve(merged, '1.1', { requests: 1000, errors: 100 });
-    look();
+    const { judge, look, audited, evidence } = setup({ evidence: { enabled: true } });
+    look({ '1.0': { requests: 1000, errors: 20 }, '1.1': { requests: 1000, errors: 100 } });
     const verdict = judge.verdicts()[0];
     expect(verdict).toMatchObject({ state: 'regressed', looks: 1 });
     expect(verdict?.comparisons[0]).toMatchObject({ metric: 'error_rate', pop: '*', regressed: true });
@@ -89,22 +85,18 @@ describe('VersionJudge', () => {
     ]);
     expect(evidence).toEqual([[{ workerId: '42817', version: '1.1' }]]);
     // Final: better numbers later do not clear it (the alpha for this candidate is spent).
-    serve(merged, '1.1', { requests: 100_000 });
-    serve(merged, '1.0', { requests: 1000, errors: 20 });
-    look();
+    look({ '1.1': { requests: 100_000 }, '1.0': { requests: 1000, errors: 20 } });
     expect(judge.verdicts()[0]).toMatchObject({ state: 'regressed', looks: 1 });
   });
 
   it('says suspect when a look alone is significant but the correction for every look is not', () => {
     // Level per comparison: 0.1 / 100 looks / 5 tests = 2e-4; for one look alone 0.02. Fisher p = 0.0011.
-    const { judge, merged, look, evidence } = setup({
+    const { judge, look, evidence } = setup({
       alpha: 0.1,
       max_looks: 100,
       evidence: { enabled: true },
     });
-    serve(merged, '1.0', { requests: 1000, errors: 20 });
-    serve(merged, '1.1', { requests: 1000, errors: 45 });
-    look();
+    look({ '1.0': { requests: 1000, errors: 20 }, '1.1': { requests: 1000, errors: 45 } });
     expect(judge.verdicts()[0]?.state).toBe('suspect');
     expect(judge.verdicts()[0]?.reason).toMatch(
       /^suspect: error rate over all PoPs \+2\.50 points .*evidence is kept/,
@@ -113,19 +105,15 @@ describe('VersionJudge', () => {
   });
 
   it('posts no evidence unless enabled', () => {
-    const { merged, look, evidence } = setup();
-    serve(merged, '1.0', { requests: 1000, errors: 20 });
-    serve(merged, '1.1', { requests: 1000, errors: 100 });
-    look();
+    const { look, evidence } = setup();
+    look({ '1.0': { requests: 1000, errors: 20 }, '1.1': { requests: 1000, errors: 100 } });
     expect(evidence).toEqual([]);
   });
 
   it('compares before/after once the candidate has taken over, and says it is weaker', () => {
-    const { judge, merged, look } = setup();
-    serve(merged, '1.0', { requests: 1000 });
-    look();
-    serve(merged, '1.1', { requests: 1000, ms: 300 });
-    look();
+    const { judge, look } = setup();
+    look({ '1.0': { requests: 1000 } });
+    look({ '1.1': { requests: 1000, ms: 300 } });
     const verdict = judge.verdicts()[0];
     expect(verdict).toMatchObject({ mode: 'before_after', state: 'regressed', baseline: '1.0' });
     expect(verdict?.reason).toMatch(/before\/after against the baseline's last 1 window.*weaker/);
@@ -133,13 +121,9 @@ describe('VersionJudge', () => {
   });
 
   it('takes the version that served most before the candidate as its baseline', () => {
-    const { judge, merged, look } = setup();
-    serve(merged, '1.0', { requests: 300 });
-    serve(merged, '0.9', { requests: 100 });
-    look();
-    serve(merged, '0.9', { requests: 2000 });
-    serve(merged, '1.1', { requests: 10 });
-    look();
+    const { judge, look } = setup();
+    look({ '1.0': { requests: 300 }, '0.9': { requests: 100 } });
+    look({ '0.9': { requests: 2000 }, '1.1': { requests: 10 } });
     expect(judge.verdicts()[0]).toMatchObject({ candidate: '1.1', baseline: '1.0' });
   });
 
@@ -153,10 +137,8 @@ describe('VersionJudge', () => {
   }
 
   it('ends a verdict when a newer version appears, judging that one against the old candidate', () => {
-    const { judge, merged, look, changes } = judged();
-    serve(merged, '1.1', { requests: 2000 });
-    serve(merged, '1.2', { requests: 10 });
-    look();
+    const { judge, look, changes } = judged();
+    look({ '1.1': { requests: 2000 }, '1.2': { requests: 10 } });
     expect(changes.find((c) => c.ended)).toMatchObject({
       ended: 'superseded',
       previous: 'healthy',
@@ -166,44 +148,34 @@ describe('VersionJudge', () => {
   });
 
   it('ends a verdict whose candidate served nothing for the whole window', () => {
-    const { judge, merged, look, changes } = judged();
+    const { judge, look, changes } = judged();
     for (let i = 0; i < 5; i++) {
-      serve(merged, '1.0', { requests: 100 });
-      look();
+      look({ '1.0': { requests: 100 } });
     }
     expect(changes.at(-1)).toMatchObject({ ended: 'expired', verdict: { candidate: '1.1' } });
     expect(judge.verdicts()).toEqual([]);
   });
 
   it('does not judge the version a rollback restored: it is not new', () => {
-    const { judge, merged, look, changes } = setup();
-    serve(merged, '0.9', { requests: 50 });
-    look();
+    const { judge, look, changes } = setup();
+    look({ '0.9': { requests: 50 } });
     for (let i = 0; i < 6; i++) {
-      serve(merged, '0.9', { requests: 50 });
-      serve(merged, '1.0', { requests: 500 });
-      look();
+      look({ '0.9': { requests: 50 }, '1.0': { requests: 500 } });
     }
-    serve(merged, '1.1', { requests: 500 });
-    serve(merged, '1.0', { requests: 500 });
-    look();
+    look({ '1.1': { requests: 500 }, '1.0': { requests: 500 } });
     expect(judge.verdicts()[0]).toMatchObject({ candidate: '1.1', baseline: '1.0' });
     // Rolled back: 1.1 stops; once it expires, 1.0 (first seen 7 looks ago) is not a candidate.
     for (let i = 0; i < 6; i++) {
-      serve(merged, '1.0', { requests: 500 });
-      serve(merged, '0.9', { requests: 50 });
-      look();
+      look({ '1.0': { requests: 500 }, '0.9': { requests: 50 } });
     }
     expect(changes.at(-1)).toMatchObject({ ended: 'expired', verdict: { candidate: '1.1' } });
     expect(judge.verdicts()).toEqual([]);
   });
 
   it('stops after max_looks: a candidate not regressed by then is healthy for good', () => {
-    const { judge, merged, look } = setup({ max_looks: 3 });
+    const { judge, look } = setup({ max_looks: 3 });
     for (let i = 0; i < 6; i++) {
-      serve(merged, '1.0', { requests: 200 });
-      serve(merged, '1.1', { requests: 200 });
-      look();
+      look({ '1.0': { requests: 200 }, '1.1': { requests: 200 } });
     }
     expect(judge.verdicts()[0]).toMatchObject({ state: 'healthy', looks: 3, evaluatedAt: 3 * MINUTE });
     expect(judge.verdicts()[0]?.reason).toMatch(/all looks spent/);
@@ -214,13 +186,14 @@ describe('VersionJudge', () => {
     judge.onChange(() => {
       throw new Error('an action failed');
     });
-    serve(merged, '2.0', { requests: 500, workerId: '7' });
-    serve(merged, '2.1', { requests: 500, workerId: '7' });
     serve(merged, '1.0', { requests: 500, pop: 'FRA' });
-    serve(merged, '1.0', { requests: 500, pop: 'AMS' });
     serve(merged, '1.1', { requests: 500, pop: 'FRA' });
-    serve(merged, '1.1', { requests: 500, pop: 'AMS', originMs: 200 });
-    look();
+    look({
+      '2.0': { requests: 500, workerId: '7' },
+      '2.1': { requests: 500, workerId: '7' },
+      '1.0': { requests: 500, pop: 'AMS' },
+      '1.1': { requests: 500, pop: 'AMS', originMs: 200 },
+    });
     const [first, second] = judge.verdicts();
     expect(first).toMatchObject({ workerId: '42817', state: 'regressed' });
     expect(first?.comparisons[0]).toMatchObject({ metric: 'origin_latency', regressed: true });

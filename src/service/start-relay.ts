@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
+import type { VerdictSource } from '../judge/verdict.ts';
+import { registerVersionsRoute } from '../judge/verdict-metrics.ts';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { checkTlsFilesReadable } from '../lib/tls.ts';
@@ -42,6 +44,7 @@ import { reloader } from './reload.ts';
 import { configDigest, sectionDigests } from './reload-plan.ts';
 import { startCluster } from './start-cluster.ts';
 import { startVersionHealth } from './start-version-health.ts';
+import { startVersionJudge } from './start-version-judge.ts';
 
 /** What set off a reload, for the log and the audit record. */
 export interface ReloadOrigin {
@@ -64,6 +67,8 @@ export interface Relay {
   stop(): Promise<void>;
   /** The audit log (a no-op without `audit.path`), for events from outside the relay's own wiring. */
   readonly audit: AuditSink;
+  /** The version judge's verdicts and their changes (undefined without version_health or with the judge off). */
+  readonly verdicts: VerdictSource | undefined;
 }
 
 export interface RelayOptions {
@@ -242,7 +247,12 @@ export async function startRelay(
     peerToken = token;
     pool.broadcast({ type: 'peer_token', token });
   });
-  const admin = createAdminServer(metrics, () => ready);
+  const judge = startVersionJudge(config, health?.merged, { metrics, pool, audit, log });
+  const admin = createAdminServer(
+    metrics,
+    () => ready,
+    (app) => registerVersionsRoute(app, judge?.judge),
+  );
 
   await listen(admin, 'admin.endpoint', config.admin.endpoint);
   // What an earlier run logged and did not settle goes to the workers before anything new.
@@ -267,6 +277,7 @@ export async function startRelay(
     receiverPort,
     adminPort,
     audit,
+    verdicts: judge?.judge,
     reload: reload.apply,
     reloadRejected(origin, error) {
       audit.record('config.reload_rejected', { ...origin, error });
@@ -276,6 +287,7 @@ export async function startRelay(
       ready = false;
       ingest.accepting = false;
       cluster?.leave();
+      judge?.stop();
       await receiver.close();
       ingest.handoff.flush();
       await pool.drain(deadline);

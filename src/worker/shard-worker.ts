@@ -192,6 +192,9 @@ port.on('message', (message: ToWorker) => {
     case 'peer_token':
       cluster?.setPeerToken(message.token);
       break;
+    case 'evidence':
+      sampler.evidence.set(message.versions);
+      break;
     case 'drain':
       pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));
       break;

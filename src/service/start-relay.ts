@@ -8,7 +8,7 @@ import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
-import { ReceiverAuth } from '../receive/auth.ts';
+import { ReceiverAuth } from '../receive/auth/receiver-auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
@@ -95,19 +95,22 @@ async function listen(server: FastifyInstance, key: string, endpoint: string): P
   }
 }
 
-/** What the audit log says of a start: which config (by digest, secrets redacted) and which tokens, by id. */
+/**
+ * What the audit log says of a start: which config (by digest, secrets redacted), which tokens and beacon
+ * keys (by id) and which OIDC issuer.
+ */
 function startedRecord(config: RelayConfig, options: RelayOptions): Record<string, unknown> {
-  const tokens = config.receiver.auth.tokens.map(({ id, not_before, not_after }) => ({
-    id,
-    not_before,
-    not_after,
-  }));
+  const windows = (list: readonly { id: string; not_before?: string; not_after?: string }[]) =>
+    list.map(({ id, not_before, not_after }) => ({ id, not_before, not_after }));
+  const { auth } = config.receiver;
   return {
     version: options.version,
     config_file: options.configFile,
     config_digest: configDigest(config),
     sections: sectionDigests(config),
-    tokens,
+    tokens: windows(auth.tokens),
+    beacon_keys: windows(auth.beacon_keys),
+    oidc_issuer: auth.oidc.issuer_url || undefined,
     host: hostname(),
     pid: process.pid,
   };

@@ -186,6 +186,7 @@ export async function startRelay(
     debug: config.debug,
     version_health: config.version_health,
     peer_token: auth.peerToken(),
+    identity_attribute: config.receiver.auth.identity_attribute,
     check_interval: config.memory_limiter.check_interval,
   };
   const pool = await ShardPool.start(sections, threads, shared, log, {

@@ -112,21 +112,26 @@ export class ReceiverAuth implements Authenticator {
     const attribute = this.#config.oidc.attribute;
     if (this.#oidc && attribute !== 'authorization') {
       const value = headers[attribute];
-      if (typeof value === 'string') return this.#jwt(value.replace(BEARER, '').trim(), true, headers, peer);
+      if (typeof value === 'string') {
+        const token = value.replace(BEARER, '').trim();
+        const key = digest(token).toString('base64');
+        return this.#jwt(token, key, true, headers, peer) ?? this.#refuse('invalid', headers, peer);
+      }
     }
     const header = headers.authorization;
     if (header === undefined || !BEARER.test(header)) return this.#refuse('missing', headers, peer);
     const token = header.slice(7).trim();
-    const tokens = this.#tokens.entries;
-    if (tokens.length > 0) {
-      const given = digest(token);
-      let matched: Credential | undefined;
-      for (const candidate of tokens) if (timingSafeEqual(candidate.digest, given)) matched = candidate;
-      if (matched !== undefined) return this.#windowed(matched, headers, peer);
-    }
-    if ((this.#oidc || this.#config.beacon_keys.length > 0) && JWT_SHAPE.test(token))
-      return this.#jwt(token, false, headers, peer);
-    return this.#refuse('invalid', headers, peer);
+    // One digest serves both: the comparison with every static token, and the verified JWTs' key.
+    const given = digest(token);
+    let matched: Credential | undefined;
+    for (const candidate of this.#tokens.entries)
+      if (timingSafeEqual(candidate.digest, given)) matched = candidate;
+    if (matched !== undefined) return this.#windowed(matched, headers, peer);
+    const jwt =
+      this.#oidc || this.#config.beacon_keys.length > 0
+        ? this.#jwt(token, given.toString('base64'), false, headers, peer)
+        : undefined;
+    return jwt ?? this.#refuse('invalid', headers, peer);
   }
 
   /** Applies reloaded `receiver.auth`: tokens and keys added, removed or changed are logged and audited by id. */
@@ -203,15 +208,21 @@ export class ReceiverAuth implements Authenticator {
     return this.#identities ? `token:${token.id}` : '';
   }
 
+  /**
+   * A JWT: verified before (`key`, its SHA-256, is what verified tokens are remembered by), or checked
+   * now; undefined when the token is not a JWT at all.
+   */
   #jwt(
     token: string,
+    key: string,
     oidcOnly: boolean,
     headers: IncomingHttpHeaders,
     peer: string,
-  ): AuthVerdict | Promise<AuthVerdict> {
-    const key = VerifiedTokens.key(token);
+  ): AuthVerdict | Promise<AuthVerdict> | undefined {
     const known = this.#verified.get(key, this.#now());
     if (known !== undefined) return this.#accepted(known);
+    // Only a token not verified before is read as a JWT at all.
+    if (!JWT_SHAPE.test(token)) return undefined;
     return this.#verified
       .verify(key, () => this.#check(token, oidcOnly))
       .then((outcome) =>

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Credential } from './credentials.ts';
 
@@ -43,9 +42,9 @@ export function resultOf(error: unknown): Refused['result'] {
 }
 
 /**
- * Verified JWTs by the SHA-256 of their text (never the text itself, which is a bearer credential),
- * bounded in number and each kept until it expires, so that a token sent again costs a hash and a
- * lookup rather than a signature check. A token being verified is verified once however many requests
+ * Verified JWTs by the SHA-256 of their text (never the text itself, which is a bearer credential; the
+ * caller digests every bearer token anyway), bounded in number and each kept until it expires, so that
+ * a token sent again costs a hash and a lookup rather than a signature check. A token being verified is verified once however many requests
  * carry it meanwhile.
  */
 export class VerifiedTokens {
@@ -56,10 +55,6 @@ export class VerifiedTokens {
 
   constructor(max: number) {
     this.#cache = new LRUCache({ max });
-  }
-
-  static key(token: string): string {
-    return hash('sha256', token, 'base64');
   }
 
   get(key: string, now: number): Verified | undefined {

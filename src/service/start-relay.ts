@@ -6,7 +6,7 @@ import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
-import { checkTlsFilesReadable } from '../lib/tls.ts';
+import { checkFileReadable, checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
 import { ReceiverAuth } from '../receive/auth/receiver-auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
@@ -124,6 +124,8 @@ export async function startRelay(
 ): Promise<Relay> {
   checkTlsFilesReadable('receiver.tls', config.receiver.tls);
   checkTlsFilesReadable('exporter.tls', config.exporter.tls);
+  const { issuer_ca_path: issuerCa } = config.receiver.auth.oidc;
+  if (issuerCa !== '') checkFileReadable('receiver.auth.oidc.issuer_ca_path', issuerCa);
   const auditLog = await AuditLog.open(config.audit, log);
   const audit = auditLog ?? NO_AUDIT;
   // First, so that what the token table says about expired tokens at start follows it.

@@ -1,6 +1,7 @@
 import type { webcrypto } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 
@@ -22,13 +23,17 @@ export class OidcIssuer {
   jwksRequests = 0;
   discoveryRequests = 0;
 
-  private constructor(server: Server) {
+  readonly #scheme: 'http' | 'https';
+
+  private constructor(server: Server, scheme: 'http' | 'https') {
     this.#server = server;
+    this.#scheme = scheme;
   }
 
-  static async start(): Promise<OidcIssuer> {
-    const server = createServer();
-    const issuer = new OidcIssuer(server);
+  /** With `tls` (a certificate for 127.0.0.1) the issuer speaks HTTPS. */
+  static async start(tls?: ServerOptions): Promise<OidcIssuer> {
+    const server = tls ? createHttpsServer(tls) : createServer();
+    const issuer = new OidcIssuer(server, tls ? 'https' : 'http');
     server.on('request', (request, response) => {
       const send = (body: unknown) =>
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -46,7 +51,7 @@ export class OidcIssuer {
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return `${this.#scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
   /** The issuer_url: what the tokens' `iss` names. */

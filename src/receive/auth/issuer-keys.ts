@@ -39,15 +39,25 @@ const MAX_DOCUMENT_BYTES = 1 << 20;
 const MIN_RETRY_MS = 1000;
 /** Key types an asymmetric JWS algorithm uses; a symmetric (`oct`) key has no place in a public set. */
 const PUBLIC_KEY_TYPES = new Set(['RSA', 'EC', 'OKP']);
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
-/** Fetches the issuer's documents over TLS trusting issuer_ca_path (alone, as the Collector does) when set. */
+/**
+ * Fetches the issuer's documents over TLS trusting issuer_ca_path (alone, as the Collector does) when
+ * set. The CA is read at the first fetch: a file that cannot be read fails that fetch (logged, and
+ * retried), never the reload that named it.
+ */
 export function issuerFetch(config: OidcConfig): IssuerFetch {
-  const ca = config.issuer_ca_path === '' ? undefined : readFileSync(config.issuer_ca_path, 'utf8');
-  const agent = new Agent({
-    connect: { timeout: config.timeout, ...(ca === undefined ? {} : { ca }) },
-    maxResponseSize: MAX_DOCUMENT_BYTES,
-  });
-  return (url, init) => undiciFetch(url, { ...init, dispatcher: agent }) as unknown as Promise<Response>;
+  let agent: Agent | undefined;
+  return (url, init) => {
+    if (agent === undefined) {
+      const ca = config.issuer_ca_path === '' ? undefined : readFileSync(config.issuer_ca_path, 'utf8');
+      agent = new Agent({
+        connect: { timeout: config.timeout, ...(ca === undefined ? {} : { ca }) },
+        maxResponseSize: MAX_DOCUMENT_BYTES,
+      });
+    }
+    return undiciFetch(url, { ...init, dispatcher: agent }) as unknown as Promise<Response>;
+  };
 }
 
 const keyName = async (jwk: JWK): Promise<string> =>
@@ -87,6 +97,13 @@ export class IssuerKeys {
 
   /** Fetches the keys for the first time; requests before it is done wait for it. */
   start(): void {
+    const { hostname, protocol } = new URL(this.#config.issuer_url);
+    if (protocol === 'http:' && !LOOPBACK.test(hostname)) {
+      this.#deps.log.warn(
+        { issuer: this.#config.issuer_url },
+        "issuer_url is plain http: whoever is on the path can replace the issuer's keys (use https)",
+      );
+    }
     void this.#refresh('start');
   }
 

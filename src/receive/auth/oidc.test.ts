@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authConfig, rawToken } from '../../../test/support/auth-tokens.ts';
+import { testPki } from '../../../test/support/certs.ts';
 import { OidcIssuer } from '../../../test/support/oidc-issuer.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
 import { RequestError } from '../../lib/errors.ts';
@@ -161,5 +163,21 @@ describe('OIDC tokens', () => {
     const { status } = setup({ issuer_url: 'http://127.0.0.1:9/realms/none', timeout: '1s' });
     const token = await issuer.sign('k1', { iss: 'http://127.0.0.1:9/realms/none' });
     expect(await status(token)).toBe(503);
+  });
+
+  it('reach an https issuer through issuer_ca_path, and none without it', async () => {
+    const pki = testPki();
+    const { certFile, keyFile } = pki.issue('issuer');
+    const secure = await OidcIssuer.start({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
+    try {
+      await secure.addKey('tls-1');
+      const token = await secure.sign('tls-1');
+      const trusting = setup({ issuer_url: secure.url, issuer_ca_path: pki.caFile });
+      expect(await trusting.status(token)).toBe('oidc:collector-1');
+      const untrusting = setup({ issuer_url: secure.url });
+      expect(await untrusting.status(token)).toBe(503);
+    } finally {
+      await secure.close();
+    }
   });
 });

@@ -17,6 +17,7 @@ import { ReceiverAuth } from '../src/receive/auth/receiver-auth.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { authConfig, beaconToken } from '../test/support/auth-tokens.ts';
 import { OidcIssuer } from '../test/support/oidc-issuer.ts';
+import { perCall } from './per-call.ts';
 
 const STATIC = 'static-bearer-token-0123456789abcdef';
 const SECRET = 'bench-beacon-key-0123456789abcdefghijkl';
@@ -41,21 +42,6 @@ const check = (token: string) => auth.authenticate(headers(token), '127.0.0.1');
 async function accepted(token: string): Promise<void> {
   const verdict = await check(token);
   if (verdict instanceof RequestError) throw new Error(`refused: ${verdict.message}`);
-}
-
-/** CPU and wall µs per synchronous call, after a warm-up. */
-function perCall(fn: () => unknown): { cpu: number; wall: number } {
-  for (let i = 0; i < 2000; i++) fn();
-  const deadline = performance.now() + 2000;
-  const start = process.cpuUsage();
-  const t0 = performance.now();
-  let n = 0;
-  while (n < 20_000 && performance.now() < deadline) {
-    fn();
-    n++;
-  }
-  const used = process.cpuUsage(start);
-  return { cpu: (used.user + used.system) / n, wall: ((performance.now() - t0) * 1000) / n };
 }
 
 /** CPU and wall µs per first verification of each token, one after the other. */

@@ -14,6 +14,7 @@ import { registerHooks } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { crypto as platformCrypto } from '../edge/test/shim/crypto.ts';
 import { EdgeRequest, EdgeResponse, Variables } from '../edge/test/shim/edge-request.ts';
+import { perCall } from './per-call.ts';
 
 const CLIENT = new URL('../edge/src/index.js', import.meta.url);
 const SIGNER = new URL('../edge/src/sign.js', import.meta.url);
@@ -79,20 +80,6 @@ function traceRequest(x: ReturnType<typeof newExchange>): void {
   tracer.onClientResponse(x.clientResponse, x.response);
 }
 
-/** CPU microseconds per call of `fn`, after a warm-up. */
-function cpuPerCall(fn: () => void): number {
-  for (let i = 0; i < 2000; i++) fn();
-  const deadline = performance.now() + 2000;
-  const start = process.cpuUsage();
-  let n = 0;
-  while (n < 20_000 && performance.now() < deadline) {
-    fn();
-    n++;
-  }
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / n;
-}
-
 if (process.env.EDGE_CLIENT_BENCH_COLD) {
   // Child mode: the tracer's first request in a fresh process. The shim's objects are made, and the
   // engine's builtins used once (an EdgeWorkers isolate has run its platform code before the worker's),
@@ -119,8 +106,8 @@ if (process.env.EDGE_CLIENT_BENCH_COLD) {
 
 const warm = newExchange();
 traceRequest(warm);
-const beaconUs = cpuPerCall(() => tracer.onClientResponse(warm.clientResponse, warm.response));
-const requestUs = cpuPerCall(() => traceRequest(warm));
+const beaconUs = perCall(() => tracer.onClientResponse(warm.clientResponse, warm.response)).cpu;
+const requestUs = perCall(() => traceRequest(warm)).cpu;
 
 // A signed beacon's token (edge/src/sign.js): HMAC key import and signature through the shim's
 // crypto.subtle, over Node's Web Crypto, so this is Node's HMAC plus the signer's own code.

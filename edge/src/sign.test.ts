@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { minify } from 'terser';
 import { describe, expect, test, vi } from 'vitest';
-import { BEACONS, exampleProperty, SITE, useStubs } from '../test/edge-fixture.ts';
+import { exampleProperty, SITE, signingTracer, useStubs } from '../test/edge-fixture.ts';
 import { crypto } from '../test/shim/crypto.ts';
 import { EdgeRequest, Variables } from '../test/shim/edge-request.ts';
 import { EdgeServer } from '../test/shim/edge-server.ts';
@@ -52,18 +52,9 @@ describe('beaconToken', () => {
 
 describe('signedTracer under the EdgeWorkers shim', () => {
   const worker = (variables: Record<string, string>) =>
-    new EdgeServer(
-      async () => {
-        const { createTracer } = await import('./index.js');
-        const { signedTracer } = await import('./sign.js');
-        return signedTracer(createTracer, {
-          url: `https://${BEACONS}/v1/beacons`,
-          worker: { id: '1', version: '1' },
-        });
-      },
-      exampleProperty(stubs.origin.url, stubs.relay.url, variables),
-      { logging: true },
-    );
+    new EdgeServer(signingTracer(), exampleProperty(stubs.origin.url, stubs.relay.url, variables), {
+      logging: true,
+    });
 
   test('sends each beacon with a token of its own in the Authorization header', async () => {
     const edge = worker({ PMUSER_EDGE_RELAY_KEY: KEY, PMUSER_EDGE_RELAY_KEY_ID: 'k1' });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { OtlpSink } from '../../test/support/otlp-sink.ts';
 import { RelayProcess } from '../../test/support/relay-process.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { BEACONS, beaconsSent, exampleProperty, handlerTimes, SITE } from './edge-fixture.ts';
+import { beaconsSent, exampleProperty, handlerTimes, SITE, signingTracer } from './edge-fixture.ts';
 import { HttpStub } from './http-stub.ts';
 import { EdgeServer } from './shim/edge-server.ts';
 
@@ -46,17 +46,7 @@ afterAll(async () => {
 
 /** The example property, with the signing key and its id in its variables. */
 const signingEdge = (variables: Record<string, string>) =>
-  new EdgeServer(
-    async () => {
-      const { createTracer } = await import('../src/index.js');
-      const { signedTracer } = await import('../src/sign.js');
-      return signedTracer(createTracer, {
-        url: `https://${BEACONS}/v1/beacons`,
-        worker: { id: '7', version: '2' },
-      });
-    },
-    exampleProperty(origin.url, relay.url, variables),
-  );
+  new EdgeServer(signingTracer({ id: '7', version: '2' }), exampleProperty(origin.url, relay.url, variables));
 
 /** One request through a signing worker at `t`: the beacon sub-request's outcome and what it sent. */
 async function traced(variables: Record<string, string>, t = Date.now()) {

@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from '
 
 interface IssuerKey {
   alg: string;
+  named: boolean;
   privateKey: webcrypto.CryptoKey;
   publicJwk: JWK;
 }
@@ -59,11 +60,14 @@ export class OidcIssuer {
     return `${this.origin}/realms/test`;
   }
 
-  /** Makes a key pair; `publish` puts its public key in the JWKS. */
-  async addKey(kid: string, { alg = 'ES256', publish = true } = {}): Promise<JWK> {
+  /**
+   * Makes a key pair, named `kid` here; `publish` puts its public key in the JWKS, and `named: false`
+   * leaves the kid out of the JWK (and of the tokens it signs).
+   */
+  async addKey(kid: string, { alg = 'ES256', publish = true, named = true } = {}): Promise<JWK> {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-    this.#keys.set(kid, { alg, privateKey, publicJwk });
+    const publicJwk = { ...(await exportJWK(publicKey)), ...(named ? { kid, alg } : {}), use: 'sig' };
+    this.#keys.set(kid, { alg, named, privateKey, publicJwk });
     if (publish) this.#published.add(kid);
     return publicJwk;
   }
@@ -90,7 +94,7 @@ export class OidcIssuer {
       exp: now + 300,
       ...claims,
     })
-      .setProtectedHeader({ alg: key.alg, kid, typ: 'JWT', ...header })
+      .setProtectedHeader({ alg: key.alg, ...(key.named ? { kid } : {}), typ: 'JWT', ...header })
       .sign(key.privateKey);
   }
 

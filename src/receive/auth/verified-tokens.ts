@@ -84,7 +84,8 @@ export class VerifiedTokens {
   /** Forgets the tokens `which` picks (their key was removed or changed), so that they are checked again. */
   drop(which: (verified: Verified) => boolean): void {
     this.#forgetPending();
-    for (const [key, verified] of this.#cache.entries()) if (which(verified)) this.#cache.delete(key);
+    const dropped = [...this.#cache.entries()].filter(([, verified]) => which(verified));
+    for (const [key] of dropped) this.#cache.delete(key);
   }
 
   clear(): void {

@@ -23,32 +23,33 @@ function twoByTwo(maxPendingBytes: number) {
 }
 
 const beacon = '{"traceId":"x"}';
+const FROM = { ip: '127.0.0.1', identity: '' };
 
 describe('Handoff with several receivers', () => {
   it("bounds each (receiver, shard) pair by what that shard took up from that receiver's posts", () => {
     const { receivers, takeUp } = twoByTwo(100);
     const [a, b] = receivers as [Handoff, Handoff];
-    expect(a.offer(0, '127.0.0.1', beacon, 1)).toBe(true);
+    expect(a.offer(0, FROM, beacon, 1)).toBe(true);
     a.flush();
     // 44 bytes posted to shard 0: a second beacon takes receiver a past its 50 bytes for that shard.
-    expect(a.offer(0, '127.0.0.1', beacon, 1)).toBe(true);
-    expect(a.offer(0, '127.0.0.1', beacon, 1)).toBe(false);
+    expect(a.offer(0, FROM, beacon, 1)).toBe(true);
+    expect(a.offer(0, FROM, beacon, 1)).toBe(false);
     // Receiver b's pair with shard 0, and a's with shard 1, have their own room.
-    expect(b.offer(0, '127.0.0.1', beacon, 1)).toBe(true);
-    expect(a.offer(1, '127.0.0.1', beacon, 1)).toBe(true);
+    expect(b.offer(0, FROM, beacon, 1)).toBe(true);
+    expect(a.offer(1, FROM, beacon, 1)).toBe(true);
     a.flush();
     b.flush();
     takeUp();
     expect([a.pendingBytes(0), a.pendingBytes(1), b.pendingBytes(0)]).toEqual([0, 0, 0]);
-    expect(a.offer(0, '127.0.0.1', beacon, 1)).toBe(true);
+    expect(a.offer(0, FROM, beacon, 1)).toBe(true);
   });
 
   it("publishes what each receiver posted to each shard, for the supervisor's accounts", () => {
     const { receivers, posted } = twoByTwo(1 << 20);
     const [a, b] = receivers as [Handoff, Handoff];
-    a.offer(1, '127.0.0.1', beacon, 6);
-    b.offer(1, '127.0.0.1', beacon, 2);
-    b.offer(1, '127.0.0.1', beacon, 2);
+    a.offer(1, FROM, beacon, 6);
+    b.offer(1, FROM, beacon, 2);
+    b.offer(1, FROM, beacon, 2);
     expect(posted.bytes(1)).toBe(0);
     a.flush();
     b.flush();
@@ -59,7 +60,7 @@ describe('Handoff with several receivers', () => {
 
   it('ends with what is left, then an end to every shard', () => {
     const { receivers, inbox } = twoByTwo(1 << 20);
-    receivers[1]?.offer(1, '127.0.0.1', beacon, 1);
+    receivers[1]?.offer(1, FROM, beacon, 1);
     receivers[1]?.end();
     expect(inbox.map(({ shard, message }) => [shard, message.type])).toEqual([
       [1, 'beacons'],

@@ -2,6 +2,7 @@ import { type ConfigOf, component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { duration, section } from '../lib/schema-keywords.ts';
 import { SPAN_KIND_NAMES } from '../model/span.ts';
+import { checkJudge, judgeSchema } from './judge-config.ts';
 
 // The `version_health` block: RED metrics counted from every span before sampling. Keys follow the
 // Collector's spanmetrics connector where they mean the same thing (dimensions, histogram,
@@ -92,10 +93,13 @@ const versionHealthSchema = {
     // Series per metric, the overflow series included.
     aggregation_cardinality_limit: { type: 'integer', minimum: 2, maximum: 100000, default: 2000 },
     exemplars: section({ enabled: { type: 'boolean', default: true } }),
+    // The version judge (src/judge/): verdicts on new versions from these series.
+    judge: judgeSchema,
   },
 } as const;
 export type VersionHealthConfig = ConfigOf<typeof versionHealthSchema>;
 export type Dimension = VersionHealthConfig['dimensions'][number];
+export type JudgeConfig = VersionHealthConfig['judge'];
 
 /** Label names every series has, in this order, before the configured dimensions. */
 export const FIXED_DIMENSIONS = [
@@ -111,6 +115,7 @@ export const promLabel = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g
 
 /** What JSON Schema cannot say: ascending buckets, distinct label names. */
 function checkVersionHealth(config: VersionHealthConfig): void {
+  checkJudge(config.judge);
   const buckets = config.histogram.explicit.buckets;
   for (let i = 1; i < buckets.length; i++) {
     if ((buckets[i] as number) <= (buckets[i - 1] as number)) {

@@ -1,3 +1,4 @@
+import { EDGEWORKER_ID, EDGEWORKER_VERSION } from '../model/edgeworker.ts';
 import type { AnyValue, KeyValue, Resource, Span, SpanRecord } from '../model/span.ts';
 import { SpanKind, StatusCode } from '../model/span.ts';
 import { adjustedCount, otValue, parseThresholdHex } from '../sample/probability.ts';
@@ -14,8 +15,6 @@ import {
   valuesPerSeries,
 } from './snapshot.ts';
 
-const EDGEWORKER_ID = 'akamai.edgeworker.id';
-const EDGEWORKER_VERSION = 'akamai.edgeworker.version';
 const EDGE_POP = 'akamai.edge.pop';
 const HTTP_ROUTE = 'http.route';
 const HTTP_STATUS = 'http.response.status_code';

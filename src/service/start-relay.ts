@@ -5,13 +5,15 @@ import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { allocatePostedCounts, PostedReader } from '../handoff/posted-counts.ts';
 import { allocateTakenBytes, TakenBytesWriter } from '../handoff/taken-bytes.ts';
+import type { VerdictSource } from '../judge/verdict.ts';
+import { registerVersionsRoute } from '../judge/verdict-metrics.ts';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
-import { checkTlsFilesReadable } from '../lib/tls.ts';
+import { checkFileReadable, checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
 import { AdmissionFlag } from '../receive/admission-flag.ts';
-import { ReceiverAuth } from '../receive/auth.ts';
-import { AuthUsage, allocateAuthUsage } from '../receive/auth-usage.ts';
+import { AuthUsage, allocateAuthUsage } from '../receive/auth/auth-usage.ts';
+import { ReceiverAuth } from '../receive/auth/receiver-auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
 import { MemoryUse } from '../receive/memory-use.ts';
@@ -50,6 +52,7 @@ import {
   startIngress,
 } from './start-ingress.ts';
 import { startVersionHealth } from './start-version-health.ts';
+import { startVersionJudge } from './start-version-judge.ts';
 
 /** What set off a reload, for the log and the audit record. */
 export interface ReloadOrigin {
@@ -72,6 +75,8 @@ export interface Relay {
   stop(): Promise<void>;
   /** The audit log (a no-op without `audit.path`), for events from outside the relay's own wiring. */
   readonly audit: AuditSink;
+  /** The version judge's verdicts and their changes (undefined without version_health or with the judge off). */
+  readonly verdicts: VerdictSource | undefined;
 }
 
 export interface RelayOptions {
@@ -103,19 +108,22 @@ async function listen(server: FastifyInstance, key: string, endpoint: string): P
   }
 }
 
-/** What the audit log says of a start: which config (by digest, secrets redacted) and which tokens, by id. */
+/**
+ * What the audit log says of a start: which config (by digest, secrets redacted), which tokens and beacon
+ * keys (by id) and which OIDC issuer.
+ */
 function startedRecord(config: RelayConfig, options: RelayOptions): Record<string, unknown> {
-  const tokens = config.receiver.auth.tokens.map(({ id, not_before, not_after }) => ({
-    id,
-    not_before,
-    not_after,
-  }));
+  const windows = (list: readonly { id: string; not_before?: string; not_after?: string }[]) =>
+    list.map(({ id, not_before, not_after }) => ({ id, not_before, not_after }));
+  const { auth } = config.receiver;
   return {
     version: options.version,
     config_file: options.configFile,
     config_digest: configDigest(config),
     sections: sectionDigests(config),
-    tokens,
+    tokens: windows(auth.tokens),
+    beacon_keys: windows(auth.beacon_keys),
+    oidc_issuer: auth.oidc.issuer_url || undefined,
     host: hostname(),
     pid: process.pid,
   };
@@ -133,6 +141,8 @@ export async function startRelay(
 ): Promise<Relay> {
   checkTlsFilesReadable('receiver.tls', config.receiver.tls);
   checkTlsFilesReadable('exporter.tls', config.exporter.tls);
+  const { issuer_ca_path: issuerCa } = config.receiver.auth.oidc;
+  if (issuerCa !== '') checkFileReadable('receiver.auth.oidc.issuer_ca_path', issuerCa);
   const auditLog = await AuditLog.open(config.audit, log);
   const audit = auditLog ?? NO_AUDIT;
   // First, so that what the token table says about expired tokens at start follows it.
@@ -210,6 +220,7 @@ export async function startRelay(
     debug: config.debug,
     version_health: config.version_health,
     peer_token: auth.peerToken(),
+    identity_attribute: config.receiver.auth.identity_attribute,
     check_interval: config.memory_limiter.check_interval,
   };
   const pool = await ShardPool.start(sections, threads, shared, channels.fromReceivers, log, {
@@ -266,7 +277,12 @@ export async function startRelay(
     peerToken = token;
     pool.broadcast({ type: 'peer_token', token });
   });
-  const admin = createAdminServer(metrics, () => ready);
+  const judge = startVersionJudge(config, health?.merged, { metrics, pool, audit, log });
+  const admin = createAdminServer(
+    metrics,
+    () => ready,
+    (app) => registerVersionsRoute(app, judge?.judge),
+  );
 
   await listen(admin, 'admin.endpoint', config.admin.endpoint);
   // Decided before the first request: receiver threads read the published decision from the start.
@@ -310,6 +326,7 @@ export async function startRelay(
     receiverPort,
     adminPort,
     audit,
+    verdicts: judge?.judge,
     reload: reload.apply,
     reloadRejected(origin, error) {
       audit.record('config.reload_rejected', { ...origin, error });
@@ -320,6 +337,7 @@ export async function startRelay(
       // Every receiver ends its hand-off to every shard; a shard drains once all have.
       const closing = running.close();
       cluster?.leave();
+      judge?.stop();
       await closing;
       await pool.drain(deadline);
       await health?.push?.stop(deadline);

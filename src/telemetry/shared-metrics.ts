@@ -144,6 +144,11 @@ export const SHARED_METRICS = {
     label: 'decision',
     values: ['sampled', 'not_sampled', 'dropped'],
   },
+  versionEvidenceTraces: {
+    name: 'edge_relay_version_evidence_traces_total',
+    help: 'Traces the tail sampler kept only because their EdgeWorker version is suspect or regressed (version_health.judge.evidence); its policies would not have kept them',
+    type: 'counter',
+  },
   tracesDecidedEarly: {
     name: 'edge_relay_sampling_traces_decided_early_total',
     help: 'Traces decided before decision_wait, by reason (root arrived, size limit, memory bound, span-ingest match, shutdown or reload)',

@@ -5,7 +5,7 @@ import { type Posted, PostedCounts } from '../handoff/posted-counts.ts';
 import { shardOf } from '../handoff/shard-of.ts';
 import { takenFrom } from '../handoff/taken-bytes.ts';
 import type { AdmissionDecision } from '../receive/admission-flag.ts';
-import type { Authenticator } from '../receive/auth.ts';
+import type { Authenticator } from '../receive/auth/receiver-auth.ts';
 import type { ReceiverConfig } from '../receive/config.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
 import { createReceiver } from '../receive/receiver-server.ts';

@@ -3,8 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FastifyListenOptions } from 'fastify';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import { AdmissionFlag } from '../receive/admission-flag.ts';
-import { ReceiverAuth } from '../receive/auth.ts';
-import { AuthUsage } from '../receive/auth-usage.ts';
+import { AuthUsage } from '../receive/auth/auth-usage.ts';
+import { ReceiverAuth, recordedByReceiver } from '../receive/auth/receiver-auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import type { FromReceiverThread, ReceiverThreadData, ToReceiverThread } from './receiver-pool.ts';
@@ -19,14 +19,18 @@ const port = parentPort as NonNullable<typeof parentPort>;
 const log = createLogger(data.log_level, { receiver_thread: data.parts.index });
 const ipOf = clientIp(data.parts.receiver.trusted_proxies);
 const post = (message: FromReceiverThread): void => port.postMessage(message);
-// The main thread's ReceiverAuth gets the same configs and announces what they change; this one checks
-// requests, counts them in shared memory, and hands the main thread what only it sees, for the audit log.
+// The main thread's ReceiverAuth gets the same configs and announces what they and the clock change
+// (logged, audited); this one checks requests, counts them in shared memory, and hands the main thread
+// what only it sees for the audit log. It logs only errors: the rest the main thread's logs once.
 const auth = new ReceiverAuth(data.parts.receiver.auth, {
   clientIp: ipOf,
-  log,
-  audit: { record: (event, fields = {}) => post({ type: 'audit', event, fields }) },
+  log: log.child({}, { level: 'error' }),
+  audit: {
+    record(event, fields = {}) {
+      if (recordedByReceiver(event)) post({ type: 'audit', event, fields });
+    },
+  },
   usage: new AuthUsage(data.auth_usage, data.parts.index),
-  mirror: true,
 });
 const running = startReceiver(data.parts, {
   admission: new AdmissionFlag(data.admission),

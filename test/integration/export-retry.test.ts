@@ -38,9 +38,13 @@ describe('export retries and refusals', () => {
     const beacon = beaconWithTrace();
     await relay.post('/v1/beacons', JSON.stringify(beacon));
     await waitFor(() => sink.spans().length === 6, 'the retried batch');
+    // The sink has the spans before the relay has read its answer: the count follows a moment later.
+    await waitFor(
+      async () => (await relay.metric('edge_relay_spans_exported_total')) === 6,
+      'the export counted',
+    );
     expect(attempts).toBe(3);
     expect(await relay.metric('edge_relay_export_requests_total', { outcome: 'retryable_error' })).toBe(2);
-    expect(await relay.metric('edge_relay_spans_exported_total')).toBe(6);
   });
 
   it('never retries a 400, and counts the spans as dropped', async () => {

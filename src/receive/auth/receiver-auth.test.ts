@@ -1,15 +1,16 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../telemetry/logger.ts';
-import { type AuthDependencies, ReceiverAuth } from './auth.ts';
+import { authConfig } from '../../../test/support/auth-tokens.ts';
+import { createLogger } from '../../telemetry/logger.ts';
 import { AuthUsage, allocateAuthUsage } from './auth-usage.ts';
 import type { AuthConfig } from './config.ts';
+import { type AuthDependencies, ReceiverAuth, recordedByReceiver } from './receiver-auth.ts';
 
 const FIRST = 'first-token-0123456789';
 const SECOND = 'second-token-0123456789';
 const HOUR = 3_600_000;
 
-function setup(tokens: AuthConfig['tokens'], warn_before_expiry = 0) {
+function setup(tokens: AuthConfig['tokens'], warn_before_expiry = '0s') {
   const registry = new Registry();
   const events: { event: string; fields: Record<string, unknown> }[] = [];
   const deps: AuthDependencies = {
@@ -18,9 +19,9 @@ function setup(tokens: AuthConfig['tokens'], warn_before_expiry = 0) {
     log: createLogger('silent'),
     audit: { record: (event, fields = {}) => events.push({ event, fields }) },
   };
-  const auth = new ReceiverAuth({ tokens, warn_before_expiry }, deps);
+  const auth = new ReceiverAuth(authConfig({ tokens, warn_before_expiry }), deps);
   const allowed = (header: string | undefined, peer = '192.0.2.1') =>
-    auth.authenticate(header, peer, undefined);
+    typeof auth.authenticate(header === undefined ? {} : { authorization: header }, peer) === 'string';
   return { auth, allowed, registry, events, names: () => events.map((e) => e.event) };
 }
 
@@ -108,15 +109,17 @@ describe('ReceiverAuth', () => {
     const { auth, allowed, events, names, registry } = setup([{ id: 'a', value: FIRST }]);
     allowed(`Bearer ${FIRST}`);
     allowed(`Bearer ${FIRST}`);
-    auth.update({
-      tokens: [
-        { id: 'a', value: FIRST, not_after: '2027-01-02T00:00:00Z' },
-        { id: 'b', value: SECOND },
-      ],
-      warn_before_expiry: 0,
-    });
+    auth.update(
+      authConfig({
+        tokens: [
+          { id: 'a', value: FIRST, not_after: '2027-01-02T00:00:00Z' },
+          { id: 'b', value: SECOND },
+        ],
+        warn_before_expiry: '0s',
+      }),
+    );
     expect(allowed(`Bearer ${SECOND}`)).toBe(true);
-    auth.update({ tokens: [{ id: 'b', value: SECOND }], warn_before_expiry: 0 });
+    auth.update(authConfig({ tokens: [{ id: 'b', value: SECOND }], warn_before_expiry: '0s' }));
     expect(allowed(`Bearer ${FIRST}`)).toBe(false);
     expect(names()).toEqual([
       'token.first_use',
@@ -140,7 +143,7 @@ describe('ReceiverAuth', () => {
         { id: 'old', value: FIRST, not_after: '2027-01-01T03:00:00Z' },
         { id: 'new', value: SECOND, not_before: '2027-01-01T01:00:00Z' },
       ],
-      HOUR,
+      '1h',
     );
     const changes = vi.fn();
     auth.onChange(changes);
@@ -174,45 +177,45 @@ describe('ReceiverAuth', () => {
     const buffers = allocateAuthUsage(2);
     const registry = new Registry();
     const announced: string[] = [];
-    const supervisor = new ReceiverAuth(
-      { tokens: [{ id: 'a', value: FIRST }], warn_before_expiry: 0 },
-      {
-        registry,
-        clientIp: (peer) => peer,
-        log: createLogger('silent'),
-        audit: { record: (event) => announced.push(event) },
-        usage: new AuthUsage(buffers, 0),
-      },
-    );
+    const first = authConfig({ tokens: [{ id: 'a', value: FIRST }], warn_before_expiry: '0s' });
+    const supervisor = new ReceiverAuth(first, {
+      registry,
+      clientIp: (peer) => peer,
+      log: createLogger('silent'),
+      audit: { record: (event) => announced.push(event) },
+      usage: new AuthUsage(buffers, 0),
+    });
+    // As worker/receiver-thread.ts builds them: no registry, only what the thread alone sees audited.
     const threads = [0, 1].map((receiver) => {
       const events: string[] = [];
-      const auth = new ReceiverAuth(
-        { tokens: [{ id: 'a', value: FIRST }], warn_before_expiry: 0 },
-        {
-          clientIp: (peer) => peer,
-          log: createLogger('silent'),
-          audit: { record: (event) => events.push(event) },
-          usage: new AuthUsage(buffers, receiver),
-          mirror: true,
-        },
-      );
-      return { auth, events };
+      const auth = new ReceiverAuth(first, {
+        clientIp: (peer) => peer,
+        log: createLogger('silent'),
+        audit: { record: (event) => recordedByReceiver(event) && events.push(event) },
+        usage: new AuthUsage(buffers, receiver),
+      });
+      const allowed = (header?: string) =>
+        typeof auth.authenticate(header === undefined ? {} : { authorization: header }, '192.0.2.1') ===
+        'string';
+      return { auth, events, allowed };
     });
     const [one, two] = threads as [(typeof threads)[0], (typeof threads)[0]];
-    one.auth.authenticate(`Bearer ${FIRST}`, '192.0.2.1', undefined);
-    two.auth.authenticate(`Bearer ${FIRST}`, '192.0.2.1', undefined);
-    two.auth.authenticate(undefined, '192.0.2.1', undefined);
+    expect([one.allowed(`Bearer ${FIRST}`), two.allowed(`Bearer ${FIRST}`), two.allowed()]).toEqual([
+      true,
+      true,
+      false,
+    ]);
     // The first use is recorded once in the process, by whichever thread took it.
     expect([one.events, two.events]).toEqual([['token.first_use'], []]);
-    const next = {
+    const next = authConfig({
       tokens: [
         { id: 'a', value: FIRST },
         { id: 'b', value: SECOND },
       ],
-      warn_before_expiry: 0,
-    };
+      warn_before_expiry: '0s',
+    });
     for (const auth of [supervisor, one.auth, two.auth]) auth.update(next);
-    expect(two.auth.authenticate(`Bearer ${SECOND}`, '192.0.2.1', undefined)).toBe(true);
+    expect(two.allowed(`Bearer ${SECOND}`)).toBe(true);
     expect(two.events).toEqual(['token.first_use']);
     expect(announced).toEqual(['token.added']);
     const text = await registry.metrics();
@@ -221,5 +224,6 @@ describe('ReceiverAuth', () => {
     expect(text).toContain('edge_relay_auth_requests_total{token_id="",result="missing"} 1');
     for (const { auth } of threads) auth.stop();
     supervisor.stop();
+    expect(announced.filter((event) => event === 'token.last_use')).toHaveLength(2);
   });
 });

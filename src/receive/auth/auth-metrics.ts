@@ -1,0 +1,73 @@
+import type { Registry } from 'prom-client';
+import { registerCollected } from '../../telemetry/collected-metric.ts';
+import { AUTH_RESULTS, type AuthResult, type AuthUsage } from './auth-usage.ts';
+import type { Credential } from './credentials.ts';
+
+/** Every credential id shows these, zeros included, so that a rate can be taken from the first scrape. */
+const ALWAYS: readonly AuthResult[] = ['accepted', 'expired', 'not_yet_valid'];
+const UNMATCHED: readonly AuthResult[] = ['invalid', 'missing'];
+
+export interface AuthCounts {
+  /** By credential id (tokens, beacon keys, and `oidc`), and of requests that named none of ours. */
+  usage: AuthUsage;
+  /** The configured credentials, for their not_after. */
+  windows: () => readonly Credential[];
+}
+
+/** The results always shown, and those seen at least once. */
+const resultsOf = (count: (result: AuthResult) => number, always: readonly AuthResult[]): AuthResult[] =>
+  AUTH_RESULTS.filter((result) => always.includes(result) || count(result) > 0);
+
+/** edge_relay_auth_*: use per credential id (never per value), read when /metrics is scraped. */
+export function registerAuthMetrics(registry: Registry, counts: AuthCounts): void {
+  registerCollected(
+    registry,
+    {
+      name: 'edge_relay_auth_requests_total',
+      help: 'Requests checked against receiver.auth, by credential id (a token, a beacon key, or oidc) and result (token_id is empty when no credential of ours was named)',
+      type: 'counter',
+    },
+    () => {
+      const { usage } = counts;
+      const unmatched = (result: AuthResult) => usage.unmatchedTotal(result);
+      return [
+        ...usage.ids().flatMap(([id, slot]) => {
+          const count = (result: AuthResult) => usage.total(slot, result);
+          return resultsOf(count, ALWAYS).map((result) => ({
+            labels: { token_id: id, result },
+            value: count(result),
+          }));
+        }),
+        ...resultsOf(unmatched, UNMATCHED).map((result) => ({
+          labels: { token_id: '', result },
+          value: unmatched(result),
+        })),
+      ];
+    },
+  );
+  registerCollected(
+    registry,
+    {
+      name: 'edge_relay_auth_token_last_used_timestamp_seconds',
+      help: 'When each receiver.auth credential was last accepted, in Unix seconds (0: not in this process)',
+      type: 'gauge',
+    },
+    () =>
+      counts.usage
+        .ids()
+        .map(([id, slot]) => ({ labels: { token_id: id }, value: counts.usage.lastUsed(slot) / 1000 })),
+  );
+  registerCollected(
+    registry,
+    {
+      name: 'edge_relay_auth_token_not_after_timestamp_seconds',
+      help: 'When each configured receiver.auth token or beacon key with a not_after stops being accepted, in Unix seconds',
+      type: 'gauge',
+    },
+    () =>
+      counts
+        .windows()
+        .filter((credential) => Number.isFinite(credential.notAfter))
+        .map((credential) => ({ labels: { token_id: credential.id }, value: credential.notAfter / 1000 })),
+  );
+}

@@ -7,7 +7,15 @@ import { readAccounting } from './relay-accounting.ts';
 
 // The servers the bench compares, each started as its own process on the server CPUs.
 
-export type ContenderId = 'ceiling' | 'sdk' | 'relay' | 'relay-wal' | 'relay-sampled' | 'relay-health';
+export type ContenderId =
+  | 'ceiling'
+  | 'ceiling-http'
+  | 'sdk'
+  | 'relay'
+  | 'relay-r2'
+  | 'relay-wal'
+  | 'relay-sampled'
+  | 'relay-health';
 
 export interface Target {
   readonly process: BenchProcess;
@@ -58,20 +66,21 @@ async function startPeer(
 }
 
 /**
- * The relay's config for the bench: loopback ports, the sink as backend, gzip on (the default); with
- * `walDirectory`, acknowledged only once in the write-ahead log there (receiver.durability: wal); with
- * `versionHealth`, RED metrics counted from every span.
+ * The relay's config for the bench: loopback ports, the sink as backend, gzip on (the default), one
+ * receiver (on the main thread) unless `receivers` says more; with `walDirectory`, acknowledged only
+ * once in the write-ahead log there (receiver.durability: wal); with `versionHealth`, RED metrics
+ * counted from every span.
  */
 export function relayConfig(
   sinkUrl: string,
   threads: number,
   policies: boolean,
-  options: { walDirectory?: string; versionHealth?: boolean } = {},
+  options: { walDirectory?: string; versionHealth?: boolean; receivers?: number } = {},
 ): Record<string, unknown> {
-  const { walDirectory, versionHealth = false } = options;
+  const { walDirectory, versionHealth = false, receivers = 1 } = options;
   const durability = walDirectory ? { durability: 'wal', wal: { directory: walDirectory } } : {};
   return {
-    receiver: { endpoint: '127.0.0.1:0', ...durability },
+    receiver: { endpoint: '127.0.0.1:0', threads: receivers, ...durability },
     admin: { endpoint: '127.0.0.1:0' },
     // info: the relay says it is ready at info level; it logs nothing per beacon.
     log: { level: 'info' },
@@ -149,6 +158,12 @@ export const CONTENDERS: readonly Contender[] = [
     start: (sink, cpus, threads) => startRelay(relayConfig(sink, threads, false), cpus),
   },
   {
+    id: 'relay-r2',
+    label: 'edge-relay, keep all, 2 receiver threads',
+    delivers: true,
+    start: (sink, cpus, threads) => startRelay(relayConfig(sink, threads, false, { receivers: 2 }), cpus),
+  },
+  {
     id: 'relay-wal',
     label: 'edge-relay, keep all, WAL',
     delivers: true,
@@ -178,6 +193,12 @@ export const CONTENDERS: readonly Contender[] = [
     label: 'ceiling (bare fastify)',
     delivers: false,
     start: (_sink, cpus) => startPeer('ceiling', 'peers/ceiling.ts', [], cpus),
+  },
+  {
+    id: 'ceiling-http',
+    label: 'ceiling (bare node:http)',
+    delivers: false,
+    start: (_sink, cpus) => startPeer('ceiling-http', 'peers/ceiling-http.ts', [], cpus),
   },
   {
     id: 'sdk',

@@ -8,14 +8,16 @@ import { OtlpEncoder } from '../src/export/otlp-encoder.ts';
 import type { Beacon } from '../src/model/beacon.ts';
 import { validateBeacon } from '../src/receive/beacon/validate-beacon.ts';
 import { BeaconFactory, traceKindOf } from './beacons.ts';
+import { goals } from './goals.ts';
 import { summarize } from './load/latency.ts';
 import { parseResponse } from './load/paced.ts';
 import { cpuSecondsOfStat, peakRssOfStatus } from './proc-stats.ts';
 import { readmeSummary, updateReadme } from './readme-summary.ts';
 import { readAccounting } from './relay-accounting.ts';
-import { derive, goals, type RunReport } from './report.ts';
+import { derive, type RunReport } from './report.ts';
 import type { ScenarioResult } from './scenario.ts';
 import { countOtlpSpans } from './span-count.ts';
+import { beaconCpu, projectedRate } from './thread-report.ts';
 
 // The bench's numbers are never asserted; its pure parts are, so that the harness cannot rot.
 
@@ -66,7 +68,7 @@ const result = (over: Partial<ScenarioResult>): ScenarioResult => ({
   },
   accepted: 6000,
   cpuSeconds: 0.6,
-  threadCpu: { main: 0.4, workers: 0.1, other: 0.1 },
+  threadCpu: { main: 0.4, receivers: 0, workers: 0.1, other: 0.1 },
   peakRss: 1,
   peakRssSinceStart: false,
   drain: { seconds: 1, quiet: true },
@@ -97,18 +99,41 @@ describe('report', () => {
     expect(d.cpuPerMillionSpans).toBeCloseTo(100);
   });
 
-  it('says by how much a goal is missed', () => {
-    const lines = goals([
-      result({ contender: 'ceiling', load: { ...result({}).load, acked: 2000 } }),
-      result({ sink: { spans: 6000, bytes: 1, requests: 1, refused: 0 } }),
-      result({
-        scenario: 'steady',
-        rate: 50,
-        load: { ...result({}).load, latency: { ...result({}).load.latency, p99: 2.5 } },
-      }),
-    ]);
-    expect(lines.join('\n')).toContain('0.50 of the ceiling (goal ≥ 0.6): short by 0.10');
-    expect(lines.join('\n')).toContain('over by 0.50 ms');
+  it('says by how much a goal is missed, and which contender a ratio lacks', () => {
+    const lines = goals(
+      [
+        result({ contender: 'ceiling', load: { ...result({}).load, acked: 2000 } }),
+        result({ sink: { spans: 6000, bytes: 1, requests: 1, refused: 0 } }),
+        result({
+          contender: 'ceiling',
+          scenario: 'steady',
+          rate: 50,
+          load: { ...result({}).load, latency: { ...result({}).load.latency, p99: 0.5 } },
+        }),
+        result({
+          scenario: 'steady',
+          rate: 50,
+          load: { ...result({}).load, latency: { ...result({}).load.latency, p99: 2.5 } },
+        }),
+      ],
+      [{ label: 'OpenTelemetry SDK relay', reason: 'did not start: boom' }],
+    ).join('\n');
+    expect(lines).toContain(
+      'keep-all throughput vs ceiling (bare fastify): 0.50× (goal ≥ 0.8×): short by 0.30',
+    );
+    expect(lines).toContain("ceiling's p99: 5.00× (goal ≤ 3×): over by 2.00");
+    expect(lines).toContain('not measured (OpenTelemetry SDK relay did not start: boom)');
+  });
+
+  it('projects a ceiling per core count from CPU per beacon by thread role', () => {
+    const cpu = { receive: 100, supervise: 0, workers: 25, other: 0, whole: 125 };
+    // One core: all of it at 125 µs per beacon. Receiving dominates: on two cores the one receiver
+    // thread is the bound (1 / 100 µs), on eight the four.
+    expect(projectedRate(cpu, 1)).toBeCloseTo(8000);
+    expect(projectedRate(cpu, 2)).toBeCloseTo(10000);
+    expect(projectedRate(cpu, 8)).toBeCloseTo(40000);
+    const r = result({ threadCpu: { main: 0.1, receivers: 0.4, workers: 0.1, other: 0 }, cpuSeconds: 0.6 });
+    expect(beaconCpu(r)).toMatchObject({ receive: 400, supervise: 100, workers: 100, whole: 600 });
   });
 
   it('puts the cost of the write-ahead log as ratios against keep-all in the same run', () => {

@@ -22,9 +22,11 @@ export function cpuSeconds(pid: number): number {
 }
 
 export interface ThreadCpu {
-  /** The main thread: the event loop that acknowledges beacons. */
+  /** The main thread: the event loop that acknowledges beacons (with receiver threads: the supervisor). */
   main: number;
-  /** worker_threads (named WorkerThread by Node). */
+  /** edge-relay's receiver threads (named receiver-N), which acknowledge when there are several. */
+  receivers: number;
+  /** The other worker_threads (named WorkerThread by Node): the shards, the write-ahead log's writer. */
   workers: number;
   /** Everything else: V8's garbage collector and compiler helpers, the libuv pool (gzip, DNS, files). */
   other: number;
@@ -32,7 +34,7 @@ export interface ThreadCpu {
 
 /** CPU seconds of a process's threads, grouped by role, from /proc/<pid>/task/<tid>/{comm,stat}. */
 export function threadCpuSeconds(pid: number): ThreadCpu {
-  const cpu: ThreadCpu = { main: 0, workers: 0, other: 0 };
+  const cpu: ThreadCpu = { main: 0, receivers: 0, workers: 0, other: 0 };
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let seconds: number;
     let name: string;
@@ -43,6 +45,7 @@ export function threadCpuSeconds(pid: number): ThreadCpu {
       continue; // the thread ended between listing and reading
     }
     if (Number(tid) === pid) cpu.main += seconds;
+    else if (name.startsWith('receiver-')) cpu.receivers += seconds;
     else if (name === 'WorkerThread') cpu.workers += seconds;
     else cpu.other += seconds;
   }

@@ -8,13 +8,14 @@ import { chartSvg } from './chart.ts';
 import { CONTENDERS, type Contender, type ContenderId, relayCommand, useRelay } from './contenders.ts';
 import { encodeBench } from './encode-bench.ts';
 import { readmeSummary, updateReadme } from './readme-summary.ts';
-import { derive, fmt, formatReport, type Machine, type RunReport } from './report.ts';
+import { derive, fmt, type Machine, type RunReport } from './report.ts';
+import { formatReport } from './report-markdown.ts';
 import { runScenario, type ScenarioName, type ScenarioResult } from './scenario.ts';
 import { SinkClient } from './sink-client.ts';
 import { versionHealthBench } from './version-health-bench.ts';
 
 // npm run bench [-- --quick] [--readme] [--caveat "why these numbers are shaky"] [--relay path/to/cli]
-//   [--relay-node-option=--max-semi-space-size=32 ...] [--only relay,relay-wal]
+//   [--relay-node-option=--max-semi-space-size=32 ...] [--only relay,relay-r2,ceiling,ceiling-http]
 // Runs every contender through every scenario on 127.0.0.1 and writes bench/results/<date>.md + .svg.
 
 const { values: args } = parseArgs({
@@ -40,10 +41,12 @@ const SECONDS: Record<ScenarioName, number> = quick
 
 const SCENARIOS: Record<ContenderId, ScenarioName[]> = {
   relay: ['saturation', 'steady', 'slow backend', 'backend down'],
+  'relay-r2': ['saturation', 'steady'],
   'relay-wal': quick ? ['saturation', 'steady'] : ['saturation', 'steady', 'slow backend'],
   'relay-sampled': quick ? ['saturation', 'steady'] : ['saturation', 'steady', 'slow backend'],
   'relay-health': ['saturation', 'steady'],
   ceiling: ['saturation', 'steady'],
+  'ceiling-http': ['saturation', 'steady'],
   sdk: ['saturation', 'steady', 'slow backend', 'backend down'],
 };
 

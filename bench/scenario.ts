@@ -134,6 +134,7 @@ export async function runScenario(
     cpuSeconds,
     threadCpu: {
       main: threadsAfter.main - threadsBefore.main,
+      receivers: threadsAfter.receivers - threadsBefore.receivers,
       workers: threadsAfter.workers - threadsBefore.workers,
       other: threadsAfter.other - threadsBefore.other,
     },

@@ -4,7 +4,10 @@ import {
   PARENT_IS_REMOTE,
   type Resource,
   type Scope,
+  type Span,
+  type SpanEvent,
   type SpanKind,
+  type SpanLink,
   type SpanRecord,
   type StatusCode,
 } from '../model/span.ts';
@@ -33,6 +36,15 @@ const KIND: Record<NonNullable<BeaconSpan['kind']>, SpanKind> = {
   consumer: 5,
 };
 const STATUS: Record<NonNullable<BeaconSpan['status']>, StatusCode> = { unset: 0, ok: 1, error: 2 };
+
+// Held spans are what a tail-sampling shard keeps alive for its decision window, and old-generation GC
+// work grows with their object count: parts most beacon spans leave empty are shared (the span model
+// has them read-only, and they are frozen besides).
+const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);
+const NO_LINKS: readonly SpanLink[] = Object.freeze([]);
+const BARE_STATUS = Object.fromEntries(
+  Object.entries(STATUS).map(([name, code]) => [name, Object.freeze({ code, message: '' })]),
+) as Record<NonNullable<BeaconSpan['status']>, Span['status']>;
 
 /** Rough protobuf size of attributes: what the memory bound counts, without encoding. */
 function attributesSize(attributes: readonly KeyValue[]): number {
@@ -65,17 +77,23 @@ export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] 
   const flags = beacon.flags ?? 1;
   const requestId = beacon.edge?.requestId;
   const records: SpanRecord[] = [];
+  // Offsets are whole nanoseconds once rounded, so adding them to the base is exact.
+  const base = msToNanos(beacon.ts);
+  const at = (offsetMs: number): bigint => base + BigInt(Math.round(offsetMs * 1_000_000));
   for (const s of beacon.spans) {
     const attributes = attributesOf(s.attrs);
     if (requestId !== undefined)
       attributes.push({ key: AKAMAI_REQUEST_ID, value: { type: 'string', value: requestId } });
-    const events = (s.events ?? []).map((e) => ({
-      timeUnixNano: msToNanos(beacon.ts, e.t),
-      name: e.name,
-      attributes: attributesOf(e.attrs),
-      droppedAttributesCount: 0,
-    }));
-    const startTimeUnixNano = msToNanos(beacon.ts, s.start);
+    const events =
+      s.events === undefined || s.events.length === 0
+        ? NO_EVENTS
+        : s.events.map((e) => ({
+            timeUnixNano: at(e.t),
+            name: e.name,
+            attributes: attributesOf(e.attrs),
+            droppedAttributesCount: 0,
+          }));
+    const startTimeUnixNano = at(s.start);
     let size = 80 + s.name.length + attributesSize(attributes);
     for (const e of events) size += 16 + e.name.length + attributesSize(e.attributes);
     records.push({
@@ -93,9 +111,12 @@ export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] 
         droppedAttributesCount: s.droppedAttrs ?? 0,
         events,
         droppedEventsCount: 0,
-        links: [],
+        links: NO_LINKS,
         droppedLinksCount: 0,
-        status: { code: STATUS[s.status ?? 'unset'], message: s.message ?? '' },
+        status:
+          s.message === undefined
+            ? BARE_STATUS[s.status ?? 'unset']
+            : { code: STATUS[s.status ?? 'unset'], message: s.message },
       },
       resource,
       scope: BEACON_SCOPE,

@@ -1,10 +1,41 @@
-import type { SharedMetricsReader } from '../telemetry/shared-metrics.ts';
-import type { OtlpItem, Sender, ToWorker } from './messages.ts';
+import type { MessagePort } from 'node:worker_threads';
+import type { FromReceiver, OtlpItem, Sender } from './messages.ts';
+import type { Posted, PostedCounts } from './posted-counts.ts';
 
-/** Where hand-off messages go: one mailbox per shard (the worker runtime's pool of threads). */
+/** Where hand-off messages go: one mailbox per shard, this receiver's own channel to each. */
 export interface ShardPort {
   readonly size: number;
-  post(shard: number, message: ToWorker, transfer?: ArrayBuffer[]): void;
+  post(shard: number, message: FromReceiver, transfer?: ArrayBuffer[]): void;
+}
+
+/** A receiver's channels to the shards, one MessagePort per shard, in shard order. */
+export class ShardPorts implements ShardPort {
+  readonly #ports: MessagePort[];
+
+  constructor(ports: readonly MessagePort[]) {
+    this.#ports = [...ports];
+  }
+
+  get size(): number {
+    return this.#ports.length;
+  }
+
+  post(shard: number, message: FromReceiver, transfer: ArrayBuffer[] = []): void {
+    (this.#ports[shard] as MessagePort).postMessage(message, transfer);
+  }
+
+  /** A restarted shard's new channel: later posts go there; the old one (to a dead thread) is closed. */
+  replace(shard: number, port: MessagePort): void {
+    this.#ports[shard]?.close();
+    this.#ports[shard] = port;
+  }
+}
+
+/** What bounds a receiver's hand-off: what it posted to each shard, and what each shard took up of it. */
+export interface HandoffCounts {
+  posted: PostedCounts;
+  /** Bytes a shard has taken up of this receiver's posts (taken-bytes.ts). */
+  taken: (shard: number) => number;
 }
 
 /** Most beacons in one hand-off message; bounds the latency a single big flush adds. */
@@ -27,10 +58,6 @@ interface ShardBuffer {
   otlpBytes: number;
   /** Spans of the beacons. */
   spans: number;
-  /** Bytes ever posted to this shard; the shard counts what it has taken up in shared memory. */
-  posted: number;
-  /** Spans ever posted to this shard: those it has not taken up are lost if it dies. */
-  postedSpans: number;
 }
 
 /**
@@ -41,14 +68,19 @@ interface ShardBuffer {
  */
 export class Handoff {
   readonly #pool: ShardPort;
-  readonly #metrics: SharedMetricsReader;
+  readonly #counts: HandoffCounts;
   readonly #maxPendingPerShard: number;
   readonly #shards: ShardBuffer[];
   #scheduled = false;
 
-  constructor(pool: ShardPort, metrics: SharedMetricsReader, maxPendingBytes: number) {
+  /**
+   * `counts` are this receiver's: what it posted (in shared memory, for the supervisor) and what each
+   * shard took up of that; `maxPendingBytes` is this receiver's share of `workers.max_pending_bytes`,
+   * split evenly over the shards.
+   */
+  constructor(pool: ShardPort, counts: HandoffCounts, maxPendingBytes: number) {
     this.#pool = pool;
-    this.#metrics = metrics;
+    this.#counts = counts;
     this.#maxPendingPerShard = maxPendingBytes / pool.size;
     this.#shards = Array.from({ length: pool.size }, () => ({
       beacons: [],
@@ -56,20 +88,13 @@ export class Handoff {
       bytes: 0,
       otlpBytes: 0,
       spans: 0,
-      posted: 0,
-      postedSpans: 0,
     }));
   }
 
   /** Bytes handed to a shard (or waiting to be) that it has not yet taken up. */
   pendingBytes(shard: number): number {
     const buffer = this.#shards[shard] as ShardBuffer;
-    return (
-      buffer.posted +
-      buffer.bytes +
-      buffer.otlpBytes -
-      this.#metrics.read('handoffBytesDone', undefined, shard)
-    );
+    return this.#counts.posted.bytes(shard) + buffer.bytes + buffer.otlpBytes - this.#counts.taken(shard);
   }
 
   /** False when the shard is over its bound and ingest for it should be refused. */
@@ -78,9 +103,8 @@ export class Handoff {
   }
 
   /** What has been sent to a shard so far, in bytes and spans (not what still waits here for a flush). */
-  posted(shard: number): { bytes: number; spans: number } {
-    const buffer = this.#shards[shard] as ShardBuffer;
-    return { bytes: buffer.posted, spans: buffer.postedSpans };
+  posted(shard: number): Posted {
+    return this.#counts.posted.of(shard);
   }
 
   /**
@@ -145,6 +169,15 @@ export class Handoff {
     for (let shard = 0; shard < this.#shards.length; shard++) this.#send(shard);
   }
 
+  /**
+   * Sends what is left and tells every shard that nothing more comes from this receiver: a shard drains
+   * only after every receiver's end, since messages on different channels have no order between them.
+   */
+  end(): void {
+    this.flush();
+    for (let shard = 0; shard < this.#shards.length; shard++) this.#pool.post(shard, { type: 'end' });
+  }
+
   #send(shard: number): void {
     const buffer = this.#shards[shard] as ShardBuffer;
     if (buffer.beacons.length + buffer.otlp.length === 0) return;
@@ -160,8 +193,7 @@ export class Handoff {
       for (const item of buffer.otlp) otlpSpans += item.spans;
       this.#pool.post(shard, { type: 'otlp', items: buffer.otlp, bytes: buffer.otlpBytes }, transfer);
     }
-    buffer.posted += buffer.bytes + buffer.otlpBytes;
-    buffer.postedSpans += spans + otlpSpans;
+    this.#counts.posted.add(shard, buffer.bytes + buffer.otlpBytes, spans + otlpSpans);
     buffer.beacons = [];
     buffer.otlp = [];
     buffer.bytes = 0;

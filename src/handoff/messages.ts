@@ -4,9 +4,9 @@ import type { EvidenceVersion } from '../sample/evidence.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
 
-// Messages between the ingest thread and its worker shards. Beacons are handed off as one JSON text per
-// flush (a string copies far cheaper than an object graph is cloned), which the worker parses once;
-// OTLP spans as protobuf bytes per request, transferred (docs/architecture.md, "OTLP ingest").
+// Messages between the receivers (and the supervisor) and the worker shards. Beacons are handed off as
+// one JSON text per flush (a string copies far cheaper than an object graph is cloned), which the worker
+// parses once; OTLP spans as protobuf bytes per request, transferred (docs/architecture.md, "OTLP ingest").
 
 /**
  * Who sent an accepted request: the client's address, and the identity its credential names
@@ -46,16 +46,23 @@ export interface OtlpItem {
   recovered?: boolean;
 }
 
-export type ToWorker =
+/** What a receiver sends a shard, on the channel of that (receiver, shard) pair. */
+export type FromReceiver =
   | { type: 'beacons'; text: string; bytes: number; spans: number }
   | { type: 'otlp'; items: OtlpItem[]; bytes: number }
+  /** Decisions handed over by a trace's previous owner (received by POST /v1/cluster/decisions). */
+  | { type: 'decisions'; decisions: SharedDecision[] }
+  /** The receiver has stopped: nothing more comes on this channel. */
+  | { type: 'end' };
+
+/** What the supervisor (the main thread) tells a shard, on the worker's own port. */
+export type ToWorker =
+  /** Drain once every receiver has ended; finish by the deadline. */
   | { type: 'drain'; deadline: number }
   /** New tail sampling policies after a config reload; undefined keeps every span. */
   | { type: 'reconfigure'; sampling: SamplingSetup | undefined }
   /** The cluster members this replica sees now (cluster/membership.ts). */
   | { type: 'members'; members: string[] }
-  /** Decisions handed over by a trace's previous owner. */
-  | { type: 'decisions'; decisions: SharedDecision[] }
   /** The exporter's headers after a reload (a rotated access token), for every later export request. */
   | { type: 'exporter_headers'; headers: Record<string, string> }
   /** The bearer token to present to peer replicas, after a reload or a token's window opening or closing. */

@@ -13,7 +13,7 @@ const MAX_RETRY_AFTER = 30;
 /** Weight of the newest drain-rate sample in the moving average. */
 const RATE_WEIGHT = 0.3;
 
-const REASONS = ['memory', 'storage', 'queue'] as const;
+export const REASONS = ['memory', 'storage', 'queue'] as const;
 type Why = (typeof REASONS)[number];
 
 export interface AdmissionSources {
@@ -25,6 +25,8 @@ export interface AdmissionSources {
   memory: (now: number) => { used: number; rss: number };
   registry: Registry;
   log: Logger;
+  /** Called with every decision: receiver threads read it from shared memory (admission-flag.ts). */
+  publish?: (decision: Pick<Admission, 'shedding' | 'retryAfter' | 'why'>) => void;
 }
 
 /**
@@ -123,6 +125,7 @@ export class Admission {
     this.why = why;
     this.shedding = why !== undefined;
     for (const reason of REASONS) this.#gauge.set({ reason }, why === reason ? 1 : 0);
+    this.#sources.publish?.(this);
   }
 
   #announce(why: Why | undefined, memory: { used: number; rss: number }, fill: number): void {

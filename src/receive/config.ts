@@ -1,4 +1,5 @@
 import { type ConfigOf, component, REDACTED } from '../lib/component.ts';
+import { ConfigError } from '../lib/errors.ts';
 import { duration, endpoint, section } from '../lib/schema-keywords.ts';
 import { serverTlsSchema } from '../lib/tls.ts';
 import { authSchema, checkAuth, expandTokens, redactAuth } from './auth/config.ts';
@@ -8,6 +9,8 @@ import { checkWal, durabilitySchema, walSchema } from './wal/config.ts';
 const receiverSchema = section({
   // `host:port` the ingest server listens on.
   endpoint: endpoint('0.0.0.0:4318'),
+  // Threads that accept on it (SO_REUSEPORT) and acknowledge; 0: from the CPUs available (worker/config.ts).
+  threads: { type: 'integer', minimum: 0, maximum: 64, default: 0 },
   auth: authSchema,
   // CIDRs of proxies whose X-Forwarded-For is believed.
   trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
@@ -38,6 +41,12 @@ export const receiverComponent = component({
     checkAuth(receiver.auth);
     checkServerTls(receiver.tls);
     checkWal(receiver.durability, receiver.wal);
+    if (receiver.durability === 'wal' && receiver.threads > 1) {
+      throw new ConfigError(
+        'receiver.threads',
+        'must be 0 or 1 with receiver.durability: wal (one log, one writer)',
+      );
+    }
   },
   redact: (config) => ({
     ...config,

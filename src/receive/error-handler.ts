@@ -7,7 +7,7 @@ import {
   unsupportedMediaType,
 } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { RelayMetrics } from '../telemetry/metrics.ts';
+import type { ReceiverMetricsWriter } from '../telemetry/receiver-metrics.ts';
 
 /** What a refused request is answered with, in the body format its route speaks. */
 export type ErrorBody = (error: RequestError) => { contentType: string; body: unknown };
@@ -41,7 +41,7 @@ export function asRequestError(
  * anything unexpected is a 500 that is logged, never a crash.
  */
 export function errorHandler(
-  metrics: RelayMetrics,
+  metrics: Pick<ReceiverMetricsWriter, 'rejected'>,
   log: Logger,
   bodyFor: (request: FastifyRequest) => ErrorBody,
 ) {

@@ -33,6 +33,11 @@ describe('httpLimits', () => {
     ).toMatchObject({ requestTimeout: 0, headersTimeout: 0, keepAliveTimeout: 0, maxConnections: Infinity });
   });
 
+  it('gives each receiver thread an even share of max_connections, rounded up', () => {
+    const receiver = resolveConfig({ receiver: { max_connections: 5 } }).receiver;
+    expect([1, 2, 3].map((threads) => httpLimits(receiver, threads).maxConnections)).toEqual([5, 3, 2]);
+  });
+
   it("keeps the header deadline within the whole request's, which covers the headers too", () => {
     expect(limitsOf({ read_timeout: '5s' })).toMatchObject({ requestTimeout: 5000, headersTimeout: 5000 });
   });

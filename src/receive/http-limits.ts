@@ -16,8 +16,10 @@ export interface HttpLimits {
  * refuses one longer than the request's. Node enforces request and header
  * deadlines on a timer (every 30 s by default), so a 1 s read_timeout could let a stalled body hold
  * its memory for 31 s: the timer runs at a quarter of the shortest deadline, between 50 ms and 1 s.
+ * `max_connections` bounds the process: with several receiver threads each takes an even share (the
+ * kernel spreads connections over them evenly, not exactly, so one may refuse a little early).
  */
-export function httpLimits(config: ReceiverConfig): HttpLimits {
+export function httpLimits(config: ReceiverConfig, receivers = 1): HttpLimits {
   const requestTimeout = config.read_timeout;
   const headers = config.read_header_timeout || requestTimeout;
   const headersTimeout = requestTimeout > 0 ? Math.min(headers, requestTimeout) : headers;
@@ -27,7 +29,7 @@ export function httpLimits(config: ReceiverConfig): HttpLimits {
     requestTimeout,
     headersTimeout,
     keepAliveTimeout: config.idle_timeout || requestTimeout,
-    maxConnections: config.max_connections || Number.POSITIVE_INFINITY,
+    maxConnections: Math.ceil(config.max_connections / receivers) || Number.POSITIVE_INFINITY,
     connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(shortest / 4))),
   };
 }

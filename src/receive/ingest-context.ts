@@ -1,5 +1,5 @@
 import type { Handoff } from '../handoff/handoff.ts';
-import type { RelayMetrics } from '../telemetry/metrics.ts';
+import type { ReceiverMetricsWriter } from '../telemetry/receiver-metrics.ts';
 import type { Admission } from './admission.ts';
 import type { WriteAheadLog } from './wal/write-ahead-log.ts';
 
@@ -9,7 +9,7 @@ export interface IngestContext {
   /** With `receiver.durability: wal`: requests are acknowledged once committed here, then handed off. */
   readonly wal?: WriteAheadLog | undefined;
   readonly shards: number;
-  readonly metrics: RelayMetrics;
+  readonly metrics: ReceiverMetricsWriter;
   /** Whether memory and queue levels let new data in; read on every request, refreshed by a timer. */
   readonly admission: Pick<Admission, 'shedding' | 'retryAfter' | 'why'>;
   readonly clientIp: (peer: string, forwardedFor: string | undefined) => string;

@@ -11,6 +11,8 @@ export interface MemoryUseSources {
   gcIntervals: { soft: number; hard: number };
   /** Each worker's heap and array buffers, which it publishes itself. */
   shared: SharedMetricsReader;
+  /** The receiver threads' heap and array buffers, which each publishes itself (0 without them). */
+  receivers?: () => number;
   own: () => ThreadMemory;
   /** Forces a full collection on every thread: this one at once, each worker on its next turn. */
   collect: () => void;
@@ -18,8 +20,8 @@ export interface MemoryUseSources {
 }
 
 /**
- * What the memory limiter decides on: V8 heap in use plus array-buffer bytes, of the main thread and
- * of every worker. Unlike RSS, which keeps the pages a burst of large bodies took, this falls once the
+ * What the memory limiter decides on: V8 heap in use plus array-buffer bytes, of the main thread, of
+ * every worker and of every receiver thread. Unlike RSS, which keeps the pages a burst of large bodies took, this falls once the
  * data is freed, provided a collection runs: while over the soft limit one is forced on every thread,
  * at most every `gcIntervals.soft` (`hard` over the hard limit), as the Collector's limiter does.
  * Array buffers rather than `external`: V8 updates its external count only at the next collection,
@@ -42,7 +44,8 @@ export class MemoryUse {
   /** Memory in use and RSS now, after a forced collection when one is due. */
   sample(now: number): { used: number; rss: number } {
     const { limits, gcIntervals, shared, own, collect } = this.#sources;
-    const workers = shared.read('workerHeapUsed') + shared.read('workerArrayBuffers');
+    const workers =
+      shared.read('workerHeapUsed') + shared.read('workerArrayBuffers') + (this.#sources.receivers?.() ?? 0);
     const mine = own();
     const used = mine.heapUsed + mine.arrayBuffers + workers;
     if (used <= limits.soft) return { used, rss: mine.rss };

@@ -1,9 +1,8 @@
 import type { Server as HttpsServer } from 'node:https';
 import fastify, { type FastifyInstance } from 'fastify';
-import { Gauge } from 'prom-client';
 import { overloaded, RequestError } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { RelayMetrics } from '../telemetry/metrics.ts';
+import type { ReceiverMetricsWriter } from '../telemetry/receiver-metrics.ts';
 import { type Authenticator, type AuthVerdict, ReceiverAuth } from './auth/receiver-auth.ts';
 import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';
 import type { ReceiverConfig } from './config.ts';
@@ -29,13 +28,11 @@ export function createReceiver(
   config: ReceiverConfig,
   ingest: IngestContext,
   log: Logger,
-  auth: Authenticator = new ReceiverAuth(config.auth, {
-    registry: ingest.metrics.registry,
-    clientIp: ingest.clientIp,
-    log,
-  }),
+  auth: Authenticator = new ReceiverAuth(config.auth, { clientIp: ingest.clientIp, log }),
+  /** Receiver threads share `receiver.max_connections` evenly. */
+  receivers = 1,
 ): FastifyInstance {
-  const limits = httpLimits(config);
+  const limits = httpLimits(config, receivers);
   // fastify types an https server apart from an http one; the receiver uses neither's own API.
   const app = fastify({
     logger: false,
@@ -114,9 +111,10 @@ export function createReceiver(
 /**
  * Applies what fastify's own options cannot say (a zero keep-alive timeout, the connection cap) and
  * counts the connections cut by them: the receiver's memory is bounded by connections times body size,
- * for at most read_timeout.
+ * for at most read_timeout. Open connections are counted as they come and go (in shared memory, so the
+ * main thread can sum every receiver thread's without asking them).
  */
-function boundConnections(app: FastifyInstance, limits: HttpLimits, metrics: RelayMetrics): void {
+function boundConnections(app: FastifyInstance, limits: HttpLimits, metrics: ReceiverMetricsWriter): void {
   const { server } = app;
   server.requestTimeout = limits.requestTimeout;
   server.keepAliveTimeout = limits.keepAliveTimeout;
@@ -125,17 +123,10 @@ function boundConnections(app: FastifyInstance, limits: HttpLimits, metrics: Rel
   server.on('clientError', (err: NodeJS.ErrnoException) => {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') metrics.rejected('timed_out');
   });
-  new Gauge({
-    name: 'edge_relay_receiver_connections',
-    help: 'Connections open to the ingest server (receiver.max_connections bounds them)',
-    registers: [metrics.registry],
-    collect() {
-      return new Promise<void>((resolve) =>
-        server.getConnections((_err, count) => {
-          this.set(count);
-          resolve();
-        }),
-      );
-    },
+  // The TCP connection, also under TLS (a tls.Server is a net.Server that emits it before the handshake).
+  const closed = () => metrics.connections(-1);
+  server.on('connection', (socket: NodeJS.EventEmitter) => {
+    metrics.connections(1);
+    socket.once('close', closed);
   });
 }

@@ -187,6 +187,11 @@ describe('resolveConfig', () => {
       'exporter.traces_endpoint',
       'must be an http:// or https:// URL',
     ],
+    [
+      { receiver: { threads: 2, durability: 'wal', wal: { directory: '/w' } } },
+      'receiver.threads',
+      'must be 0 or 1 with receiver.durability: wal',
+    ],
   ])('names the key of a bad value: %j', (tree, key, problem) => {
     const error = configErrorOf(() => resolveConfig(tree));
     expect(error.key).toBe(key);

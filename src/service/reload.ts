@@ -9,7 +9,8 @@ import type { ReloadOrigin } from './start-relay.ts';
 
 export interface ReloadTargets {
   pool: ShardPool;
-  auth: ReceiverAuth;
+  /** Every receiver's token check (service/start-ingress.ts). */
+  auth: Pick<ReceiverAuth, 'update'>;
   audit: AuditSink;
   log: Logger;
   sampling: (config: RelayConfig['tail_sampling']) => SamplingSetup | undefined;

@@ -3,28 +3,29 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
-import { Handoff } from '../handoff/handoff.ts';
+import { allocatePostedCounts, PostedReader } from '../handoff/posted-counts.ts';
+import { allocateTakenBytes, TakenBytesWriter } from '../handoff/taken-bytes.ts';
 import type { VerdictSource } from '../judge/verdict.ts';
 import { registerVersionsRoute } from '../judge/verdict-metrics.ts';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { checkFileReadable, checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
+import { AdmissionFlag } from '../receive/admission-flag.ts';
+import { AuthUsage, allocateAuthUsage } from '../receive/auth/auth-usage.ts';
 import { ReceiverAuth } from '../receive/auth/receiver-auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
-import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
 import { MemoryUse } from '../receive/memory-use.ts';
-import { createReceiver } from '../receive/receiver-server.ts';
-import { replayWal } from '../receive/wal/wal-replay.ts';
 import { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
 import { samplingSetup } from '../sample/sampling-setup.ts';
-import { spansAccepted, tally, writeOffWorker } from '../telemetry/accounting.ts';
+import { tally } from '../telemetry/accounting.ts';
 import { createAdminServer } from '../telemetry/admin-server.ts';
 import { AuditLog, type AuditSink, NO_AUDIT } from '../telemetry/audit-log.ts';
 import { buildInfo, registerBuildInfo } from '../telemetry/build-info.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { RelayMetrics } from '../telemetry/metrics.ts';
+import { allocateReceiverMetrics, ReceiverMetricsReader } from '../telemetry/receiver-metrics.ts';
 import {
   allocateSamplingMetrics,
   PolicySlots,
@@ -36,13 +37,20 @@ import {
   SharedMetricsReader,
   SharedMetricsWriter,
 } from '../telemetry/shared-metrics.ts';
-import { resolveThreads } from '../worker/config.ts';
+import { resolveReceiverThreads, resolveThreads } from '../worker/config.ts';
 import { ShardPool } from '../worker/shard-pool.ts';
 import type { WorkerSections } from '../worker/worker-data.ts';
 import type { RelayConfig } from './relay-schema.ts';
 import { reloader } from './reload.ts';
 import { configDigest, sectionDigests } from './reload-plan.ts';
 import { startCluster } from './start-cluster.ts';
+import {
+  cannotListen,
+  handoffChannels,
+  type Ingress,
+  reconnectShard,
+  startIngress,
+} from './start-ingress.ts';
 import { startVersionHealth } from './start-version-health.ts';
 import { startVersionJudge } from './start-version-judge.ts';
 
@@ -96,7 +104,7 @@ async function listen(server: FastifyInstance, key: string, endpoint: string): P
   try {
     await server.listen(parseEndpoint(endpoint));
   } catch (err) {
-    throw new Error(`${key}: cannot listen on ${endpoint}: ${(err as Error).message}`);
+    throw cannotListen(key, endpoint, err);
   }
 }
 
@@ -121,7 +129,11 @@ function startedRecord(config: RelayConfig, options: RelayOptions): Record<strin
   };
 }
 
-/** Starts the worker shards, the receiver and the admin server: the whole relay in one process. */
+/**
+ * Starts the worker shards, the receivers and the admin server: the whole relay in one process. The main
+ * thread is the supervisor (config, admin server, admission, cluster membership, signals, the audit log)
+ * and, with one receiver, the receiver too.
+ */
 export async function startRelay(
   config: RelayConfig,
   log: Logger,
@@ -136,9 +148,12 @@ export async function startRelay(
   // First, so that what the token table says about expired tokens at start follows it.
   audit.record('relay.started', startedRecord(config, options));
   const threads = resolveThreads(config.workers, config.tail_sampling?.num_shards);
+  const receivers = resolveReceiverThreads(config.receiver);
   const sharedMetrics = allocateSharedMetrics(threads);
   const reader = new SharedMetricsReader(sharedMetrics);
-  const metrics = new RelayMetrics(reader);
+  const receiverMetrics = allocateReceiverMetrics(receivers);
+  const receiverCounts = new ReceiverMetricsReader(receiverMetrics);
+  const metrics = new RelayMetrics(reader, receiverCounts);
   const samplingMetrics = allocateSamplingMetrics(threads);
   const policySlots = new PolicySlots();
   registerSamplingMetrics(metrics.registry, samplingMetrics, policySlots);
@@ -150,17 +165,21 @@ export async function startRelay(
 
   const health = startVersionHealth(config, metrics, log);
   const ipOf = clientIp(config.receiver.trusted_proxies);
+  const authUsage = allocateAuthUsage(receivers);
+  // With receiver threads this one checks no request: it announces token changes and windows, keeps
+  // the peer token and serves every thread's counts.
   const auth = new ReceiverAuth(config.receiver.auth, {
     registry: metrics.registry,
     clientIp: ipOf,
     log,
     audit,
+    usage: new AuthUsage(authUsage, 0),
   });
 
   const crashed = (what: string) => (error: Error) => {
-    // A shard that dies takes its buffered traces with it (and without the log's writer, nothing can
-    // be acknowledged): stop being ready so traffic moves elsewhere, and exit so the orchestrator
-    // restarts the process.
+    // Without the log's writer nothing can be acknowledged (without a receiver thread, its share of
+    // connections is refused; a shard that cannot start would fail again): stop being ready so traffic
+    // moves elsewhere, and exit so the orchestrator restarts the process.
     ready = false;
     log.fatal({ err: error }, `${what} died; exiting`);
     process.exitCode = 1;
@@ -177,7 +196,15 @@ export async function startRelay(
       log,
       crashed("the write-ahead log's writer thread"),
     );
+  const taken = allocateTakenBytes(threads, receivers);
+  const posted = allocatePostedCounts(receivers, threads);
+  const postedReader = new PostedReader(posted, threads);
+  const takenUp = (shard: number) => reader.read('handoffBytesDone', undefined, shard);
+  const channels = handoffChannels(receivers, threads);
+  // A shard restarted before the receivers are up gets its channels once they are.
+  const ingressUp = Promise.withResolvers<Ingress>();
   const shared = {
+    taken,
     metrics: sharedMetrics,
     samplingMetrics,
     sampling: samplingSetup(config.tail_sampling, threads, policySlots),
@@ -196,22 +223,25 @@ export async function startRelay(
     identity_attribute: config.receiver.auth.identity_attribute,
     check_interval: config.memory_limiter.check_interval,
   };
-  const pool = await ShardPool.start(sections, threads, shared, log, {
-    died(shard, error) {
-      // Before the replacement starts: nothing writes to the dead shard's shared memory now.
-      const region = new SharedMetricsWriter(sharedMetrics, shard);
-      const lost = writeOffWorker(reader, region, shard, ingest.handoff.posted(shard));
+  const pool = await ShardPool.start(sections, threads, shared, channels.fromReceivers, log, {
+    async died(shard, error) {
+      const { ports, lost } = await reconnectShard(await ingressUp.promise, shard, {
+        shared: reader,
+        region: new SharedMetricsWriter(sharedMetrics, shard),
+        taken: new TakenBytesWriter(taken, receivers, shard),
+      });
       metrics.workerRestarts.inc();
       log.error(
         { err: error, shard, spans_lost: lost },
         'a worker shard died and is restarted; the spans it held are dropped (reason worker_crashed)',
       );
+      return ports;
     },
     // A shard that cannot start would fail again: exit, so that the orchestrator sees it.
     failed: crashed('a worker shard that was starting'),
     health: (shard, snapshot) => health?.merged.apply(shard, snapshot),
   });
-  const handoff = new Handoff(pool, reader, config.workers.max_pending_bytes);
+  let ingress: Ingress | undefined;
   const memory = new MemoryUse({
     limits,
     gcIntervals: {
@@ -219,32 +249,26 @@ export async function startRelay(
       hard: config.memory_limiter.min_gc_interval_when_hard_limited,
     },
     shared: reader,
+    receivers: () => receiverCounts.memoryUsed(),
     own: () => process.memoryUsage(),
     collect() {
       collectGarbage();
       pool.broadcast({ type: 'collect' });
+      ingress?.collect();
     },
     registry: metrics.registry,
   });
+  const flag = new AdmissionFlag(AdmissionFlag.allocate());
   const admission = new Admission({
     limits,
     shared: reader,
-    handoffPending: (shard) => handoff.pendingBytes(shard),
+    handoffPending: (shard) => ingress?.pendingBytes(shard) ?? postedReader.bytes(shard) - takenUp(shard),
     memory: (now) => memory.sample(now),
     registry: metrics.registry,
     log,
+    publish: (decision) => flag.publish(decision),
   });
-  const ingest: IngestContext = {
-    handoff,
-    wal,
-    shards: threads,
-    metrics,
-    admission,
-    clientIp: ipOf,
-    accepting: true,
-  };
-  const receiver = createReceiver(config.receiver, ingest, log, auth);
-  const cluster = startCluster(config, pool, receiver, ingest, () => auth.peerToken(), log);
+  const cluster = startCluster(config, pool, metrics.registry, () => auth.peerToken(), log);
   // The peer token follows reloads and token windows; posted to the workers only when it changes.
   let peerToken = sections.peer_token;
   auth.onChange(() => {
@@ -261,20 +285,39 @@ export async function startRelay(
   );
 
   await listen(admin, 'admin.endpoint', config.admin.endpoint);
-  // What an earlier run logged and did not settle goes to the workers before anything new.
-  if (wal) await replayWal(wal, config.receiver.wal.directory, ingest.handoff, threads, log);
-  await listen(receiver, 'receiver.endpoint', config.receiver.endpoint);
+  // Decided before the first request: receiver threads read the published decision from the start.
   admission.start(config.memory_limiter.check_interval);
+  ingress = await startIngress(
+    {
+      config,
+      receivers,
+      toShards: channels.toShards,
+      taken,
+      posted,
+      takenUp,
+      receiverMetrics,
+      admission: { decision: admission, buffer: flag.buffer },
+      auth,
+      authUsage,
+      audit,
+      clientIp: ipOf,
+      wal,
+    },
+    log,
+    crashed,
+  );
+  ingressUp.resolve(ingress);
+  const running = ingress;
   await cluster?.join();
   ready = true;
-  const receiverPort = (receiver.server.address() as AddressInfo).port;
+  const receiverPort = ingress.port;
   const adminPort = (admin.server.address() as AddressInfo).port;
-  log.info({ receiver: receiverPort, admin: adminPort, threads }, 'edge-relay is ready');
+  log.info({ receiver: receiverPort, admin: adminPort, threads, receivers }, 'edge-relay is ready');
   announceExport(config, log);
 
   const reload = reloader(config, {
     pool,
-    auth,
+    auth: { update: (next) => running.updateAuth(next) },
     audit,
     log,
     sampling: (next) => samplingSetup(next, threads, policySlots),
@@ -291,11 +334,11 @@ export async function startRelay(
     async stop() {
       const deadline = Date.now() + config.shutdown_timeout;
       ready = false;
-      ingest.accepting = false;
+      // Every receiver ends its hand-off to every shard; a shard drains once all have.
+      const closing = running.close();
       cluster?.leave();
       judge?.stop();
-      await receiver.close();
-      ingest.handoff.flush();
+      await closing;
       await pool.drain(deadline);
       await health?.push?.stop(deadline);
       const unsettled = await wal?.close();
@@ -303,7 +346,7 @@ export async function startRelay(
       admission.stop();
       auth.stop();
       // The final tally: with a persistent queue, `queued` spans are on disk for the next start.
-      log.info(tally(reader, await spansAccepted(metrics.spansReceived)), 'edge-relay stopped');
+      log.info(tally(reader, receiverCounts.spansAccepted()), 'edge-relay stopped');
       audit.record('relay.stopped', { config_digest: configDigest(reload.running()) });
       await auditLog?.close();
       await admin.close();

@@ -1,4 +1,3 @@
-import type { Counter } from 'prom-client';
 import {
   type DropReason,
   SHARED_METRICS,
@@ -51,12 +50,6 @@ export function spansHeldByWorkers(shared: SharedMetricsReader, worker?: number)
     shared.read('queueSpans', undefined, worker) +
     shared.read('forwardPendingSpans', undefined, worker)
   );
-}
-
-/** Spans acknowledged to clients, summed over protocols, from the receiver's counter. */
-export async function spansAccepted(received: Counter<'result' | 'protocol'>): Promise<number> {
-  const { values } = await received.get();
-  return values.filter((v) => v.labels.result === 'accepted').reduce((sum, v) => sum + v.value, 0);
 }
 
 export function tally(shared: SharedMetricsReader, received: number): Tally {

@@ -27,19 +27,23 @@ export function registerCollected(
   } as unknown as Parameters<Registry['registerMetric']>[0]);
 }
 
-/** The exposition samples of a histogram from per-bucket counts (the last is +Inf's) and the sum of values. */
+/**
+ * The exposition samples of a histogram from per-bucket counts (the last is +Inf's) and the sum of
+ * values; `labels` are those of the series (a histogram with a label is one such set per value).
+ */
 export function histogramValues(
   name: string,
   buckets: readonly number[],
   counts: readonly number[],
   sum: number,
+  labels: Record<string, string> = {},
 ): CollectedValue[] {
   let cumulative = 0;
   const values: CollectedValue[] = [...buckets, '+Inf'].map((le, i) => {
     cumulative += counts[i] ?? 0;
-    return { metricName: `${name}_bucket`, labels: { le }, value: cumulative };
+    return { metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative };
   });
-  values.push({ metricName: `${name}_count`, labels: {}, value: cumulative });
-  values.push({ metricName: `${name}_sum`, labels: {}, value: sum });
+  values.push({ metricName: `${name}_count`, labels, value: cumulative });
+  values.push({ metricName: `${name}_sum`, labels, value: sum });
   return values;
 }

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import type { ShardPort } from '../handoff/handoff.ts';
+import { type MessagePort, Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../handoff/messages.ts';
 import type { HealthSnapshot } from '../health/snapshot.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { stopThreads } from './stop-threads.ts';
 import type { WorkerData, WorkerSections } from './worker-data.ts';
 
 // Tests run the TypeScript sources and production runs the compiled output: load the worker with
@@ -17,9 +17,10 @@ const workerUrl = new URL(`./shard-worker${extname(fileURLToPath(import.meta.url
 export interface ShardEvents {
   /**
    * A shard's thread died after it was ready. Called before its replacement starts, so that the owner
-   * can account for what the dead thread held while nothing writes to its shared memory.
+   * can account for what the dead thread held while nothing writes to its shared memory; resolves with
+   * the replacement's channels from the receivers (its old ones ended with the dead thread).
    */
-  died(shard: number, error: Error): void;
+  died(shard: number, error: Error): Promise<MessagePort[]>;
   /** A shard's thread ended before it was ready: it cannot start, and the relay cannot run. */
   failed(error: Error): void;
   /** A shard's latest version-health snapshot (health/snapshot.ts). */
@@ -45,15 +46,21 @@ const STATE_MESSAGES = new Set<ToWorker['type']>([
  * same thread, which a pool that hands tasks to any idle worker cannot promise. A shard whose thread
  * dies is started again on the same shared memory: the process, and the other shards, go on.
  */
-export class ShardPool implements ShardPort {
+export class ShardPool {
   readonly #workers: Worker[] = [];
-  readonly #data: (shard: number) => WorkerData;
+  readonly #data: (shard: number) => Omit<WorkerData, 'receivers'>;
   readonly #log: Logger;
   readonly #events: ShardEvents;
   readonly #state = new Map<StateMessage['type'], StateMessage>();
+  /** Restarts under way: a dead shard's replacement waits for the receivers' new channels. */
+  readonly #restarts = new Set<Promise<void>>();
   #stopping = false;
 
-  private constructor(data: (shard: number) => WorkerData, log: Logger, events: ShardEvents) {
+  private constructor(
+    data: (shard: number) => Omit<WorkerData, 'receivers'>,
+    log: Logger,
+    events: ShardEvents,
+  ) {
     this.#data = data;
     this.#log = log;
     this.#events = events;
@@ -62,18 +69,23 @@ export class ShardPool implements ShardPort {
   static async start(
     sections: WorkerSections,
     threads: number,
-    shared: Omit<WorkerData, 'shard' | 'shards' | 'sections'>,
+    shared: Omit<WorkerData, 'shard' | 'shards' | 'sections' | 'receivers'>,
+    /** Each shard's channels from the receivers, in receiver order: moved into the shard's thread. */
+    fromReceivers: readonly MessagePort[][],
     log: Logger,
     events: ShardEvents,
   ): Promise<ShardPool> {
     const pool = new ShardPool((shard) => ({ shard, shards: threads, sections, ...shared }), log, events);
-    for (let shard = 0; shard < threads; shard++) pool.#workers.push(pool.#spawn(shard));
+    for (let shard = 0; shard < threads; shard++) {
+      pool.#workers.push(pool.#spawn(shard, fromReceivers[shard] as MessagePort[]));
+    }
     await Promise.all(pool.#workers.map((worker) => once(worker, 'message')));
     return pool;
   }
 
-  #spawn(shard: number): Worker {
-    const worker = new Worker(workerUrl, { workerData: this.#data(shard) });
+  #spawn(shard: number, receivers: MessagePort[]): Worker {
+    const workerData: WorkerData = { ...this.#data(shard), receivers };
+    const worker = new Worker(workerUrl, { workerData, transferList: receivers });
     let ready = false;
     let failure: Error | undefined;
     worker.once('message', () => {
@@ -93,20 +105,22 @@ export class ShardPool implements ShardPort {
         this.#events.failed(error);
         return;
       }
-      this.#events.died(shard, error);
-      const next = this.#spawn(shard);
-      this.#workers[shard] = next;
-      for (const message of this.#state.values()) next.postMessage(message);
+      const restart = this.#events
+        .died(shard, error)
+        .then((receivers) => {
+          const next = this.#spawn(shard, receivers);
+          this.#workers[shard] = next;
+          for (const message of this.#state.values()) next.postMessage(message);
+        })
+        .catch((err: Error) => this.#events.failed(err))
+        .finally(() => this.#restarts.delete(restart));
+      this.#restarts.add(restart);
     });
     return worker;
   }
 
   get size(): number {
     return this.#workers.length;
-  }
-
-  post(shard: number, message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    (this.#workers[shard] as Worker).postMessage(message, transfer);
   }
 
   /** Hands new sampling policies to every shard; buffered traces stay where they are. */
@@ -120,21 +134,18 @@ export class ShardPool implements ShardPort {
     for (const worker of this.#workers) worker.postMessage(message);
   }
 
-  /** Asks every shard to hand on what it holds and finish exporting by the deadline, then stops them. */
+  /**
+   * Asks every shard to hand on what it holds and finish exporting by the deadline, then stops them.
+   * Call once every receiver has ended its hand-off: a shard drains after the last receiver's end.
+   */
   async drain(deadline: number): Promise<void> {
     this.#stopping = true;
-    await Promise.all(
-      this.#workers.map(async (worker) => {
-        const drained = new Promise<void>((resolve) => {
-          worker.on('message', (message: FromWorker) => {
-            if (message.type === 'drained') resolve();
-          });
-          worker.once('exit', () => resolve());
-        });
-        worker.postMessage({ type: 'drain', deadline } satisfies ToWorker);
-        await drained;
-        await worker.terminate();
-      }),
+    // A shard restarting now drains too: its receivers' channels hold what they sent since it died.
+    await Promise.all(this.#restarts);
+    await stopThreads(
+      this.#workers,
+      { type: 'drain', deadline } satisfies ToWorker,
+      'drained' satisfies FromWorker['type'],
     );
   }
 }

@@ -9,7 +9,8 @@ import { missingExporterSetting } from '../export/config.ts';
 import { debugExporter } from '../export/debug-exporter.ts';
 import type { Exporter } from '../export/exporter.ts';
 import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
-import type { FromWorker, HandoffItem, OtlpItem, ToWorker } from '../handoff/messages.ts';
+import type { FromReceiver, FromWorker, HandoffItem, OtlpItem, ToWorker } from '../handoff/messages.ts';
+import { TakenBytesWriter } from '../handoff/taken-bytes.ts';
 import { VersionHealthStage } from '../health/version-health-stage.ts';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import type { SpanRecord } from '../model/span.ts';
@@ -30,6 +31,8 @@ const {
   shard,
   shards,
   sections,
+  receivers,
+  taken: takenBuffer,
   metrics: metricsBuffer,
   sampling,
   samplingMetrics,
@@ -39,6 +42,7 @@ const port = parentPort as NonNullable<typeof parentPort>;
 const log = createLogger(sections.log_level, { shard });
 lowerThreadPriority(sections.nice);
 const metrics = new SharedMetricsWriter(metricsBuffer, shard);
+const takenBytes = new TakenBytesWriter(takenBuffer, receivers.length, shard);
 const settled = wal && new SettledSegmentsWriter(wal.settled, shard);
 const walStorage = wal && { replayed: new Set(wal.replayed) };
 
@@ -162,16 +166,60 @@ function ingestOtlp(items: OtlpItem[]): void {
   }
 }
 
+/** Taken up: the receiver that posted it may hand this shard as much again. */
+function tookUp(receiver: number, bytes: number): void {
+  takenBytes.add(receiver, bytes);
+  metrics.add('handoffBytesDone', bytes);
+}
+
+let open = receivers.length;
+const { promise: allEnded, resolve: ended } = Promise.withResolvers<void>();
+if (open === 0) ended();
+
+for (const [receiver, channel] of receivers.entries()) {
+  let done = false;
+  // A receiver ends its channel with 'end'; a receiver thread that is gone closes it. Either way
+  // nothing more comes on it.
+  const end = (): void => {
+    if (done) return;
+    done = true;
+    channel.close();
+    if (--open === 0) ended();
+  };
+  channel.on('message', (message: FromReceiver) => {
+    switch (message.type) {
+      case 'beacons':
+        ingestBeacons(message.text, message.spans);
+        tookUp(receiver, message.bytes);
+        break;
+      case 'otlp':
+        ingestOtlp(message.items);
+        tookUp(receiver, message.bytes);
+        break;
+      case 'decisions':
+        cluster?.adopt(message.decisions);
+        break;
+      case 'end':
+        end();
+        break;
+    }
+  });
+  channel.on('close', end);
+}
+
+/** Every receiver's last hand-off is in before the pipeline drains, or the deadline has come. */
+async function drain(deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  await Promise.race([allEnded, late]);
+  clearTimeout(timer);
+  await pipeline.drain(deadline);
+}
+
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
-    case 'beacons':
-      ingestBeacons(message.text, message.spans);
-      metrics.add('handoffBytesDone', message.bytes);
-      break;
-    case 'otlp':
-      ingestOtlp(message.items);
-      metrics.add('handoffBytesDone', message.bytes);
-      break;
     case 'collect':
       collectGarbage();
       publishForAdmission();
@@ -183,9 +231,6 @@ port.on('message', (message: ToWorker) => {
     case 'members':
       cluster?.setMembers(message.members);
       break;
-    case 'decisions':
-      cluster?.adopt(message.decisions);
-      break;
     case 'exporter_headers':
       exporter.setHeaders?.(message.headers);
       break;
@@ -196,7 +241,7 @@ port.on('message', (message: ToWorker) => {
       sampler.evidence.set(message.versions);
       break;
     case 'drain':
-      pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));
+      drain(message.deadline).then(() => post({ type: 'drained' }));
       break;
   }
 });

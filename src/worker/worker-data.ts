@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { BatchConfig } from '../batch/config.ts';
 import type { EnrichmentConfig } from '../enrich/config.ts';
 import type { DebugExporterConfig, ExporterConfig } from '../export/config.ts';
@@ -38,6 +39,10 @@ export interface WorkerData {
   /** How many shards there are in all (for dividing shared budgets such as queue storage). */
   shards: number;
   sections: WorkerSections;
+  /** The hand-off channels from each receiver (thread), in receiver order. */
+  receivers: MessagePort[];
+  /** Bytes taken up per (receiver, shard) pair (handoff/taken-bytes.ts), which bounds each receiver's hand-off. */
+  taken: SharedArrayBuffer;
   metrics: SharedArrayBuffer;
   sampling: SamplingSetup | undefined;
   samplingMetrics: SharedArrayBuffer;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProto } from '../../src/model/proto-files.ts';
 import { beaconWithTrace } from '../support/beacons.ts';
 import { docsBeacon } from '../support/docs-beacon.ts';
+import { stopThenRelease } from '../support/held-backend.ts';
 import { randomTraceId } from '../support/ids.ts';
 import { decodeSpans, OtlpSink, type SinkSpan } from '../support/otlp-sink.ts';
 import { RelayProcess } from '../support/relay-process.ts';
@@ -364,14 +365,7 @@ describe('acking never waits on export', () => {
       }
       // Every beacon was acknowledged while the backend had answered nothing.
       expect(sink.requests).toHaveLength(0);
-      const stopped = relay.stop();
-      await waitFor(
-        async () =>
-          (await fetch(`http://127.0.0.1:${relay.adminPort}/readyz`).catch(() => undefined))?.status !== 200,
-        'readiness to fail',
-      );
-      release();
-      expect(await stopped).toBe(0);
+      expect(await stopThenRelease(relay, release)).toBe(0);
       const delivered = new Set(sink.spans().map((s) => s.traceId));
       expect(ids.filter((id) => !delivered.has(id))).toEqual([]);
       const tally = relay.logLines().find((line) => line.msg === 'edge-relay stopped');

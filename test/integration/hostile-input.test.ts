@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Handoff } from '../../src/handoff/handoff.ts';
-import type { HandoffItem, ToWorker } from '../../src/handoff/messages.ts';
+import { Handoff, type ShardPort } from '../../src/handoff/handoff.ts';
+import type { FromReceiver, HandoffItem } from '../../src/handoff/messages.ts';
+import { allocatePostedCounts, PostedCounts } from '../../src/handoff/posted-counts.ts';
 import { clientIp } from '../../src/receive/client-ip.ts';
 import { createReceiver } from '../../src/receive/receiver-server.ts';
 import { resolveConfig } from '../../src/service/load-config.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { RelayMetrics } from '../../src/telemetry/metrics.ts';
-import {
-  allocateSharedMetrics,
-  SharedMetricsReader,
-  SharedMetricsWriter,
-} from '../../src/telemetry/shared-metrics.ts';
-import type { ShardPool } from '../../src/worker/shard-pool.ts';
+import { allocateReceiverMetrics, ReceiverMetricsWriter } from '../../src/telemetry/receiver-metrics.ts';
 import { settledAccounting } from '../support/accounting.ts';
 import { docsBeaconText } from '../support/docs-beacon.ts';
 import { faultConfig } from '../support/fault-config.ts';
@@ -32,13 +27,11 @@ const MIB = 1024 * 1024;
  */
 function inProcessReceiver() {
   const config = resolveConfig({ workers: { threads: 2 } });
-  const buffer = allocateSharedMetrics(2);
-  const reader = new SharedMetricsReader(buffer);
-  const writers = [0, 1].map((shard) => new SharedMetricsWriter(buffer, shard));
+  const taken = [0, 0];
   const workerFailures: string[] = [];
-  const pool = {
+  const pool: ShardPort = {
     size: 2,
-    post(shard: number, message: ToWorker) {
+    post(shard: number, message: FromReceiver) {
       if (message.type !== 'beacons' && message.type !== 'otlp') return;
       try {
         if (message.type === 'beacons')
@@ -48,15 +41,22 @@ function inProcessReceiver() {
       } catch (err) {
         workerFailures.push(String(err));
       }
-      writers[shard]?.add('handoffBytesDone', message.bytes);
+      taken[shard] = (taken[shard] as number) + message.bytes;
     },
-  } as unknown as ShardPool;
+  };
   const app = createReceiver(
     config.receiver,
     {
-      handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
+      handoff: new Handoff(
+        pool,
+        {
+          posted: new PostedCounts(allocatePostedCounts(1, 2), 2, 0),
+          taken: (shard) => taken[shard] as number,
+        },
+        config.workers.max_pending_bytes,
+      ),
       shards: 2,
-      metrics: new RelayMetrics(reader),
+      metrics: new ReceiverMetricsWriter(allocateReceiverMetrics(1), 0),
       admission: { shedding: false, retryAfter: 1, why: undefined },
       clientIp: clientIp([]),
       accepting: true,

@@ -80,45 +80,59 @@ describe('TLS', () => {
   });
 
   describe('on the receiver', () => {
-    let relay: RelayProcess;
-    let served: { certFile: string; keyFile: string };
-    let first: string;
+    const relays: RelayProcess[] = [];
     afterAll(async () => {
-      await relay?.stop();
+      for (const relay of relays) await relay.stop();
     });
 
-    it('serves HTTPS with mutual TLS, and swaps its certificate when the files change', async () => {
-      const issued = pki.issue('relay-1');
-      first = issued.serial;
-      // The relay reads the files at these paths; the test overwrites them in place later.
-      served = { certFile: `${pki.dir}/served.pem`, keyFile: `${pki.dir}/served.key` };
-      copyFileSync(issued.certFile, served.certFile);
-      copyFileSync(issued.keyFile, served.keyFile);
-      relay = await RelayProcess.start({
-        receiver: {
-          endpoint: '127.0.0.1:0',
-          tls: { cert_file: served.certFile, key_file: served.keyFile, client_ca_file: pki.caFile },
-        },
-      });
-      const client = pki.issue('edge-client');
+    // With receiver threads each thread serves HTTPS itself and watches the files itself.
+    it.each([1, 2])(
+      'serves HTTPS with mutual TLS, and swaps its certificate when the files change (%i receiver threads)',
+      async (threads) => {
+        const issued = pki.issue(`relay-1-${threads}`);
+        // The relay reads the files at these paths; the test overwrites them in place later.
+        const served = {
+          certFile: `${pki.dir}/served-${threads}.pem`,
+          keyFile: `${pki.dir}/served-${threads}.key`,
+        };
+        copyFileSync(issued.certFile, served.certFile);
+        copyFileSync(issued.keyFile, served.keyFile);
+        const relay = await RelayProcess.start({
+          receiver: {
+            endpoint: '127.0.0.1:0',
+            threads,
+            tls: { cert_file: served.certFile, key_file: served.keyFile, client_ca_file: pki.caFile },
+          },
+        });
+        relays.push(relay);
+        const client = pki.issue('edge-client');
 
-      const answer = await postBeacon(relay.receiverPort, pki.ca, client);
-      expect(answer).toEqual({ status: 202, serial: first });
-      await expect(postBeacon(relay.receiverPort, pki.ca)).rejects.toThrow();
+        const answer = await postBeacon(relay.receiverPort, pki.ca, client);
+        expect(answer).toEqual({ status: 202, serial: issued.serial });
+        await expect(postBeacon(relay.receiverPort, pki.ca)).rejects.toThrow();
 
-      const renewed = pki.issue('relay-2');
-      copyFileSync(renewed.keyFile, served.keyFile);
-      copyFileSync(renewed.certFile, served.certFile);
-      const after = await waitFor(async () => {
-        const next = await postBeacon(relay.receiverPort, pki.ca, client);
-        return next.serial === renewed.serial ? next : undefined;
-      }, 'the relay to serve the renewed certificate');
-      expect(after.status).toBe(202);
-      expect(relay.logLines().some((line) => line.msg === 'receiver TLS certificates reloaded')).toBe(true);
-      expect(await relay.metric('edge_relay_spans_received_total', { result: 'accepted' })).toBeGreaterThan(
-        0,
-      );
-    });
+        const renewed = pki.issue(`relay-2-${threads}`);
+        copyFileSync(renewed.keyFile, served.keyFile);
+        copyFileSync(renewed.certFile, served.certFile);
+        const reloaded = () =>
+          relay.logLines().filter((line) => line.msg === 'receiver TLS certificates reloaded');
+        await waitFor(
+          () => new Set(reloaded().map((line) => line.receiver_thread)).size === threads,
+          'every receiver to load the renewed certificate',
+        );
+        // Each on a connection of its own, so the kernel picks a thread for each (both, but with
+        // probability 2 × 2^-16, when there are two).
+        for (let n = 0; n < 16; n++) {
+          expect(await postBeacon(relay.receiverPort, pki.ca, client)).toEqual({
+            status: 202,
+            serial: renewed.serial,
+          });
+        }
+        expect(await relay.metric('edge_relay_spans_received_total', { result: 'accepted' })).toBeGreaterThan(
+          0,
+        );
+      },
+    );
   });
 
   describe('towards the backend', () => {

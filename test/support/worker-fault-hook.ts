@@ -1,7 +1,7 @@
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { isMainThread, MessagePort, parentPort } from 'node:worker_threads';
 
 // Loaded into a relay process with `node --import` (WORKER_FAULT_HOOK), so it runs in every worker
-// thread before the shard does: it wraps the shard's message listener to inject faults the receiver
+// thread before the shard does: it wraps the shard's message listeners to inject faults the receiver
 // cannot produce, keyed by span names that travel in the hand-off.
 //   crash-this-worker    in a beacon: the listener throws before the shard sees the message (the thread dies)
 //   garble-this-message  in a beacon: the hand-off text is cut short (it no longer parses)
@@ -28,17 +28,22 @@ function inject(message: Message): void {
   }
 }
 
+// Hand-offs come on the channels from the receivers (workerData.receivers), not on parentPort: every
+// port's message listeners are wrapped, on the prototype, in worker threads only.
 if (!isMainThread && parentPort) {
-  const port = parentPort;
-  const on = port.on.bind(port);
-  port.on = ((event: string, listener: (message: Message) => void) =>
-    on(
-      event,
+  const on = MessagePort.prototype.on;
+  MessagePort.prototype.on = function (
+    this: MessagePort,
+    event: string,
+    listener: (message: Message) => void,
+  ) {
+    const wrapped =
       event === 'message'
         ? (message: Message) => {
             inject(message);
             listener(message);
           }
-        : listener,
-    )) as typeof port.on;
+        : listener;
+    return on.call(this, event, wrapped as (...args: unknown[]) => void);
+  } as typeof on;
 }

@@ -1,24 +1,22 @@
 import type { Registry } from 'prom-client';
 import { registerCollected } from '../../telemetry/collected-metric.ts';
-import type { AuthResult, Credential, Usage } from './credentials.ts';
+import { AUTH_RESULTS, type AuthResult, type AuthUsage } from './auth-usage.ts';
+import type { Credential } from './credentials.ts';
 
 /** Every credential id shows these, zeros included, so that a rate can be taken from the first scrape. */
 const ALWAYS: readonly AuthResult[] = ['accepted', 'expired', 'not_yet_valid'];
 const UNMATCHED: readonly AuthResult[] = ['invalid', 'missing'];
 
 export interface AuthCounts {
-  /** By credential id: tokens, beacon keys, and `oidc`. */
-  usage: ReadonlyMap<string, Usage>;
-  /** Requests that carried no credential of ours. */
-  unmatched: Partial<Record<AuthResult, number>>;
+  /** By credential id (tokens, beacon keys, and `oidc`), and of requests that named none of ours. */
+  usage: AuthUsage;
   /** The configured credentials, for their not_after. */
   windows: () => readonly Credential[];
 }
 
-const resultsOf = (
-  counts: Partial<Record<AuthResult, number>>,
-  always: readonly AuthResult[],
-): AuthResult[] => [...new Set([...always, ...(Object.keys(counts) as AuthResult[])])];
+/** The results always shown, and those seen at least once. */
+const resultsOf = (count: (result: AuthResult) => number, always: readonly AuthResult[]): AuthResult[] =>
+  AUTH_RESULTS.filter((result) => always.includes(result) || count(result) > 0);
 
 /** edge_relay_auth_*: use per credential id (never per value), read when /metrics is scraped. */
 export function registerAuthMetrics(registry: Registry, counts: AuthCounts): void {
@@ -29,18 +27,23 @@ export function registerAuthMetrics(registry: Registry, counts: AuthCounts): voi
       help: 'Requests checked against receiver.auth, by credential id (a token, a beacon key, or oidc) and result (token_id is empty when no credential of ours was named)',
       type: 'counter',
     },
-    () => [
-      ...[...counts.usage].flatMap(([id, usage]) =>
-        resultsOf(usage.counts, ALWAYS).map((result) => ({
-          labels: { token_id: id, result },
-          value: usage.counts[result] ?? 0,
+    () => {
+      const { usage } = counts;
+      const unmatched = (result: AuthResult) => usage.unmatchedTotal(result);
+      return [
+        ...usage.ids().flatMap(([id, slot]) => {
+          const count = (result: AuthResult) => usage.total(slot, result);
+          return resultsOf(count, ALWAYS).map((result) => ({
+            labels: { token_id: id, result },
+            value: count(result),
+          }));
+        }),
+        ...resultsOf(unmatched, UNMATCHED).map((result) => ({
+          labels: { token_id: '', result },
+          value: unmatched(result),
         })),
-      ),
-      ...resultsOf(counts.unmatched, UNMATCHED).map((result) => ({
-        labels: { token_id: '', result },
-        value: counts.unmatched[result] ?? 0,
-      })),
-    ],
+      ];
+    },
   );
   registerCollected(
     registry,
@@ -50,7 +53,9 @@ export function registerAuthMetrics(registry: Registry, counts: AuthCounts): voi
       type: 'gauge',
     },
     () =>
-      [...counts.usage].map(([id, usage]) => ({ labels: { token_id: id }, value: usage.lastUsed / 1000 })),
+      counts.usage
+        .ids()
+        .map(([id, slot]) => ({ labels: { token_id: id }, value: counts.usage.lastUsed(slot) / 1000 })),
   );
   registerCollected(
     registry,

@@ -1,28 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AuditSink } from '../../telemetry/audit-log.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { AuthResult, AuthUsage } from './auth-usage.ts';
+
+export type { AuthResult };
 
 export const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-
-/** How a request's credential fared: the values of edge_relay_auth_requests_total{result}. */
-export type AuthResult =
-  | 'accepted'
-  | 'expired'
-  | 'not_yet_valid'
-  | 'invalid'
-  | 'unknown_key'
-  | 'unavailable'
-  | 'missing';
-
-/** What this process has seen of one credential id; kept across reloads and removal, as counters only grow. */
-export interface Usage {
-  counts: Partial<Record<AuthResult, number>>;
-  /** Epoch ms of the first and the last accepted request; 0: none yet. */
-  firstUsed: number;
-  lastUsed: number;
-}
-
-export const newUsage = (): Usage => ({ counts: {}, firstUsed: 0, lastUsed: 0 });
 
 type Phase = 'pending' | 'active' | 'expired';
 
@@ -34,9 +17,12 @@ export interface Credential {
   readonly digest: Buffer;
   readonly notBefore: number;
   readonly notAfter: number;
-  readonly usage: Usage;
+  /** Its id's counts in shared memory (auth-usage.ts); kept across reloads and removal. */
+  readonly slot: number;
   phase: Phase | undefined;
   warned: boolean;
+  /** This thread has seen it accepted, so its first use is recorded (here or by another receiver). */
+  used: boolean;
 }
 
 /** How one kind of credential is named in the audit log and the log. */
@@ -60,8 +46,8 @@ export interface TableDependencies {
   log: Logger;
   audit: AuditSink;
   now: () => number;
-  /** Usage by id, shared by every table (ids are unique across them) and kept for /metrics. */
-  usage: Map<string, Usage>;
+  /** Use by id, shared by every table (ids are unique across them) and by every receiver thread. */
+  usage: AuthUsage;
 }
 
 /** Longest a timer may be set for in Node; later instants are reached in steps. */
@@ -113,12 +99,11 @@ export class CredentialTable {
 
   /** Counts one request that carried this credential; the first accepted one is audited. */
   count(credential: Credential, result: AuthResult, now: number): void {
-    const usage = credential.usage;
-    usage.counts[result] = (usage.counts[result] ?? 0) + 1;
-    if (result !== 'accepted') return;
-    usage.lastUsed = now;
-    if (usage.firstUsed === 0) {
-      usage.firstUsed = now;
+    const { usage } = this.#deps;
+    usage.count(credential.slot, result, now);
+    if (result !== 'accepted' || credential.used) return;
+    credential.used = true;
+    if (usage.claimFirstUse(credential.slot)) {
       this.#deps.audit.record(`${this.#kind.event}.first_use`, { [this.#idField]: credential.id });
     }
   }
@@ -193,31 +178,28 @@ export class CredentialTable {
   #build(entries: readonly CredentialEntry[]): Credential[] {
     const { usage } = this.#deps;
     return entries.map((entry) => {
-      let used = usage.get(entry.id);
-      if (!used) {
-        used = newUsage();
-        usage.set(entry.id, used);
-      }
       return {
         id: entry.id,
         value: entry.value,
         digest: digest(entry.value),
         notBefore: entry.not_before ? Date.parse(entry.not_before) : Number.NEGATIVE_INFINITY,
         notAfter: entry.not_after ? Date.parse(entry.not_after) : Number.POSITIVE_INFINITY,
-        usage: used,
+        slot: usage.slot(entry.id),
         phase: undefined,
         warned: false,
+        used: false,
       };
     });
   }
 
   #lastUse(credential: Credential): void {
-    const { lastUsed, counts } = credential.usage;
+    const { usage } = this.#deps;
+    const lastUsed = usage.lastUsed(credential.slot);
     if (lastUsed === 0) return;
     this.#deps.audit.record(`${this.#kind.event}.last_use`, {
       [this.#idField]: credential.id,
       last_used: iso(lastUsed),
-      accepted: counts.accepted ?? 0,
+      accepted: usage.total(credential.slot, 'accepted'),
     });
   }
 

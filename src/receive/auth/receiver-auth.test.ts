@@ -2,8 +2,9 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { authConfig } from '../../../test/support/auth-tokens.ts';
 import { createLogger } from '../../telemetry/logger.ts';
+import { AuthUsage, allocateAuthUsage } from './auth-usage.ts';
 import type { AuthConfig } from './config.ts';
-import { type AuthDependencies, ReceiverAuth } from './receiver-auth.ts';
+import { type AuthDependencies, ReceiverAuth, recordedByReceiver } from './receiver-auth.ts';
 
 const FIRST = 'first-token-0123456789';
 const SECOND = 'second-token-0123456789';
@@ -170,5 +171,59 @@ describe('ReceiverAuth', () => {
       { address: '203.0.113.9', failures: 1, results: { missing: 1 } },
     ]);
     auth.stop();
+  });
+
+  it("adds up receiver threads' counts on the main thread's, which alone announces changes", async () => {
+    const buffers = allocateAuthUsage(2);
+    const registry = new Registry();
+    const announced: string[] = [];
+    const first = authConfig({ tokens: [{ id: 'a', value: FIRST }], warn_before_expiry: '0s' });
+    const supervisor = new ReceiverAuth(first, {
+      registry,
+      clientIp: (peer) => peer,
+      log: createLogger('silent'),
+      audit: { record: (event) => announced.push(event) },
+      usage: new AuthUsage(buffers, 0),
+    });
+    // As worker/receiver-thread.ts builds them: no registry, only what the thread alone sees audited.
+    const threads = [0, 1].map((receiver) => {
+      const events: string[] = [];
+      const auth = new ReceiverAuth(first, {
+        clientIp: (peer) => peer,
+        log: createLogger('silent'),
+        audit: { record: (event) => recordedByReceiver(event) && events.push(event) },
+        usage: new AuthUsage(buffers, receiver),
+      });
+      const allowed = (header?: string) =>
+        typeof auth.authenticate(header === undefined ? {} : { authorization: header }, '192.0.2.1') ===
+        'string';
+      return { auth, events, allowed };
+    });
+    const [one, two] = threads as [(typeof threads)[0], (typeof threads)[0]];
+    expect([one.allowed(`Bearer ${FIRST}`), two.allowed(`Bearer ${FIRST}`), two.allowed()]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    // The first use is recorded once in the process, by whichever thread took it.
+    expect([one.events, two.events]).toEqual([['token.first_use'], []]);
+    const next = authConfig({
+      tokens: [
+        { id: 'a', value: FIRST },
+        { id: 'b', value: SECOND },
+      ],
+      warn_before_expiry: '0s',
+    });
+    for (const auth of [supervisor, one.auth, two.auth]) auth.update(next);
+    expect(two.allowed(`Bearer ${SECOND}`)).toBe(true);
+    expect(two.events).toEqual(['token.first_use']);
+    expect(announced).toEqual(['token.added']);
+    const text = await registry.metrics();
+    expect(text).toContain('edge_relay_auth_requests_total{token_id="a",result="accepted"} 2');
+    expect(text).toContain('edge_relay_auth_requests_total{token_id="b",result="accepted"} 1');
+    expect(text).toContain('edge_relay_auth_requests_total{token_id="",result="missing"} 1');
+    for (const { auth } of threads) auth.stop();
+    supervisor.stop();
+    expect(announced.filter((event) => event === 'token.last_use')).toHaveLength(2);
   });
 });

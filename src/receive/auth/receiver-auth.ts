@@ -8,16 +8,10 @@ import { type AuditSink, NO_AUDIT } from '../../telemetry/audit-log.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { AuthFailures } from './auth-failures.ts';
 import { registerAuthMetrics } from './auth-metrics.ts';
+import { AuthUsage } from './auth-usage.ts';
 import { BeaconKeys } from './beacon-keys.ts';
 import { type AuthConfig, authEnabled, OIDC_ID } from './config.ts';
-import {
-  type AuthResult,
-  type Credential,
-  CredentialTable,
-  digest,
-  newUsage,
-  type Usage,
-} from './credentials.ts';
+import { type AuthResult, type Credential, CredentialTable, digest } from './credentials.ts';
 import type { IssuerFetch } from './issuer-keys.ts';
 import { OidcVerifier } from './oidc-verifier.ts';
 import {
@@ -35,19 +29,30 @@ import {
  */
 export type AuthVerdict = string | RequestError;
 
+/**
+ * Audit events only the receiver that took the request can record: a credential's first use, a
+ * minute's failures. A receiver thread's ReceiverAuth hands the main thread these; the main thread's,
+ * updated with the same configs, records the rest (changes, windows, key rotations) once.
+ */
+export const recordedByReceiver = (event: string): boolean =>
+  event.endsWith('.first_use') || event === 'auth.failures';
+
 /** The check the receiver runs on every request, before the body is read; async only for a JWT not seen before. */
 export interface Authenticator {
   authenticate(headers: IncomingHttpHeaders, peer: string): AuthVerdict | Promise<AuthVerdict>;
 }
 
 export interface AuthDependencies {
-  registry: Registry;
+  /** Where the auth metrics are served; absent in a receiver thread (the main thread serves its counts). */
+  registry?: Registry;
   clientIp: (peer: string, forwardedFor: string | undefined) => string;
   log: Logger;
   audit?: AuditSink;
   now?: () => number;
   /** How the OIDC issuer's documents are fetched (tests); by default over undici with issuer_ca_path. */
   issuerFetch?: IssuerFetch;
+  /** This receiver's counts of credential use, in shared memory; by default those of a lone receiver. */
+  usage?: AuthUsage;
 }
 
 const TOKEN = {
@@ -66,11 +71,11 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
  * verified ones are remembered by digest until they expire, so the ack path of a repeated token costs a
  * hash and a lookup, and only a new token waits for a signature check (or, with a key id the issuer's
  * set lacks, for one fetch of the set). With no credential configured every request is let in. Use is
- * counted per credential id (never per value) for /metrics and the audit log.
+ * counted per credential id (never per value) for /metrics and the audit log, in shared memory
+ * (auth-usage.ts), so that what several receiver threads count adds up on the main thread.
  */
 export class ReceiverAuth implements Authenticator {
-  readonly #usage = new Map<string, Usage>();
-  readonly #unmatched: Partial<Record<AuthResult, number>> = {};
+  readonly #usage: AuthUsage;
   readonly #tokens: CredentialTable;
   readonly #beaconKeys: BeaconKeys;
   #oidc: OidcVerifier | undefined;
@@ -88,6 +93,7 @@ export class ReceiverAuth implements Authenticator {
     this.#audit = deps.audit ?? NO_AUDIT;
     this.#now = deps.now ?? Date.now;
     this.#failures = new AuthFailures(this.#audit, this.#now);
+    this.#usage = deps.usage ?? AuthUsage.alone();
     const table = { log: deps.log, audit: this.#audit, now: this.#now, usage: this.#usage };
     this.#config = config;
     this.#tokens = new CredentialTable(TOKEN, config.tokens, config.warn_before_expiry, table);
@@ -100,11 +106,12 @@ export class ReceiverAuth implements Authenticator {
     this.#beaconKeys.table.onChange(() =>
       this.#verified.drop(({ key }) => key !== undefined && this.#beaconKeys.table.find(key.id) !== key),
     );
-    registerAuthMetrics(deps.registry, {
-      usage: this.#usage,
-      unmatched: this.#unmatched,
-      windows: () => [...this.#tokens.entries, ...this.#beaconKeys.table.entries],
-    });
+    if (deps.registry) {
+      registerAuthMetrics(deps.registry, {
+        usage: this.#usage,
+        windows: () => [...this.#tokens.entries, ...this.#beaconKeys.table.entries],
+      });
+    }
   }
 
   authenticate(headers: IncomingHttpHeaders, peer: string): AuthVerdict | Promise<AuthVerdict> {
@@ -183,7 +190,7 @@ export class ReceiverAuth implements Authenticator {
 
   #startOidc(config: AuthConfig): OidcVerifier | undefined {
     if (config.oidc.issuer_url === '') return undefined;
-    if (!this.#usage.has(OIDC_ID)) this.#usage.set(OIDC_ID, newUsage());
+    this.#usage.slot(OIDC_ID);
     const { log, issuerFetch } = this.#deps;
     const oidc = new OidcVerifier(config.oidc, config.clock_skew, {
       log,
@@ -256,21 +263,19 @@ export class ReceiverAuth implements Authenticator {
     const now = this.#now();
     if (key) this.#beaconKeys.table.count(key, result, now);
     else if (oidc) this.#countOidc(result, now);
-    else this.#unmatched[result] = (this.#unmatched[result] ?? 0) + 1;
+    else this.#usage.unmatched(result);
     // The issuer's keys are missing, not the client's credentials: no failure of the client's to audit.
     if (result === 'unavailable') return authUnavailable();
     return this.#fail(result, headers, peer);
   }
 
   #countOidc(result: AuthResult, now: number): void {
-    const usage = this.#usage.get(OIDC_ID) ?? newUsage();
-    usage.counts[result] = (usage.counts[result] ?? 0) + 1;
-    if (result === 'accepted') usage.lastUsed = now;
+    this.#usage.count(this.#usage.slot(OIDC_ID), result, now);
   }
 
   /** Refuses a request that carried no credential of ours. */
   #refuse(result: AuthResult, headers: IncomingHttpHeaders, peer: string): RequestError {
-    this.#unmatched[result] = (this.#unmatched[result] ?? 0) + 1;
+    this.#usage.unmatched(result);
     return this.#fail(result, headers, peer);
   }
 

@@ -5,8 +5,11 @@ import { shardOf } from '../../handoff/shard-of.ts';
 import { loadProto } from '../../model/proto-files.ts';
 import { resolveConfig } from '../../service/load-config.ts';
 import { createLogger } from '../../telemetry/logger.ts';
-import { RelayMetrics } from '../../telemetry/metrics.ts';
-import { allocateSharedMetrics, SharedMetricsReader } from '../../telemetry/shared-metrics.ts';
+import {
+  allocateReceiverMetrics,
+  ReceiverMetricsReader,
+  ReceiverMetricsWriter,
+} from '../../telemetry/receiver-metrics.ts';
 import type { IngestContext } from '../ingest-context.ts';
 import { createReceiver } from '../receiver-server.ts';
 import { decodeOtlpProto } from './decode-otlp-proto.ts';
@@ -22,17 +25,18 @@ function receiver(room: (shard: number) => boolean = () => true) {
     offerOtlp: (shard: number, from: Sender, part: Omit<OtlpItem, 'ip'>) =>
       offered.push({ shard, item: { ip: from.ip, ...part } }),
   } as unknown as Handoff;
+  const counters = allocateReceiverMetrics(1);
   const ingest: IngestContext = {
     handoff,
     shards: SHARDS,
-    metrics: new RelayMetrics(new SharedMetricsReader(allocateSharedMetrics(1))),
+    metrics: new ReceiverMetricsWriter(counters, 0),
     clientIp: (peer) => peer,
     admission: { shedding: false, retryAfter: 1, why: undefined },
     accepting: true,
   };
   const config = { ...resolveConfig({}).receiver, endpoint: '127.0.0.1:0', max_request_body_size: 65536 };
   const app = createReceiver(config, ingest, createLogger('silent'));
-  return { app, ingest, offered };
+  return { app, ingest, offered, counted: new ReceiverMetricsReader(counters) };
 }
 
 // Eight traces whose last digit picks shards 0..3 twice over, one span each.
@@ -76,14 +80,13 @@ describe('POST /v1/traces', () => {
   });
 
   it('refuses the whole request with 429 and Retry-After when one of its shards is full', async () => {
-    const { app, ingest, offered } = receiver((shard) => shard !== 2);
+    const { app, offered, counted } = receiver((shard) => shard !== 2);
     const json = await post(app);
     expect(json.statusCode).toBe(429);
     expect(json.headers['retry-after']).toBe('1');
     expect(json.json()).toEqual({ code: 8, message: expect.stringMatching(/over its buffer limit/) });
     expect(offered).toEqual([]);
-    const rejected = await ingest.metrics.spansReceived.get();
-    expect(rejected.values.find((v) => v.labels.result === 'rejected')?.value).toBe(8);
+    expect(counted.spans('rejected')).toBe(8);
   });
 
   it('refuses with 503 while shutting down, as a protobuf Status for protobuf requests', async () => {

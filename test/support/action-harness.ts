@@ -1,0 +1,74 @@
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { ActionLog } from '../../src/act/action-log.ts';
+import type { ActionsConfig } from '../../src/health/config.ts';
+import type { AuditSink } from '../../src/telemetry/audit-log.ts';
+import type { TestPki } from './certs.ts';
+import { CREDENTIALS } from './fake-edgeworkers-api.ts';
+import { versionHealthConfig } from './version-health.ts';
+
+/** What an action instance reports: its log lines, its metric and its audit records, captured. */
+export class ActionHarness {
+  readonly registry = new Registry();
+  readonly lines: Record<string, unknown>[] = [];
+  readonly audited: { event: string; fields: Record<string, unknown> }[] = [];
+  readonly log = pino(
+    { level: 'info' },
+    { write: (line: string) => void this.lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  readonly audit: AuditSink = { record: (event, fields = {}) => void this.audited.push({ event, fields }) };
+  readonly actions = new ActionLog(this.registry, this.log, this.audit);
+
+  /** edge_relay_version_actions_total for one action and outcome. */
+  async count(action: string, outcome: string): Promise<number> {
+    const metric = await this.registry.getSingleMetric('edge_relay_version_actions_total')?.get();
+    return metric?.values.find((v) => v.labels.action === action && v.labels.outcome === outcome)?.value ?? 0;
+  }
+
+  messages(): string[] {
+    return this.lines.map((line) => String(line.msg));
+  }
+}
+
+/** Fast retries for tests: a few attempts milliseconds apart, given up on after a few seconds. */
+export const FAST_RETRY = {
+  initial_interval: '5ms',
+  max_interval: '20ms',
+  randomization_factor: 0,
+  max_elapsed_time: '5s',
+};
+
+/** A validated actions block: rollback through the fake API at `host`, trusting the test CA. */
+export function rollbackActions(
+  host: string,
+  pki: TestPki,
+  extra: Record<string, unknown> = {},
+): ActionsConfig {
+  const { dry_run = false, ...edgeworkers } = extra;
+  return versionHealthConfig({
+    actions: {
+      dry_run,
+      edgeworkers: {
+        network: 'STAGING',
+        host,
+        ...CREDENTIALS,
+        stagger: '1s',
+        retry_on_failure: FAST_RETRY,
+        tls: { ca_file: pki.caFile },
+        ...edgeworkers,
+      },
+    },
+  }).actions as ActionsConfig;
+}
+
+/** A validated actions block: the webhook at `url` with `secret`. */
+export function webhookActions(
+  url: string,
+  secret: string,
+  extra: Record<string, unknown> = {},
+): ActionsConfig {
+  const { dry_run = false, ...webhook } = extra;
+  return versionHealthConfig({
+    actions: { dry_run, webhook: { url, secret, retry_on_failure: FAST_RETRY, ...webhook } },
+  }).actions as ActionsConfig;
+}

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
+import type { VerdictSource } from '../judge/verdict.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
@@ -39,6 +40,7 @@ import type { RelayConfig } from './relay-schema.ts';
 import { reloader } from './reload.ts';
 import { configDigest, sectionDigests } from './reload-plan.ts';
 import { startCluster } from './start-cluster.ts';
+import { startActionsOn } from './start-version-actions.ts';
 import { startVersionHealth } from './start-version-health.ts';
 
 /** What set off a reload, for the log and the audit record. */
@@ -68,6 +70,11 @@ export interface RelayOptions {
   /** The config file's path, named in the audit log. */
   configFile?: string;
   version?: string;
+  /**
+   * The version judge's verdicts, which the actions and the /versions page follow. Given by the caller
+   * until the judge (src/judge/) is started here with version_health.
+   */
+  verdicts?: VerdictSource;
 }
 
 function announceExport(config: RelayConfig, log: Logger): void {
@@ -184,7 +191,8 @@ export async function startRelay(
     batch: config.batch,
     exporter: config.exporter,
     debug: config.debug,
-    version_health: config.version_health,
+    // The actions' block stays on the main thread: it holds credentials that no worker needs.
+    version_health: config.version_health && { ...config.version_health, actions: undefined },
     peer_token: auth.peerToken(),
   };
   const pool = await ShardPool.start(sections, threads, shared, log, {
@@ -222,6 +230,11 @@ export async function startRelay(
     pool.broadcast({ type: 'peer_token', token });
   });
   const admin = createAdminServer(metrics, () => ready);
+  const versions = startActionsOn(options.verdicts, config, admin, () => cluster?.members() ?? [], {
+    metrics,
+    log,
+    audit,
+  });
 
   await listen(admin, 'admin.endpoint', config.admin.endpoint);
   // What an earlier run logged and did not settle goes to the workers before anything new.
@@ -259,6 +272,7 @@ export async function startRelay(
       ingest.handoff.flush();
       await pool.drain(deadline);
       await health?.push?.stop(deadline);
+      await versions?.stop(deadline);
       const unsettled = await wal?.close();
       if (unsettled) log.info({ spans: unsettled }, 'spans left in the write-ahead log for the next start');
       admission.stop();

@@ -53,12 +53,15 @@ export function lineChart({ title, series, format, width = 420, height = 180 }: 
     `<text x="${MARGIN.left + plotW}" y="${y(0) + 14}" text-anchor="end" class="tick">${clock(t1)}</text>`,
   ];
   const lines = series.map((s) => {
-    const coordinates = s.points
-      .filter(defined)
-      .map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`)
-      .join(' ');
+    const shown = s.points.filter(defined);
+    const coordinates = shown.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
-    return `<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${coordinates}"><title>${escapeHtml(s.name)}</title></polyline>`;
+    const last = shown.at(-1);
+    // A dot on the latest value: the one sample of a new pair is visible before it becomes a line.
+    const dot = last
+      ? `<circle cx="${x(last[0]).toFixed(1)}" cy="${y(last[1]).toFixed(1)}" r="3" fill="${s.color}"/>`
+      : '';
+    return `<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${coordinates}"><title>${escapeHtml(s.name)}</title></polyline>${dot}`;
   });
   const legend = series.map((s, i) => {
     const last = s.points.filter(defined).at(-1)?.[1];

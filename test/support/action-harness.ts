@@ -7,15 +7,23 @@ import type { TestPki } from './certs.ts';
 import { CREDENTIALS } from './fake-edgeworkers-api.ts';
 import { versionHealthConfig } from './version-health.ts';
 
+/** A logger whose JSON lines are kept, parsed, for a test to read. */
+export function capturedLog() {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino(
+    { level: 'info' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  return { log, lines, messages: () => lines.map((line) => String(line.msg)) };
+}
+
 /** What an action instance reports: its log lines, its metric and its audit records, captured. */
 export class ActionHarness {
   readonly registry = new Registry();
-  readonly lines: Record<string, unknown>[] = [];
+  readonly #captured = capturedLog();
+  readonly lines = this.#captured.lines;
+  readonly log = this.#captured.log;
   readonly audited: { event: string; fields: Record<string, unknown> }[] = [];
-  readonly log = pino(
-    { level: 'info' },
-    { write: (line: string) => void this.lines.push(JSON.parse(line) as Record<string, unknown>) },
-  );
   readonly audit: AuditSink = { record: (event, fields = {}) => void this.audited.push({ event, fields }) };
   readonly actions = new ActionLog(this.registry, this.log, this.audit);
 
@@ -26,7 +34,7 @@ export class ActionHarness {
   }
 
   messages(): string[] {
-    return this.lines.map((line) => String(line.msg));
+    return this.#captured.messages();
   }
 }
 

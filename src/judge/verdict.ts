@@ -33,6 +33,8 @@ export interface SampleSummary {
   /** Seconds, interpolated within the histogram's buckets (undefined without requests). */
   p50: number | undefined;
   p95: number | undefined;
+  /** The configured `latency_quantile` (p95 by default), as p50 and p95. */
+  tail: number | undefined;
 }
 
 export interface MetricComparison {
@@ -41,19 +43,24 @@ export interface MetricComparison {
   pop: string;
   baseline: SampleSummary;
   candidate: SampleSummary;
-  /** `two_proportion_z` (one-sided, pooled) for error_rate; `mann_whitney_u` (one-sided, tie-corrected, over buckets) for latency. */
-  test: 'two_proportion_z' | 'mann_whitney_u';
+  /**
+   * `fisher_exact` (one-sided) for error_rate. Latency has two: `mann_whitney_u` (one-sided,
+   * tie-corrected, over the buckets: the whole distribution) and `tail_exceedance_fisher` (the share of
+   * requests above the bucket bound nearest the pooled `latency_quantile`, by Fisher's test: the tail).
+   */
+  test: 'fisher_exact' | 'mann_whitney_u' | 'tail_exceedance_fisher';
   /** Whether both sides had `min_requests`; untested comparisons carry numbers but no statistic. */
   tested: boolean;
-  /** z (for Mann-Whitney: the normal approximation of U); positive when the candidate is worse. */
+  /** z (pooled two-proportion z; for Mann-Whitney the standardised U); positive when the candidate is worse. */
   statistic?: number;
   /** One-sided: the probability of a statistic this large if the candidate were no worse. */
   p_value?: number;
   /** The level p_value is compared with for `regressed` at this look (alpha split over looks and comparisons). */
   level?: number;
   /**
-   * error_rate: candidate − baseline error rate (absolute, 0.05 = 5 points). Latency: the candidate's
-   * `latency_quantile` (p95 by default) over the baseline's, minus 1 (relative, 0.4 = 40% slower).
+   * error_rate: candidate − baseline error rate (absolute, 0.05 = 5 points). Latency, relative (0.4 = 40%
+   * slower): mann_whitney_u, the candidate's median over the baseline's, minus 1; tail_exceedance_fisher, the
+   * same of the `latency_quantile` (p95 by default).
    */
   effect: number;
   /** The minimum effect configured for this metric (min_error_rate_increase or min_latency_increase). */

@@ -17,6 +17,7 @@ const side = (requests: number, errorRate: number, p50: number, p95: number): Sa
   errorRate,
   p50,
   p95,
+  tail: p95,
 });
 
 export interface VerdictFigures {
@@ -42,7 +43,7 @@ function comparisons(figures: VerdictFigures, state: VerdictState): MetricCompar
       pop: '*',
       baseline: base,
       candidate: cand,
-      test: 'two_proportion_z',
+      test: 'fisher_exact',
       tested: state !== 'collecting',
       statistic: regressed ? 11.2 : 0.3,
       p_value: regressed ? 1.9e-29 : 0.38,

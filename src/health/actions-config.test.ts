@@ -92,6 +92,22 @@ describe('version_health.actions config', () => {
     expect(partial.message).toContain('client_token, client_secret, access_token');
   });
 
+  it("takes a section's AKAMAI_<SECTION>_* variables over the file, as Akamai's tools do", () => {
+    const names = ['HOST', 'CLIENT_TOKEN', 'CLIENT_SECRET', 'ACCESS_TOKEN'];
+    for (const name of names) process.env[`AKAMAI_CI_${name}`] = `value-of-${name.toLowerCase()}`;
+    try {
+      const block = actions({
+        edgeworkers: { network: 'STAGING', edgerc: { path: '/nonexistent/.edgerc', section: 'ci' } },
+      });
+      expect(block?.edgeworkers?.edgerc?.section).toBe('ci');
+    } finally {
+      for (const name of names) delete process.env[`AKAMAI_CI_${name}`];
+    }
+    expect(
+      keyOf({ edgeworkers: { network: 'STAGING', edgerc: { path: '/nonexistent/.edgerc', section: 'ci' } } }),
+    ).toBe('version_health.actions.edgeworkers.edgerc');
+  });
+
   it('keeps secrets out of the config digest', () => {
     const config = (secret: string, client_secret: string) =>
       resolveConfig({

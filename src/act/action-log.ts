@@ -7,7 +7,7 @@ export type ActionName = 'webhook' | 'rollback';
 
 /**
  * What became of an action. Final outcomes are one per action; `retry` is counted for each failed
- * attempt that the sender tries again, so a struggling endpoint shows before the action gives up.
+ * attempt (with retries on), so a struggling endpoint shows before the action gives up.
  * - webhook: `delivered`, `dry_run` (would have been sent), `failed`, `retry`.
  * - rollback: `activated`, `dry_run` (would have activated), `already_active` (the baseline is active),
  *   `in_progress` (an activation of the baseline is pending: another replica's), `not_active` (the

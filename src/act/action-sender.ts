@@ -1,7 +1,9 @@
+import type { Verdict } from '../judge/verdict.ts';
 import { clientFetch } from '../lib/http-client.ts';
-import { type Attempt, type HttpRequest, HttpSender } from '../lib/http-sender.ts';
+import { type HttpRequest, HttpSender } from '../lib/http-sender.ts';
 import type { RetryConfig } from '../lib/retry.ts';
 import type { ClientTlsConfig } from '../lib/tls.ts';
+import type { ActionLog, ActionName } from './action-log.ts';
 
 /** What an action's requests need of its config block. */
 export interface SenderConfig {
@@ -16,28 +18,36 @@ export interface SenderHooks {
   readonly random?: () => number;
 }
 
+/** The sender of one action, and how to say which verdict a request is for. */
+export interface ActionSender {
+  readonly sender: HttpSender;
+  /** Marks a request as made for `verdict`, so that its failed attempts are recorded against it. */
+  readonly about: (request: HttpRequest, verdict: Verdict) => void;
+}
+
 /**
  * The one retrying sender (src/lib/http-sender.ts), for an action's requests: its retry_on_failure
- * backoff, its timeout, its TLS settings. `onRetry` hears of every failed attempt that will be tried
- * again, with the request it was, so the action can say which verdict is waiting.
+ * backoff, its timeout, its TLS settings. Every failed attempt the sender may try again is recorded as
+ * `retry` against the verdict its request was for, so a struggling endpoint shows before the action ends.
  */
 export function actionSender(
+  action: ActionName,
   config: SenderConfig,
-  onRetry: (attempt: Attempt, request: HttpRequest) => void,
+  actions: ActionLog,
   hooks: SenderHooks = {},
-): HttpSender {
-  return new HttpSender({
+): ActionSender {
+  const verdicts = new WeakMap<HttpRequest, Verdict>();
+  const sender = new HttpSender({
     retry: config.retry_on_failure,
     timeout: config.timeout,
     fetch: hooks.fetch ?? clientFetch({ tls: config.tls, proxy_url: '' }),
     ...(hooks.random ? { random: hooks.random } : {}),
     onAttempt: (attempt, request) => {
-      if (attempt.outcome !== 'ok' && attempt.outcome !== 'permanent' && config.retry_on_failure.enabled) {
-        onRetry(attempt, request);
-      }
+      const verdict = verdicts.get(request);
+      if (attempt.outcome === 'ok' || attempt.outcome === 'permanent' || !verdict) return;
+      if (config.retry_on_failure.enabled)
+        actions.record(action, 'retry', verdict, `attempt failed: ${attempt.detail}`);
     },
   });
+  return { sender, about: (request, verdict) => verdicts.set(request, verdict) };
 }
-
-/** "HTTP 503", "connect ECONNREFUSED …": what an attempt that got no answer was told. */
-export const attemptDetail = (attempt: Attempt): string => (attempt.outcome === 'ok' ? 'ok' : attempt.detail);

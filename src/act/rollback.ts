@@ -2,9 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EdgeWorkersActionConfig } from '../health/config.ts';
 import type { Verdict, VerdictChange } from '../judge/verdict.ts';
 import { type EdgeGridCredentials, EdgeGridSigner, readEdgeRc } from '../lib/edgegrid.ts';
-import type { HttpRequest } from '../lib/http-sender.ts';
 import type { ActionLog, ActionOutcome } from './action-log.ts';
-import { actionSender, attemptDetail, type SenderHooks } from './action-sender.ts';
+import { actionSender, type SenderHooks } from './action-sender.ts';
 import { EdgeWorkersApi, type Network, UNDER_WAY } from './edgeworkers-api.ts';
 import { pairKey } from './verdict-history.ts';
 
@@ -55,7 +54,6 @@ export class EdgeWorkersRollback {
   readonly #lastActivation = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   readonly #stopping = new AbortController();
-  readonly #about = new WeakMap<HttpRequest, Verdict>();
 
   constructor(
     config: EdgeWorkersActionConfig,
@@ -69,18 +67,8 @@ export class EdgeWorkersRollback {
     this.#now = hooks.now ?? Date.now;
     this.#turn = hooks.turn ?? (() => 0);
     this.#wait = hooks.wait ?? ((ms, signal) => sleep(ms, undefined, { signal, ref: false }));
-    const sender = actionSender(
-      config,
-      (attempt, request) => {
-        const verdict = this.#about.get(request);
-        if (verdict)
-          this.#actions.record('rollback', 'retry', verdict, `attempt failed: ${attemptDetail(attempt)}`);
-      },
-      hooks,
-    );
-    this.#api = new EdgeWorkersApi(new EdgeGridSigner(credentialsOf(config)), sender, (request, verdict) =>
-      this.#about.set(request, verdict),
-    );
+    const { sender, about } = actionSender('rollback', config, actions, hooks);
+    this.#api = new EdgeWorkersApi(new EdgeGridSigner(credentialsOf(config)), sender, about);
   }
 
   /** Acts on a change to `regressed`; resolves when the rollback it started (if any) has ended. */

@@ -3,7 +3,7 @@ import type { WebhookConfig } from '../health/config.ts';
 import type { Verdict, VerdictChange } from '../judge/verdict.ts';
 import type { HttpRequest, HttpSender } from '../lib/http-sender.ts';
 import type { ActionLog } from './action-log.ts';
-import { actionSender, attemptDetail, type SenderHooks } from './action-sender.ts';
+import { actionSender, type SenderHooks } from './action-sender.ts';
 import { type AlertStatus, webhookPayload } from './alertmanager.ts';
 import { pairKey } from './verdict-history.ts';
 
@@ -29,8 +29,8 @@ export class WebhookNotifier {
   readonly #firing = new Map<string, number>();
   /** The last notice of each pair, which the next one waits for. */
   readonly #chains = new Map<string, Promise<void>>();
-  /** Which verdict a request is about, for the retries the sender reports by request. */
-  readonly #about = new WeakMap<HttpRequest, Verdict>();
+  /** Says which verdict a request is for, for the retries the sender reports by request. */
+  readonly #about: (request: HttpRequest, verdict: Verdict) => void;
 
   constructor(
     config: WebhookConfig,
@@ -42,15 +42,9 @@ export class WebhookNotifier {
     this.#dryRun = dryRun;
     this.#actions = actions;
     this.#now = hooks.now ?? Date.now;
-    this.#sender = actionSender(
-      config,
-      (attempt, request) => {
-        const verdict = this.#about.get(request);
-        if (verdict)
-          this.#actions.record('webhook', 'retry', verdict, `attempt failed: ${attemptDetail(attempt)}`);
-      },
-      hooks,
-    );
+    const { sender, about } = actionSender('webhook', config, actions, hooks);
+    this.#sender = sender;
+    this.#about = about;
   }
 
   /** Acts on one change; resolves when the notice it caused (if any) has ended, for tests and shutdown. */
@@ -106,7 +100,7 @@ export class WebhookNotifier {
         [IDEMPOTENCY_HEADER]: `${fingerprint}-${status}`,
       },
     };
-    this.#about.set(request, verdict);
+    this.#about(request, verdict);
     const delivery = await this.#sender.deliver(request);
     if (delivery.outcome === 'delivered') {
       this.#actions.record('webhook', 'delivered', verdict, `sent the ${what}`);

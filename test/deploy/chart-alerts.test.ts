@@ -167,7 +167,11 @@ const tests = [
       series('edge_relay_version_verdict', POD, '0x5 1x10', { ...VERDICT, state: 'regressed' }),
       series('edge_relay_version_verdict', POD, '1x5 0x10', { ...VERDICT, state: 'suspect' }),
       series('edge_relay_version_verdict', OTHER_POD, '0x15', { ...VERDICT, state: 'regressed' }),
-      series('edge_relay_version_verdict', FOREIGN_POD, '1x15', { ...VERDICT, worker_id: '7', state: 'regressed' }),
+      series('edge_relay_version_verdict', FOREIGN_POD, '1x15', {
+        ...VERDICT,
+        worker_id: '7',
+        state: 'regressed',
+      }),
     ],
     [
       { eval_time: '3m', alertname: 'EdgeWorkerVersionRegressed', exp_alerts: [] },
@@ -203,7 +207,11 @@ const tests = [
         alertname: 'EdgeWorkerVersionErrorRate',
         exp_alerts: [
           {
-            exp_labels: { akamai_edgeworker_id: '42817', akamai_edgeworker_version: '1.4.3', severity: 'warning' },
+            exp_labels: {
+              akamai_edgeworker_id: '42817',
+              akamai_edgeworker_version: '1.4.3',
+              severity: 'warning',
+            },
           },
         ],
       },

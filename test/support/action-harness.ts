@@ -46,37 +46,31 @@ export const FAST_RETRY = {
   max_elapsed_time: '5s',
 };
 
-/** A validated actions block: rollback through the fake API at `host`, trusting the test CA. */
-export function rollbackActions(
+/** A validated actions block with one action's block, `dry_run` (default false) taken from `extra`. */
+function actionsBlock(action: 'webhook' | 'edgeworkers', block: Record<string, unknown>): ActionsConfig {
+  const { dry_run = false, ...rest } = block;
+  return versionHealthConfig({ actions: { dry_run, [action]: rest } }).actions as ActionsConfig;
+}
+
+/** Rollback through the fake API at `host`, trusting the test CA. */
+export const rollbackActions = (
   host: string,
   pki: TestPki,
   extra: Record<string, unknown> = {},
-): ActionsConfig {
-  const { dry_run = false, ...edgeworkers } = extra;
-  return versionHealthConfig({
-    actions: {
-      dry_run,
-      edgeworkers: {
-        network: 'STAGING',
-        host,
-        ...CREDENTIALS,
-        stagger: '1s',
-        retry_on_failure: FAST_RETRY,
-        tls: { ca_file: pki.caFile },
-        ...edgeworkers,
-      },
-    },
-  }).actions as ActionsConfig;
-}
+): ActionsConfig =>
+  actionsBlock('edgeworkers', {
+    network: 'STAGING',
+    host,
+    ...CREDENTIALS,
+    stagger: '1s',
+    retry_on_failure: FAST_RETRY,
+    tls: { ca_file: pki.caFile },
+    ...extra,
+  });
 
-/** A validated actions block: the webhook at `url` with `secret`. */
-export function webhookActions(
+/** The webhook at `url` with `secret`. */
+export const webhookActions = (
   url: string,
   secret: string,
   extra: Record<string, unknown> = {},
-): ActionsConfig {
-  const { dry_run = false, ...webhook } = extra;
-  return versionHealthConfig({
-    actions: { dry_run, webhook: { url, secret, retry_on_failure: FAST_RETRY, ...webhook } },
-  }).actions as ActionsConfig;
-}
+): ActionsConfig => actionsBlock('webhook', { url, secret, retry_on_failure: FAST_RETRY, ...extra });

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { WebhookPayload } from '../../src/act/alertmanager.ts';
 
 // A webhook receiver on 127.0.0.1 that checks each notice's signature as a receiver would: HMAC-SHA256
 // of the raw body with the shared secret, against `X-Edge-Relay-Signature: sha256=<hex>`.
@@ -10,21 +11,7 @@ export interface ReceivedNotice {
   headers: IncomingHttpHeaders;
   body: string;
   verified: boolean;
-  payload: {
-    version: string;
-    status: 'firing' | 'resolved';
-    receiver: string;
-    groupKey: string;
-    alerts: {
-      status: string;
-      labels: Record<string, string>;
-      annotations: Record<string, string>;
-      startsAt: string;
-      endsAt: string;
-      fingerprint: string;
-      generatorURL: string;
-    }[];
-  };
+  payload: WebhookPayload;
 }
 
 export class WebhookSink {

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Beacon } from '../model/beacon.ts';
+import { EDGEWORKER_ID, EDGEWORKER_VERSION } from '../model/edgeworker.ts';
 import type { KeyValue, Resource } from '../model/span.ts';
 import { attributesOf } from './beacon-attributes.ts';
 import type { EnrichmentConfig } from './config.ts';
@@ -8,9 +9,8 @@ import { popLookup } from './pop-lookup.ts';
 /** Resource attribute names the relay sets (OpenTelemetry semantic conventions, `akamai.*` for the edge). */
 export const EDGE_IP = 'akamai.edge.ip';
 export const EDGE_POP = 'akamai.edge.pop';
-export const EDGEWORKER_ID = 'akamai.edgeworker.id';
-export const EDGEWORKER_VERSION = 'akamai.edgeworker.version';
 export const SERVICE_NAME = 'service.name';
+export { EDGEWORKER_ID, EDGEWORKER_VERSION };
 
 /**
  * Builds the Resource of a beacon's spans: its own resource attributes, then the edge identity

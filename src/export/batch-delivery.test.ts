@@ -46,7 +46,7 @@ async function setup(exporter: Record<string, unknown> = {}, persistent = false)
   const held = new HeldSpans(writer, log);
   const store: BatchStore = { ...memoryBatchStore(config.sending_queue), persistent };
   const credentials = new ExportCredentials(config.headers, sink.url, log);
-  const delivery = new BatchDelivery(config, store, held, writer, credentials);
+  const delivery = new BatchDelivery(config, store, held, writer, log, credentials);
   const queue = (body = encoded, format = PLAIN_PROTO): QueuedBatch => {
     held.hold(3);
     return store.put(body, 3, format) as QueuedBatch;

@@ -1,11 +1,12 @@
 import { clientFetch } from '../lib/http-client.ts';
 import { HttpSender, type SendFailure } from '../lib/http-sender.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import type { DropReason, SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import type { BatchStore, QueuedBatch } from './batch-store.ts';
 import { bodyHeaders, formatOf } from './body-format.ts';
 import { type ExporterConfig, tracesUrl } from './config.ts';
 import type { ExportCredentials } from './credentials.ts';
-import { readPartialSuccess } from './export-response.ts';
+import { readPartialSuccess, rejectedOf } from './export-response.ts';
 import type { HeldSpans } from './held-spans.ts';
 
 const DROP_REASON: Record<SendFailure, DropReason> = {
@@ -23,6 +24,7 @@ const DROP_REASON: Record<SendFailure, DropReason> = {
 export class BatchDelivery {
   readonly #url: string;
   readonly #credentials: ExportCredentials;
+  readonly #log: Logger;
   readonly #store: BatchStore;
   readonly #held: HeldSpans;
   readonly #metrics: SharedMetricsWriter;
@@ -38,12 +40,14 @@ export class BatchDelivery {
     store: BatchStore,
     held: HeldSpans,
     metrics: SharedMetricsWriter,
+    log: Logger,
     credentials: ExportCredentials,
     onSettled: (batch: QueuedBatch) => void = () => {},
   ) {
     this.#onSettled = onSettled;
     this.#url = tracesUrl(config);
     this.#credentials = credentials;
+    this.#log = log;
     this.#store = store;
     this.#held = held;
     this.#metrics = metrics;
@@ -107,7 +111,14 @@ export class BatchDelivery {
 
   #exported(spans: number, answer: Uint8Array): void {
     const partial = readPartialSuccess(answer);
-    const rejected = partial?.rejectedSpans ?? 0;
+    const { rejected, lie } = rejectedOf(partial?.rejectedSpans ?? 0, spans);
+    if (lie) {
+      this.#metrics.add('exportPartialSuccessInvalid', 1);
+      this.#log.warn(
+        { claimed: partial?.rejectedSpans, spans },
+        'backend claimed an impossible rejected_spans',
+      );
+    }
     this.#metrics.add('exportRequests', 1, rejected > 0 ? 'partial_success' : 'success');
     this.#held.exported(spans - rejected);
     if (rejected > 0) this.#held.drop(rejected, 'rejected_by_backend', partial?.errorMessage ?? '');

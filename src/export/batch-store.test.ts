@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { GZIP_PROTO } from '../../test/support/formats.ts';
 import { resolveConfig } from '../service/load-config.ts';
 import { diskBatchStore, memoryBatchStore } from './batch-store.ts';
+import { nodeStorageFs, type StorageFs } from './storage-fs.ts';
 
 const queueConfig = (sending_queue: Record<string, unknown>) =>
   resolveConfig({ exporter: { sending_queue } }).exporter.sending_queue;
@@ -56,5 +57,20 @@ describe('diskBatchStore', () => {
       [7, undefined],
     ]);
     expect(readdirSync(join(storage, 'shard-0'))).toHaveLength(2);
+  });
+
+  it('counts its files in whole blocks against its share of the free space, so it is full before the disk is', () => {
+    const storage = join(mkdtempSync(join(tmpdir(), 'batch-store-')), 'queue');
+    let free = 16 * 1024;
+    const fs: StorageFs = { ...nodeStorageFs, space: () => ({ free, blockSize: 4096 }) };
+    const store = diskBatchStore(queueConfig({ storage }), 0, 2, undefined, fs);
+    expect(store.fill()).toBe(0);
+    store.put(body, 3, GZIP_PROTO);
+    // One block of 4 KiB taken, half of the 16 KiB free is this shard's.
+    expect(store.fill()).toBeCloseTo(4096 / (4096 + 8192));
+    expect(store.usage()).toEqual({ spans: 3, bytes: 4096, freeBytes: 8192 });
+    free = 0;
+    expect(store.fill()).toBe(1);
+    expect(store.usage().freeBytes).toBe(0);
   });
 });

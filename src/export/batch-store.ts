@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SendingQueueConfig } from './config.ts';
 import { type CorruptRecord, DiskQueue, type StoredBatch } from './disk-queue.ts';
+import { nodeStorageFs, type StorageFs } from './storage-fs.ts';
 
 /** An encoded export batch, held in memory or on disk until it is delivered or dropped. */
 export interface QueuedBatch {
@@ -30,6 +31,13 @@ export interface BatchStore<B extends QueuedBatch = QueuedBatch> {
   release(batch: B): void;
   /** How full the store is, 0 to 1: what admission control sheds on. */
   fill(): number;
+  /** What it holds (waiting or being sent) and, on disk, how much more it can take. */
+  usage(): StoreUsage;
+  /**
+   * False from a failed write (a full disk) until a write of that size would succeed again: while
+   * it is false admission control refuses new data. Checked again on each call while false.
+   */
+  writable(): boolean;
   /** Batches left by a previous run, oldest first, and the records that could not be read back. */
   readonly recovered: readonly B[];
   readonly corrupt: readonly CorruptRecord[];
@@ -38,6 +46,14 @@ export interface BatchStore<B extends QueuedBatch = QueuedBatch> {
    * replays the segment they came from: counting them again would count them twice.
    */
   readonly superseded: number;
+}
+
+export interface StoreUsage {
+  spans: number;
+  /** Bytes its batches take on disk (whole blocks); 0 in memory, where batches are counted, not bytes. */
+  bytes: number;
+  /** Bytes it can still take on disk: the smaller of its share's rest and of the filesystem's free space. */
+  freeBytes: number;
 }
 
 interface MemoryBatch extends QueuedBatch {
@@ -51,18 +67,23 @@ export const memoryQueueCapacity = (config: SendingQueueConfig): number =>
 export function memoryBatchStore(config: SendingQueueConfig): BatchStore<MemoryBatch> {
   const capacity = memoryQueueCapacity(config);
   let held = 0;
+  let heldSpans = 0;
   return {
     persistent: false,
     put(body, spans, format, segment) {
       if (held >= capacity) return undefined;
       held++;
+      heldSpans += spans;
       return { body, spans, format, segment };
     },
     load: (batch) => batch.body,
-    release() {
+    release(batch) {
       held--;
+      heldSpans -= batch.spans;
     },
     fill: () => held / capacity,
+    usage: () => ({ spans: heldSpans, bytes: 0, freeBytes: 0 }),
+    writable: () => true,
     recovered: [],
     corrupt: [],
     superseded: 0,
@@ -81,6 +102,7 @@ export function diskBatchStore(
   shard: number,
   threads: number,
   wal?: WalStorage,
+  fs: StorageFs = nodeStorageFs,
 ): BatchStore<StoredBatch> {
   const orphans = readdirSafe(config.storage)
     .map((name) => Number(SHARD_DIR.exec(name)?.[1] ?? -1))
@@ -91,6 +113,7 @@ export function diskBatchStore(
     Math.floor(config.storage_max_bytes / threads),
     orphans,
     wal !== undefined,
+    fs,
   );
   const replayed = (record: { segment?: number | undefined }) =>
     record.segment !== undefined && wal?.replayed.has(record.segment) === true;
@@ -106,7 +129,19 @@ export function diskBatchStore(
     put: (body, spans, format, segment) => queue.append(body, spans, format, segment),
     load: (batch) => queue.read(batch),
     release: (batch) => queue.remove(batch),
-    fill: () => queue.usedBytes / queue.maxBytes,
+    // The larger of the fill of its share and of what the filesystem can give it (what its files take,
+    // in whole blocks, plus an equal share of the free space): shedding starts before the disk is full.
+    fill() {
+      const ofShare = queue.usedBytes / queue.maxBytes;
+      const onDisk = queue.diskBytes + queue.freeBytes / threads;
+      return Math.min(1, Math.max(ofShare, onDisk > 0 ? queue.diskBytes / onDisk : 1));
+    },
+    usage: () => ({
+      spans: queue.spans,
+      bytes: queue.diskBytes,
+      freeBytes: Math.max(0, Math.min(queue.maxBytes - queue.usedBytes, queue.freeBytes / threads)),
+    }),
+    writable: () => queue.writable(),
     recovered: recovered.filter((batch) => !replayed(batch)),
     corrupt: corrupt.filter((record) => !replayed(record)),
     superseded,

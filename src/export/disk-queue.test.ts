@@ -1,12 +1,42 @@
-import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GZIP_PROTO, PLAIN_PROTO } from '../../test/support/formats.ts';
 import { DiskQueue } from './disk-queue.ts';
+import { nodeStorageFs, type StorageFs } from './storage-fs.ts';
 
 const tempDir = () => join(mkdtempSync(join(tmpdir(), 'disk-queue-')), 'shard-0');
 const body = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+/**
+ * `dir` as if it were a disk of `capacity` bytes: a write that does not fit is cut short (returns
+ * fewer bytes), the next one fails with ENOSPC, as on a real full filesystem; removing files gives
+ * their space back. `chunk` bounds what one write call takes, as a signal may.
+ */
+function smallDisk(dir: string, capacity: number, chunk = Number.POSITIVE_INFINITY): StorageFs {
+  const used = () => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+  return {
+    open: nodeStorageFs.open,
+    write(fd, data, offset) {
+      const room = capacity - used();
+      if (room <= 0)
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return writeSync(fd, data, offset, Math.min(room, chunk, data.length - offset));
+    },
+    close: closeSync,
+    space: () => ({ free: Math.max(0, capacity - used()), blockSize: 1 }),
+  };
+}
 
 describe('DiskQueue', () => {
   it('replays what was appended, oldest first, and forgets what was removed', () => {
@@ -91,5 +121,32 @@ describe('DiskQueue', () => {
       Buffer.from(body(60, 2)),
     );
     expect(reopened.usedBytes).toBe(50 + 20 + 60 + 24);
+  });
+
+  it('on a full disk, fails the write that is cut short, leaves no file, and is writable again once it fits', () => {
+    const dir = tempDir();
+    const { queue } = DiskQueue.open(dir, 1 << 20, [], false, smallDisk(dir, 1500));
+    const first = queue.append(body(1000, 1), 3, GZIP_PROTO) as NonNullable<ReturnType<typeof queue.append>>;
+    // 480 bytes fit: the record is cut short, then the disk is full.
+    expect(() => queue.append(body(1000, 2), 5, GZIP_PROTO)).toThrow(/ENOSPC/);
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(queue.usedBytes).toBe(1020);
+    expect(queue.writable()).toBe(false);
+    expect(queue.writable()).toBe(false);
+
+    queue.remove(first);
+    expect(queue.writable()).toBe(true);
+    expect(readdirSync(dir)).toEqual([]); // the probe is gone too
+    const again = queue.append(body(1000, 3), 7, GZIP_PROTO) as NonNullable<ReturnType<typeof queue.append>>;
+    expect(queue.read(again)).toEqual(Buffer.from(body(1000, 3)));
+    expect(DiskQueue.open(dir, 1 << 20).corrupt).toEqual([]);
+  });
+
+  it('finishes a write that the system took in several parts', () => {
+    const dir = tempDir();
+    const { queue } = DiskQueue.open(dir, 1 << 20, [], false, smallDisk(dir, 1 << 20, 300));
+    const batch = queue.append(body(1000, 9), 2, PLAIN_PROTO) as NonNullable<ReturnType<typeof queue.append>>;
+    expect(queue.read(batch)).toEqual(Buffer.from(body(1000, 9)));
+    expect(queue.writable()).toBe(true);
   });
 });

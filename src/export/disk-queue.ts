@@ -9,10 +9,10 @@ import {
   readSync,
   renameSync,
   rmSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { nodeStorageFs, type StorageFs, writeFile } from './storage-fs.ts';
 
 // One export batch per file, named by a sequence number so that replay is oldest-first. Each file is
 // a framed record: a fixed header (magic, flags — the body's format in the low byte — span count, body
@@ -48,6 +48,7 @@ export interface CorruptRecord {
   readonly segment?: number | undefined;
 }
 
+const PROBE = 'probe.tmp';
 const fileName = (seq: number): string => `${String(seq).padStart(16, '0')}${SUFFIX}`;
 
 interface Header {
@@ -90,13 +91,21 @@ export class DiskQueue {
   readonly #maxBytes: number;
   /** The directory's descriptor, to fsync new names; only with `sync`. */
   readonly #dirFd: number | undefined;
+  readonly #fs: StorageFs;
   #usedBytes = 0;
+  #spans = 0;
+  /** What the records take on the filesystem: each file rounded up to whole blocks. */
+  #diskBytes = 0;
+  #blockSize = 4096;
   #nextSeq = 0;
+  /** Bytes of the write that failed last; 0 while writes succeed. */
+  #failedBytes = 0;
 
-  private constructor(dir: string, maxBytes: number, sync: boolean) {
+  private constructor(dir: string, maxBytes: number, sync: boolean, fs: StorageFs) {
     this.#dir = dir;
     this.#maxBytes = maxBytes;
     this.#dirFd = sync ? openSync(dir, 'r') : undefined;
+    this.#fs = fs;
   }
 
   /**
@@ -109,9 +118,12 @@ export class DiskQueue {
     maxBytes: number,
     adopt: readonly string[] = [],
     sync = false,
+    fs: StorageFs = nodeStorageFs,
   ): { queue: DiskQueue; recovered: StoredBatch[]; corrupt: CorruptRecord[] } {
     mkdirSync(dir, { recursive: true });
-    const queue = new DiskQueue(dir, maxBytes, sync);
+    rmSync(join(dir, PROBE), { force: true });
+    const queue = new DiskQueue(dir, maxBytes, sync, fs);
+    queue.#blockSize = queue.#space().blockSize || queue.#blockSize;
     queue.#nextSeq = queue.#seqs().reduce((max, seq) => Math.max(max, seq + 1), 0);
     for (const other of adopt) queue.#adopt(other);
     const recovered: StoredBatch[] = [];
@@ -123,7 +135,7 @@ export class DiskQueue {
         rmSync(join(dir, fileName(seq)), { force: true });
       } else {
         recovered.push(checked);
-        queue.#usedBytes += checked.bytes;
+        queue.#count(checked.bytes, checked.spans);
       }
     }
     return { queue, recovered, corrupt };
@@ -137,7 +149,56 @@ export class DiskQueue {
     return this.#maxBytes;
   }
 
-  /** Writes a batch; undefined when it would take the directory past its byte bound. */
+  /** Spans in the stored records. */
+  get spans(): number {
+    return this.#spans;
+  }
+
+  get diskBytes(): number {
+    return this.#diskBytes;
+  }
+
+  /** Bytes the filesystem still has (it may be shared with other writers, and with other shards). */
+  get freeBytes(): number {
+    return this.#space().free;
+  }
+
+  #space(): { free: number; blockSize: number } {
+    try {
+      return this.#fs.space(this.#dir);
+    } catch {
+      return { free: Number.POSITIVE_INFINITY, blockSize: 0 };
+    }
+  }
+
+  #count(bytes: number, spans: number): void {
+    this.#spans += spans;
+    this.#usedBytes += bytes;
+    this.#diskBytes += Math.sign(bytes) * Math.ceil(Math.abs(bytes) / this.#blockSize) * this.#blockSize;
+  }
+
+  /**
+   * False from a failed write (a full disk) until a write of that size succeeds again, which each
+   * call while false tries with a probe file (written and removed).
+   */
+  writable(): boolean {
+    if (this.#failedBytes > 0 && this.#probe(this.#failedBytes)) this.#failedBytes = 0;
+    return this.#failedBytes === 0;
+  }
+
+  #probe(bytes: number): boolean {
+    if (this.freeBytes < bytes) return false;
+    try {
+      writeFile(this.#fs, join(this.#dir, PROBE), new Uint8Array(bytes));
+      return true;
+    } catch {
+      return false;
+    } finally {
+      rmSync(join(this.#dir, PROBE), { force: true });
+    }
+  }
+
+  /** Writes a batch; undefined when it would take the directory past its byte bound. Throws when the write fails. */
   append(body: Uint8Array, spans: number, format: number, segment?: number): StoredBatch | undefined {
     const headerBytes = segment === undefined ? HEADER_BYTES : SEGMENT_HEADER_BYTES;
     const bytes = headerBytes + body.length;
@@ -150,17 +211,24 @@ export class DiskQueue {
     header.writeUInt32BE(crc32(body), 16);
     if (segment !== undefined) header.writeUInt32BE(segment, 20);
     const seq = this.#nextSeq++;
-    const fd = openSync(join(this.#dir, fileName(seq)), 'wx');
+    const dirFd = this.#dirFd;
     try {
-      writeSync(fd, Buffer.concat([header, body]));
-      if (this.#dirFd !== undefined) {
-        fdatasyncSync(fd);
-        fsyncSync(this.#dirFd);
-      }
-    } finally {
-      closeSync(fd);
+      writeFile(
+        this.#fs,
+        join(this.#dir, fileName(seq)),
+        Buffer.concat([header, body]),
+        dirFd === undefined
+          ? undefined
+          : (fd) => {
+              fdatasyncSync(fd);
+              fsyncSync(dirFd);
+            },
+      );
+    } catch (err) {
+      this.#failedBytes = bytes;
+      throw err;
     }
-    this.#usedBytes += bytes;
+    this.#count(bytes, spans);
     return { seq, spans, format, bytes, segment };
   }
 
@@ -188,7 +256,7 @@ export class DiskQueue {
   /** Deletes a batch once it has been delivered or counted as dropped. */
   remove(batch: StoredBatch): void {
     rmSync(join(this.#dir, fileName(batch.seq)), { force: true });
-    this.#usedBytes -= batch.bytes;
+    this.#count(-batch.bytes, -batch.spans);
   }
 
   #seqs(): number[] {

@@ -23,3 +23,13 @@ export function readPartialSuccess(body: Uint8Array): PartialSuccess | undefined
     return undefined;
   }
 }
+
+/**
+ * The spans of a batch of `spans` that count as rejected: the backend's claim held within [0, spans].
+ * `lie` says the claim was outside that range (negative, or more spans than were sent), so that it
+ * can be counted: a backend's number must never make the exported count fall or exceed what was sent.
+ */
+export function rejectedOf(claimed: number, spans: number): { rejected: number; lie: boolean } {
+  const rejected = Math.min(spans, Math.max(0, claimed));
+  return { rejected, lie: rejected !== claimed };
+}

@@ -42,7 +42,7 @@ export function otlpHttpExporter(
   const compression = new Compression(config.compression || 'none');
   const format = formatFlags({ encoding: config.encoding, compression: compression.name });
   const credentials = new ExportCredentials(config.headers, tracesUrl(config), log);
-  const delivery = new BatchDelivery(config, store, held, metrics, credentials, (batch) => {
+  const delivery = new BatchDelivery(config, store, held, metrics, log, credentials, (batch) => {
     if (!store.persistent) settleSegment(batch.segment, batch.spans);
   });
   const queue = new SendingQueue<QueuedBatch>(
@@ -64,6 +64,8 @@ export function otlpHttpExporter(
       batch = store.put(body, spans, format, segment);
     } catch (err) {
       held.drop(spans, 'storage_error', `cannot write the batch to storage: ${(err as Error).message}`);
+      // Admission reads this at its next check and refuses new data until the storage can take more.
+      metrics.set('storageFailing', 1);
       settleSegment(segment, spans);
       return;
     }

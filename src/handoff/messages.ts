@@ -1,5 +1,6 @@
 import type { HealthSnapshot } from '../health/snapshot.ts';
 import type { Beacon } from '../model/beacon.ts';
+import type { EvidenceVersion } from '../sample/evidence.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
 
@@ -45,7 +46,11 @@ export type ToWorker =
   /** The exporter's headers after a reload (a rotated access token), for every later export request. */
   | { type: 'exporter_headers'; headers: Record<string, string> }
   /** The bearer token to present to peer replicas, after a reload or a token's window opening or closing. */
-  | { type: 'peer_token'; token: string | undefined };
+  | { type: 'peer_token'; token: string | undefined }
+  /** The memory limiter is over its soft limit: collect garbage now and publish the memory left. */
+  | { type: 'collect' }
+  /** The versions whose every trace the sampler keeps (the version judge's evidence), replacing the last list. */
+  | { type: 'evidence'; versions: EvidenceVersion[] };
 
 export type FromWorker =
   | { type: 'ready' }

@@ -13,6 +13,19 @@ describe('version_health config', () => {
     expect(config.metrics_flush_interval).toBe(15_000);
     expect(config.aggregation_cardinality_limit).toBe(2000);
     expect(config.exemplars.enabled).toBe(true);
+    expect(config.judge).toEqual({
+      enabled: true,
+      evaluation_interval: 60_000,
+      window: 1_800_000,
+      min_requests: 300,
+      min_error_rate_increase: 0.02,
+      min_latency_increase: 0.2,
+      latency_quantile: 0.95,
+      alpha: 0.01,
+      max_looks: 60,
+      max_pops: 20,
+      evidence: { enabled: false },
+    });
   });
 
   it('takes an exponential histogram for the push, keeping the explicit buckets for /metrics', () => {
@@ -41,6 +54,15 @@ describe('version_health config', () => {
     ],
     [{ span_kinds: ['SERVER'] }, 'version_health.span_kinds[0]: must be one of'],
     [{ aggregation_cardinality_limit: 1 }, 'version_health.aggregation_cardinality_limit'],
+    [{ judge: { window: '30s' } }, 'version_health.judge.window: must be at least evaluation_interval'],
+    [
+      { judge: { evaluation_interval: '1s', window: '1h' } },
+      'version_health.judge.window: is more than 1440',
+    ],
+    [{ judge: { evaluation_interval: 0 } }, 'version_health.judge.evaluation_interval: must be more than 0'],
+    [{ judge: { alpha: 0 } }, 'version_health.judge.alpha'],
+    [{ judge: { min_requests: 5 } }, 'version_health.judge.min_requests'],
+    [{ judge: { evidence: { enabled: 'yes' } } }, 'version_health.judge.evidence.enabled'],
   ])('refuses %j', (section, message) => {
     expect(() => resolveConfig({ version_health: section })).toThrow(message);
   });

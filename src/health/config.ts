@@ -3,6 +3,7 @@ import { ConfigError } from '../lib/errors.ts';
 import { duration, section } from '../lib/schema-keywords.ts';
 import { SPAN_KIND_NAMES } from '../model/span.ts';
 import { actionsSchema, checkActions, redactActions } from './actions-config.ts';
+import { checkJudge, judgeSchema } from './judge-config.ts';
 
 // The `version_health` block: RED metrics counted from every span before sampling. Keys follow the
 // Collector's spanmetrics connector where they mean the same thing (dimensions, histogram,
@@ -95,10 +96,13 @@ const versionHealthSchema = {
     exemplars: section({ enabled: { type: 'boolean', default: true } }),
     // What to do when a version's verdict changes (actions-config.ts); absent: nothing is done.
     actions: actionsSchema,
+    // The version judge (src/judge/): verdicts on new versions from these series.
+    judge: judgeSchema,
   },
 } as const;
 export type VersionHealthConfig = ConfigOf<typeof versionHealthSchema>;
 export type Dimension = VersionHealthConfig['dimensions'][number];
+export type JudgeConfig = VersionHealthConfig['judge'];
 
 /** Label names every series has, in this order, before the configured dimensions. */
 export const FIXED_DIMENSIONS = [
@@ -114,6 +118,7 @@ export const promLabel = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g
 
 /** What JSON Schema cannot say: ascending buckets, distinct label names. */
 function checkVersionHealth(config: VersionHealthConfig): void {
+  checkJudge(config.judge);
   const buckets = config.histogram.explicit.buckets;
   for (let i = 1; i < buckets.length; i++) {
     if ((buckets[i] as number) <= (buckets[i - 1] as number)) {

@@ -1,11 +1,12 @@
+import { EDGEWORKER_ID, EDGEWORKER_VERSION } from '../model/edgeworker.ts';
 import type { AnyValue, KeyValue, Resource, Span, SpanRecord } from '../model/span.ts';
 import { SpanKind, StatusCode } from '../model/span.ts';
 import { adjustedCount, otValue, parseThresholdHex } from '../sample/probability.ts';
 import { SPAN_KIND_NAMES, type VersionHealthConfig } from './config.ts';
+import { ExemplarCandidates, type ExemplarSlots } from './exemplar-candidates.ts';
 import { cloneExpo, type ExpoHistogram, emptyExpo, expoRecord } from './exponential.ts';
 import {
   ERRORS,
-  type Exemplar,
   FIRST_BUCKET,
   type HealthSnapshot,
   type NewSeries,
@@ -14,26 +15,14 @@ import {
   valuesPerSeries,
 } from './snapshot.ts';
 
-const EDGEWORKER_ID = 'akamai.edgeworker.id';
-const EDGEWORKER_VERSION = 'akamai.edgeworker.version';
 const EDGE_POP = 'akamai.edge.pop';
 const HTTP_ROUTE = 'http.route';
 const HTTP_STATUS = 'http.response.status_code';
 
 /** Candidate exemplars waiting for their trace's decision, per bucket of a series (and per errors counter). */
-const PENDING_PER_SLOT = 4;
-/** Candidates whose trace was never decided here (handed over, or a sampler reconfigured away) are forgotten. */
-const PENDING_TTL_MS = 300_000;
-/** Without tail sampling every trace is kept: one exemplar per bucket per second is plenty. */
-const PUBLISH_INTERVAL_MS = 1000;
-
-interface Series {
+interface Series extends ExemplarSlots {
   readonly id: number;
   readonly values: Float64Array;
-  /** Candidates pending per slot: buckets, then the errors counter. */
-  readonly pending: Uint8Array;
-  /** Without tail sampling: when each slot last published an exemplar. */
-  readonly publishedAt: Float64Array;
   /** With histogram.exponential, in the push's unit. */
   readonly expo: ExpoHistogram | undefined;
   dirty: boolean;
@@ -44,18 +33,6 @@ interface Group {
   readonly labels: readonly string[];
   /** By span name (and dimension values), series per span kind. */
   readonly byName: Map<string, (Series | undefined)[]>;
-}
-
-interface Candidate {
-  readonly series: Series;
-  readonly bucket: number;
-  readonly error: boolean;
-  readonly holdsBucket: boolean;
-  readonly holdsError: boolean;
-  readonly spanId: string;
-  readonly value: number;
-  readonly endNanos: bigint;
-  readonly at: number;
 }
 
 function stringOf(value: AnyValue): string {
@@ -104,20 +81,13 @@ export class RedTable {
   readonly #groupOf = new WeakMap<Resource, Group | null>();
   #added: NewSeries[] = [];
   #dirty: Series[] = [];
-  #published: Exemplar[] = [];
-  readonly #pending = new Map<string, Candidate[]>();
-  #pendingCount = 0;
-  readonly #maxPending: number;
+  readonly #exemplars: ExemplarCandidates;
   /** max_size of the exponential histogram, 0 without one. */
   readonly #expoSize: number;
   /** Seconds to the push's unit. */
   readonly #expoScale: number;
   #lastTraceState = '';
   #lastWeight = 1;
-  /** No tail sampling: every trace is kept, so exemplars publish at once. */
-  keepsAll = true;
-  /** Whether this shard decides the trace (in a cluster, another replica may own it). */
-  isLocal: ((traceId: string) => boolean) | undefined;
 
   constructor(config: VersionHealthConfig) {
     this.#config = config;
@@ -128,7 +98,7 @@ export class RedTable {
     const counted = new Set<string>(config.span_kinds);
     this.#kinds = SPAN_KIND_NAMES.map((name) => counted.has(name));
     this.#limit = config.aggregation_cardinality_limit;
-    this.#maxPending = config.exemplars.enabled ? this.#limit * PENDING_PER_SLOT : 0;
+    this.#exemplars = new ExemplarCandidates(config.exemplars.enabled ? this.#limit : 0, buckets.length + 1);
     this.#expoSize = config.histogram.exponential?.max_size ?? 0;
     this.#expoScale = config.histogram.unit === 'ms' ? 1000 : 1;
   }
@@ -138,7 +108,17 @@ export class RedTable {
   }
 
   get pendingExemplars(): number {
-    return this.#pendingCount;
+    return this.#exemplars.pending;
+  }
+
+  /** No tail sampling: every trace is kept, so exemplars publish at once. */
+  set keepsAll(keepsAll: boolean) {
+    this.#exemplars.keepsAll = keepsAll;
+  }
+
+  /** Whether this shard decides the trace (in a cluster, another replica may own it). */
+  set isLocal(isLocal: ((traceId: string) => boolean) | undefined) {
+    this.#exemplars.isLocal = isLocal;
   }
 
   /** Counts the spans of a batch; `now` (epoch ms) dates exemplar candidates. */
@@ -174,25 +154,19 @@ export class RedTable {
         series.dirty = true;
         this.#dirty.push(series);
       }
-      if (this.#maxPending > 0) this.#offer(series, bucket, error, span, seconds, now);
+      this.#exemplars.offer(series, bucket, error, span, seconds, now);
     }
   }
 
   /** The tail sampler decided a trace: its candidates are published if it was kept, freed if not. */
   decided(traceId: string, kept: boolean): void {
-    const candidates = this.#pending.get(traceId);
-    if (!candidates) return;
-    this.#pending.delete(traceId);
-    for (const candidate of candidates) {
-      this.#release(candidate);
-      if (kept) this.#publish(candidate, traceId);
-    }
+    this.#exemplars.decided(traceId, kept);
   }
 
   /** What changed since the last snapshot, or undefined when nothing did. */
   snapshot(now: number): HealthSnapshot | undefined {
-    this.#expire(now);
-    if (this.#added.length === 0 && this.#dirty.length === 0 && this.#published.length === 0)
+    this.#exemplars.expire(now);
+    if (this.#added.length === 0 && this.#dirty.length === 0 && this.#exemplars.published === 0)
       return undefined;
     const stride = this.#stride;
     const values = new Float64Array(this.#dirty.length * stride);
@@ -208,12 +182,11 @@ export class RedTable {
       added: this.#added,
       changed,
       values,
-      exemplars: this.#published,
+      exemplars: this.#exemplars.take(),
       ...(this.#expoSize > 0 ? { expo } : {}),
     };
     this.#added = [];
     this.#dirty = [];
-    this.#published = [];
     return snapshot;
   }
 
@@ -303,84 +276,5 @@ export class RedTable {
       this.#lastWeight = threshold === undefined ? 1 : adjustedCount(threshold);
     }
     return this.#lastWeight;
-  }
-
-  #offer(series: Series, bucket: number, error: boolean, span: Span, seconds: number, now: number): void {
-    const pending = series.pending;
-    if (this.keepsAll) {
-      const published = series.publishedAt;
-      const slot =
-        error && now - (published[this.#errorSlot] as number) >= PUBLISH_INTERVAL_MS
-          ? this.#errorSlot
-          : bucket;
-      if (now - (published[slot] as number) < PUBLISH_INTERVAL_MS) return;
-      published[slot] = now;
-      this.#publish(this.#candidate(series, bucket, error, false, false, span, seconds, now), span.traceId);
-      return;
-    }
-    const holdsBucket = (pending[bucket] as number) < PENDING_PER_SLOT;
-    const holdsError = error && (pending[this.#errorSlot] as number) < PENDING_PER_SLOT;
-    if (!holdsBucket && !holdsError) return;
-    if (this.#pendingCount >= this.#maxPending) return;
-    if (this.isLocal && !this.isLocal(span.traceId)) return;
-    if (holdsBucket) pending[bucket] = (pending[bucket] as number) + 1;
-    if (holdsError) pending[this.#errorSlot] = (pending[this.#errorSlot] as number) + 1;
-    const candidate = this.#candidate(series, bucket, error, holdsBucket, holdsError, span, seconds, now);
-    const list = this.#pending.get(span.traceId);
-    if (list) list.push(candidate);
-    else this.#pending.set(span.traceId, [candidate]);
-    this.#pendingCount++;
-  }
-
-  #candidate(
-    series: Series,
-    bucket: number,
-    error: boolean,
-    holdsBucket: boolean,
-    holdsError: boolean,
-    span: Span,
-    seconds: number,
-    now: number,
-  ): Candidate {
-    return {
-      series,
-      bucket,
-      error,
-      holdsBucket,
-      holdsError,
-      spanId: span.spanId,
-      value: seconds,
-      endNanos: span.endTimeUnixNano,
-      at: now,
-    };
-  }
-
-  #release(candidate: Candidate): void {
-    const pending = candidate.series.pending;
-    if (candidate.holdsBucket) pending[candidate.bucket] = (pending[candidate.bucket] as number) - 1;
-    if (candidate.holdsError) pending[this.#errorSlot] = (pending[this.#errorSlot] as number) - 1;
-    this.#pendingCount--;
-  }
-
-  #publish(candidate: Candidate, traceId: string): void {
-    this.#published.push({
-      series: candidate.series.id,
-      bucket: candidate.bucket,
-      error: candidate.error,
-      traceId,
-      spanId: candidate.spanId,
-      value: candidate.value,
-      time: Number(candidate.endNanos / 1_000_000n),
-    });
-  }
-
-  #expire(now: number): void {
-    if (this.#pendingCount === 0) return;
-    for (const [traceId, candidates] of this.#pending) {
-      // Entries are in insertion order, so the first one still young ends the sweep.
-      if (now - (candidates[0] as Candidate).at < PENDING_TTL_MS) return;
-      this.#pending.delete(traceId);
-      for (const candidate of candidates) this.#release(candidate);
-    }
   }
 }

@@ -10,7 +10,8 @@ export interface SchemaProblem {
 /** Formats the relay's schemas declare, in words a reader can act on. */
 const FORMAT_WORDS: Record<string, string> = {
   cidr: 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/32',
-  'http-url': 'must be an http:// or https:// URL, such as https://ingest.lightstep.com (or empty)',
+  'http-url':
+    'must be an http:// or https:// URL, such as https://ingest.lightstep.com/traces/otlp/v0.9 (or empty)',
   'date-time': 'must be an RFC 3339 time with a zone, such as 2027-01-31T00:00:00Z',
 };
 

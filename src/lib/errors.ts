@@ -87,6 +87,19 @@ export const REFUSALS = {
     message: () => 'the relay is shutting down; send to another replica',
     retryAfter: () => 1,
   }),
+  // Counted by the server as it cuts a connection, not answered by a route: the rows name the label.
+  timed_out: refusal({
+    code: 'EDGE_RELAY_TIMED_OUT',
+    status: 408,
+    grpcCode: INVALID_ARGUMENT,
+    message: () => 'the request was not whole within receiver.read_timeout',
+  }),
+  too_many_connections: refusal({
+    code: 'EDGE_RELAY_TOO_MANY_CONNECTIONS',
+    status: 503,
+    grpcCode: UNAVAILABLE,
+    message: () => 'the relay has receiver.max_connections connections open',
+  }),
   internal: refusal({
     code: 'EDGE_RELAY_INTERNAL',
     status: 500,

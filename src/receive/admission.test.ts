@@ -1,37 +1,62 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { sharedMetrics } from '../../test/support/shared-memory.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import {
-  allocateSharedMetrics,
-  SharedMetricsReader,
-  SharedMetricsWriter,
-} from '../telemetry/shared-metrics.ts';
+import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { Admission, retryAfterSeconds } from './admission.ts';
 
 function setup() {
-  const buffer = allocateSharedMetrics(2);
-  const shards = [0, 1].map((shard) => new SharedMetricsWriter(buffer, shard));
+  const { reader, writers: shards } = sharedMetrics(2);
+  let used = 100;
   let rss = 100;
+  let handoffBytes = 0;
   const admission = new Admission({
-    limits: { hard: 1000, soft: 800 },
-    shared: new SharedMetricsReader(buffer),
-    rss: () => rss,
+    limits: { hard: 1000, soft: 800, rss: 5000 },
+    shared: reader,
+    handoffPending: () => handoffBytes,
+    memory: () => ({ used, rss }),
     registry: new Registry(),
     log: createLogger('error'),
   });
-  return { admission, shards, setRss: (value: number) => (rss = value) };
+  return {
+    admission,
+    shards,
+    setUsed: (value: number) => (used = value),
+    setRss: (value: number) => (rss = value),
+    setHandoff: (bytes: number) => (handoffBytes = bytes),
+  };
 }
 
+let now = 0;
+/** Whether one more check sheds. */
+const projected = (admission: Admission): boolean => {
+  now += 1000;
+  admission.check(now);
+  return admission.shedding;
+};
+
 describe('Admission', () => {
-  it('sheds while RSS is over the soft limit', () => {
-    const { admission, setRss } = setup();
+  it('sheds while memory in use is over the soft limit, whatever RSS says below its guard', () => {
+    const { admission, setUsed, setRss } = setup();
     admission.check(1000);
     expect(admission.shedding).toBe(false);
-    setRss(900);
+    setUsed(900);
     admission.check(2000);
     expect([admission.shedding, admission.why]).toEqual([true, 'memory']);
-    setRss(700);
+    // The burst is freed: RSS keeps its pages, memory in use falls.
+    setRss(3000);
+    setUsed(700);
     admission.check(3000);
+    expect(admission.shedding).toBe(false);
+  });
+
+  it('sheds while RSS is over its guard, as a last resort', () => {
+    const { admission, setRss } = setup();
+    setRss(5100);
+    admission.check(1000);
+    expect([admission.shedding, admission.why]).toEqual([true, 'memory']);
+    setRss(4900);
+    admission.check(2000);
     expect(admission.shedding).toBe(false);
   });
 
@@ -46,6 +71,45 @@ describe('Admission', () => {
     shards[1]?.set('queueFill', 0.5);
     admission.check(3000);
     expect(admission.shedding).toBe(false);
+  });
+
+  it("sheds while any shard's storage cannot be written, and resumes once it can", () => {
+    const { admission, shards } = setup();
+    shards[0]?.set('storageFailing', 1);
+    admission.check(1000);
+    expect([admission.shedding, admission.why]).toEqual([true, 'storage']);
+    shards[0]?.set('storageFailing', 0);
+    admission.check(2000);
+    expect(admission.shedding).toBe(false);
+  });
+
+  it('counts what is in the hand-off, batched or compressed on its way to a disk queue as filling it', () => {
+    const { admission, shards, setHandoff } = setup();
+    const [fresh, busy] = shards as [SharedMetricsWriter, SharedMetricsWriter];
+    // A shard that has taken nothing up yet: its pending hand-off bytes count byte for byte.
+    fresh.set('storageFreeBytes', 200_000);
+    setHandoff(190_000);
+    expect([projected(admission), admission.why]).toEqual([true, 'queue']);
+    setHandoff(0);
+    fresh.set('storageFreeBytes', 1e9);
+    expect(projected(admission)).toBe(false);
+    // 1,000 spans take 100 KB on disk and 200 KB are free: room for 2,000 more spans. The hand-off
+    // has carried 500 bytes per span so far, so 1 MB pending is 2,000 spans.
+    busy.set('queueFill', 0.33);
+    busy.set('queueSpans', 1000);
+    busy.set('queueStoredSpans', 1000);
+    busy.set('queueStoredBytes', 100_000);
+    busy.set('storageFreeBytes', 200_000);
+    busy.add('handoffBytesDone', 500_000);
+    busy.add('spansIngested', 1000);
+    setHandoff(1_000_000);
+    expect(projected(admission)).toBe(true);
+    setHandoff(0);
+    busy.set('queueSpans', 1500); // 500 spans being compressed
+    busy.set('batchSpans', 500);
+    expect(projected(admission)).toBe(false);
+    busy.set('batchSpans', 1500);
+    expect(projected(admission)).toBe(true);
   });
 
   it('asks for the time the measured drain rate needs to clear the excess', () => {

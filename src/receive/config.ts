@@ -34,6 +34,13 @@ const receiverSchema = section({
   trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
   // The Collector's confighttp TLS keys: with a certificate the receiver speaks HTTPS, reloaded on change.
   tls: serverTlsSchema,
+  // The Collector's confighttp server timeouts: a whole request, body included (0: no bound); its
+  // headers (within read_timeout; 0: read_timeout); a keep-alive connection's wait for its next request.
+  read_timeout: duration('30s'),
+  read_header_timeout: duration('10s'),
+  idle_timeout: duration('72s'),
+  // Connections open at once; more are closed as they arrive. 0: no bound.
+  max_connections: { type: 'integer', minimum: 0, default: 10000 },
   // Largest request body accepted, in bytes, after decompression.
   max_request_body_size: { type: 'integer', minimum: 1024, maximum: 67108864, default: 1048576 },
   // `wal`: acknowledge only what is in the write-ahead log on disk (receive/wal/).
@@ -104,9 +111,11 @@ export const receiverComponent = component({
 });
 
 /**
- * The Collector's `memory_limiter`, applied to the whole process: above `limit - spike` bytes of RSS
- * the receiver refuses new data (429) until memory falls back. Percentages are of the container's
- * memory limit (cgroup, or EDGE_RELAY_MEMORY_LIMIT) and apply when the `_mib` key is 0. Memory is
+ * The Collector's `memory_limiter`, applied to the whole process: above `limit - spike` bytes of
+ * memory in use (heap and array buffers of every thread, which fall when data is freed) the receiver
+ * refuses new data (429) until it falls back, forcing garbage collections meanwhile (at most every
+ * `min_gc_interval_when_*_limited`). Percentages are of the container's memory limit (cgroup, or
+ * EDGE_RELAY_MEMORY_LIMIT) and apply when the `_mib` key is 0. Memory is
  * checked every `check_interval`; the ack path only reads the last result.
  */
 export const memoryLimiterComponent = component({
@@ -117,6 +126,8 @@ export const memoryLimiterComponent = component({
     spike_limit_mib: { type: 'integer', minimum: 0, default: 0 },
     limit_percentage: { type: 'integer', minimum: 1, maximum: 100, default: 80 },
     spike_limit_percentage: { type: 'integer', minimum: 0, maximum: 100, default: 20 },
+    min_gc_interval_when_soft_limited: duration('10s'),
+    min_gc_interval_when_hard_limited: duration('0s'),
   }),
 });
 export type MemoryLimiterConfig = ConfigOf<typeof memoryLimiterComponent.schema>;

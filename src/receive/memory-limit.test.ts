@@ -29,15 +29,20 @@ describe('memory limit', () => {
   });
 
   it('resolves limits the Collector way: MiB first, spike 20% of the limit by default, else percentages', () => {
-    expect(memoryLimits(limiter({ limit_mib: 1000 }), 4096 * MIB)).toEqual({
+    expect(memoryLimits(limiter({ limit_mib: 1000 }), 4000 * MIB)).toEqual({
       hard: 1000 * MIB,
       soft: 800 * MIB,
+      rss: 3800 * MIB,
     });
-    expect(memoryLimits(limiter({ limit_mib: 1000, spike_limit_mib: 100 }), 0)).toEqual({
+    expect(memoryLimits(limiter({ limit_mib: 1000, spike_limit_mib: 100 }), 0)).toMatchObject({
       hard: 1000 * MIB,
       soft: 900 * MIB,
     });
-    expect(memoryLimits(limiter({}), 1000 * MIB)).toEqual({ hard: 800 * MIB, soft: 600 * MIB });
+    expect(memoryLimits(limiter({}), 1000 * MIB)).toEqual({
+      hard: 800 * MIB,
+      soft: 600 * MIB,
+      rss: 950 * MIB,
+    });
     expect(() => memoryLimits(limiter({ limit_mib: 100, spike_limit_mib: 100 }), 0)).toThrow(
       /memory_limiter.spike_limit_mib/,
     );

@@ -42,11 +42,21 @@ export function containerMemory(env: NodeJS.ProcessEnv = process.env, files = CG
   return totalmem();
 }
 
+/** Share of the container's memory that RSS may reach before everything is refused. */
+const RSS_GUARD = 0.95;
+
 export interface MemoryLimits {
-  /** RSS above which the process is in danger: the configured limit. */
+  /** Memory in use (heaps and array buffers) above which collections are forced without pause: the limit. */
   hard: number;
-  /** RSS above which new data is refused: the limit minus the spike allowance. */
+  /** Memory in use above which new data is refused: the limit minus the spike allowance. */
   soft: number;
+  /**
+   * RSS above which new data is refused whatever the heaps say: 95% of the container's memory, where
+   * the OOM killer is near. Not the configured limit: RSS keeps pages freed by a burst, and exceeds
+   * the memory in use by the runtime's own (code, threads, allocator), so a guard at the limit would
+   * refuse long after the data is gone.
+   */
+  rss: number;
 }
 
 /** Resolves the limiter's byte limits the Collector's way: explicit MiB first, else percentages. */
@@ -64,5 +74,5 @@ export function memoryLimits(config: MemoryLimiterConfig, total: number): Memory
       `the spike allowance (${Math.round(spike / MIB)} MiB) must be below the limit (${Math.round(hard / MIB)} MiB)`,
     );
   }
-  return { hard: Math.floor(hard), soft: Math.floor(hard - spike) };
+  return { hard: Math.floor(hard), soft: Math.floor(hard - spike), rss: Math.floor(total * RSS_GUARD) };
 }

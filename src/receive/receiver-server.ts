@@ -1,12 +1,15 @@
 import type { Server as HttpsServer } from 'node:https';
 import fastify, { type FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import { overloaded, unauthorized } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { RelayMetrics } from '../telemetry/metrics.ts';
 import { type Authenticator, ReceiverAuth } from './auth.ts';
 import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';
 import type { ReceiverConfig } from './config.ts';
 import { decodeContentEncoding } from './decode-body.ts';
 import { errorHandler, jsonErrorBody } from './error-handler.ts';
+import { type HttpLimits, httpLimits } from './http-limits.ts';
 import type { IngestContext } from './ingest-context.ts';
 import { otlpErrorBody } from './otlp/otlp-response.ts';
 import { registerTracesRoute, TRACES_PATH } from './otlp/traces-route.ts';
@@ -14,7 +17,8 @@ import { reloadTlsOnChange, serverTlsOptions, tlsEnabled } from './receiver-tls.
 
 const SHED_BECAUSE = {
   memory: 'the relay is over its memory limit',
-  queue: 'the export queue is nearly full (the backend is slow or down)',
+  storage: 'the persistent export queue cannot write to its storage (is the disk full?)',
+  queue: 'the export queue is nearly full (the backend is slow or down, or its disk is nearly full)',
 } as const;
 
 /**
@@ -31,14 +35,21 @@ export function createReceiver(
     log,
   }),
 ): FastifyInstance {
+  const limits = httpLimits(config);
   // fastify types an https server apart from an http one; the receiver uses neither's own API.
   const app = fastify({
     logger: false,
     bodyLimit: config.max_request_body_size,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    http: {
+      requestTimeout: limits.requestTimeout,
+      headersTimeout: limits.headersTimeout,
+      connectionsCheckingInterval: limits.connectionsCheckingInterval,
+    },
     ...(tlsEnabled(config.tls) ? { https: serverTlsOptions(config.tls) } : {}),
   }) as FastifyInstance;
+  boundConnections(app, limits, ingest.metrics);
   if (tlsEnabled(config.tls)) {
     const stop = reloadTlsOnChange(app.server as unknown as HttpsServer, config.tls, log);
     app.addHook('onClose', (_instance, done) => {
@@ -56,12 +67,16 @@ export function createReceiver(
   // first ones, and fastify takes no hooks once it listens.
   const { admission } = ingest;
   app.decorateRequest('receivedAt', 0);
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     request.receivedAt = performance.now();
     const { authorization, 'x-forwarded-for': forwardedFor } = request.headers;
     const peer = request.socket.remoteAddress ?? '';
-    if (!auth.authenticate(authorization, peer, forwardedFor as string | undefined)) done(unauthorized());
-    else if (admission.shedding)
+    if (!auth.authenticate(authorization, peer, forwardedFor as string | undefined)) {
+      // The body is never read: the connection closes after the 401, so that an unauthenticated
+      // client cannot keep it open (or hold memory) by sending a body slowly or not at all.
+      reply.header('connection', 'close');
+      done(unauthorized());
+    } else if (admission.shedding)
       done(overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory']));
     else done();
   });
@@ -86,4 +101,33 @@ export function createReceiver(
   registerBeaconRoute(app, ingest);
   registerTracesRoute(app, ingest);
   return app;
+}
+
+/**
+ * Applies what fastify's own options cannot say (a zero keep-alive timeout, the connection cap) and
+ * counts the connections cut by them: the receiver's memory is bounded by connections times body size,
+ * for at most read_timeout.
+ */
+function boundConnections(app: FastifyInstance, limits: HttpLimits, metrics: RelayMetrics): void {
+  const { server } = app;
+  server.requestTimeout = limits.requestTimeout;
+  server.keepAliveTimeout = limits.keepAliveTimeout;
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => metrics.rejected('too_many_connections'));
+  server.on('clientError', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') metrics.rejected('timed_out');
+  });
+  new Gauge({
+    name: 'edge_relay_receiver_connections',
+    help: 'Connections open to the ingest server (receiver.max_connections bounds them)',
+    registers: [metrics.registry],
+    collect() {
+      return new Promise<void>((resolve) =>
+        server.getConnections((_err, count) => {
+          this.set(count);
+          resolve();
+        }),
+      );
+    },
+  });
 }

@@ -215,3 +215,56 @@ describe('TailSampler', () => {
     expect(exported).toHaveLength(2);
   });
 });
+
+describe('TailSampler evidence override', () => {
+  const edge = (traceId: string, version: string) =>
+    spanRecord({
+      traceId,
+      resource: { 'akamai.edgeworker.id': '42817', 'akamai.edgeworker.version': version },
+    });
+  const probes = {
+    name: 'no-probes',
+    type: 'drop',
+    drop: {
+      drop_sub_policy: [
+        { name: 'probe', type: 'string_attribute', string_attribute: { key: 'probe', values: ['yes'] } },
+      ],
+    },
+  };
+
+  it('keeps every trace of a listed version that the policies would drop, and counts them', () => {
+    const { sampler, exported, metrics, advance } = harness({ decision_wait: '1s' });
+    sampler.evidence.set([{ workerId: '42817', version: '1.5.0' }]);
+    const bad = 'b0000000000000000000000000000001';
+    const good = 'b0000000000000000000000000000002';
+    const failed = 'b0000000000000000000000000000003';
+    sampler.consume([
+      edge(bad, '1.5.0'),
+      edge(good, '1.4.2'),
+      { ...edge(failed, '1.5.0'), span: { ...edge(failed, '1.5.0').span, status: { code: 2, message: '' } } },
+    ]);
+    advance(1000);
+    expect(exported.map((r) => r.span.traceId).sort()).toEqual([bad, failed]);
+    // Only the trace that the policies would not have kept counts as evidence.
+    expect(metrics.read('versionEvidenceTraces')).toBe(1);
+    expect(metrics.read('tracesDecided', 'sampled')).toBe(2);
+    sampler.evidence.set([]);
+    sampler.consume([edge('b0000000000000000000000000000004', '1.5.0')]);
+    advance(1000);
+    expect(exported).toHaveLength(2);
+  });
+
+  it('leaves an explicit drop policy its say', () => {
+    const { sampler, exported, advance } = harness({ decision_wait: '1s', policies: [errors, probes] });
+    sampler.evidence.set([{ workerId: '42817', version: '1.5.0' }]);
+    const probe = edge('c0000000000000000000000000000001', '1.5.0');
+    sampler.consume([
+      {
+        ...probe,
+        span: { ...probe.span, attributes: [{ key: 'probe', value: { type: 'string', value: 'yes' } }] },
+      },
+    ]);
+    advance(1000);
+    expect(exported).toHaveLength(0);
+  });
+});

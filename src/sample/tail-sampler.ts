@@ -6,6 +6,7 @@ import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { annotate } from './annotate.ts';
 import { DeadlineQueue } from './deadline-queue.ts';
 import { DecisionCache, type Keep } from './decision-cache.ts';
+import { EVIDENCE_VERDICT, Evidence } from './evidence.ts';
 import { PolicySet } from './policies.ts';
 import type { Clock } from './policy.ts';
 import { type SamplingSetup, shardLimits } from './sampling-setup.ts';
@@ -71,6 +72,8 @@ export class TailSampler implements SpanProcessor, TraceHolder {
    * only); set by the wiring, so that no earlier stage imports this one.
    */
   onDecision: DecisionListener | undefined;
+  /** Versions whose every trace is kept (the version judge's evidence; set by a message from the main thread). */
+  readonly evidence = new Evidence();
 
   constructor(
     setup: SamplingSetup | undefined,
@@ -193,9 +196,13 @@ export class TailSampler implements SpanProcessor, TraceHolder {
 
   #decide(trace: BufferedTrace, reason: Reason, active: Active): void {
     const { setup, policies } = active;
-    const verdict = policies.evaluate(trace, (index, outcome) =>
+    let verdict = policies.evaluate(trace, (index, outcome) =>
       this.#policyMetrics.decision(setup.slots[index] as number, outcome),
     );
+    if (verdict.outcome === 'not_sampled' && this.evidence.holds(trace)) {
+      verdict = EVIDENCE_VERDICT;
+      this.#metrics.add('versionEvidenceTraces', 1);
+    }
     this.#buffer.remove(trace);
     this.#metrics.add('tracesDecided', 1, verdict.outcome);
     if (reason !== 'wait') this.#metrics.add('tracesDecidedEarly', 1, reason);

@@ -28,6 +28,8 @@ describe('resolveConfig', () => {
     });
     expect(config.memory_limiter).toEqual({
       check_interval: 1000,
+      min_gc_interval_when_soft_limited: 10000,
+      min_gc_interval_when_hard_limited: 0,
       limit_mib: 0,
       spike_limit_mib: 0,
       limit_percentage: 80,

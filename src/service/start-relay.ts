@@ -5,6 +5,8 @@ import { missingExporterSetting } from '../export/config.ts';
 import { registerQueueCapacity } from '../export/queue-capacity.ts';
 import { Handoff } from '../handoff/handoff.ts';
 import type { VerdictSource } from '../judge/verdict.ts';
+import { registerVersionsRoute } from '../judge/verdict-metrics.ts';
+import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
 import { checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
@@ -12,6 +14,7 @@ import { ReceiverAuth } from '../receive/auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
+import { MemoryUse } from '../receive/memory-use.ts';
 import { createReceiver } from '../receive/receiver-server.ts';
 import { replayWal } from '../receive/wal/wal-replay.ts';
 import { WriteAheadLog } from '../receive/wal/write-ahead-log.ts';
@@ -42,6 +45,7 @@ import { configDigest, sectionDigests } from './reload-plan.ts';
 import { startCluster } from './start-cluster.ts';
 import { startActionsOn } from './start-version-actions.ts';
 import { startVersionHealth } from './start-version-health.ts';
+import { startVersionJudge } from './start-version-judge.ts';
 
 /** What set off a reload, for the log and the audit record. */
 export interface ReloadOrigin {
@@ -64,6 +68,8 @@ export interface Relay {
   stop(): Promise<void>;
   /** The audit log (a no-op without `audit.path`), for events from outside the relay's own wiring. */
   readonly audit: AuditSink;
+  /** The version judge's verdicts and their changes (undefined without version_health or with the judge off). */
+  readonly verdicts: VerdictSource | undefined;
 }
 
 export interface RelayOptions {
@@ -71,8 +77,8 @@ export interface RelayOptions {
   configFile?: string;
   version?: string;
   /**
-   * The version judge's verdicts, which the actions and the /versions page follow. Given by the caller
-   * until the judge (src/judge/) is started here with version_health.
+   * Verdicts for the actions and the /versions page to follow instead of the judge's: a test stands in
+   * for the judge with it. The judge (version_health.judge) still runs and serves GET /v1/versions.
    */
   verdicts?: VerdictSource;
 }
@@ -140,13 +146,8 @@ export async function startRelay(
   registerBuildInfo(metrics.registry, buildInfo());
   registerQueueCapacity(metrics.registry, config.exporter.sending_queue, threads);
   let ready = false;
-  const admission = new Admission({
-    limits: memoryLimits(config.memory_limiter, containerMemory()),
-    shared: reader,
-    rss: process.memoryUsage.rss,
-    registry: metrics.registry,
-    log,
-  });
+  // Resolved before any thread starts: a bad EDGE_RELAY_MEMORY_LIMIT stops the start here.
+  const limits = memoryLimits(config.memory_limiter, containerMemory());
 
   const health = startVersionHealth(config, metrics, log);
   const ipOf = clientIp(config.receiver.trusted_proxies);
@@ -194,6 +195,7 @@ export async function startRelay(
     // The actions' block stays on the main thread: it holds credentials that no worker needs.
     version_health: config.version_health && { ...config.version_health, actions: undefined },
     peer_token: auth.peerToken(),
+    check_interval: config.memory_limiter.check_interval,
   };
   const pool = await ShardPool.start(sections, threads, shared, log, {
     died(shard, error) {
@@ -210,8 +212,31 @@ export async function startRelay(
     failed: crashed('a worker shard that was starting'),
     health: (shard, snapshot) => health?.merged.apply(shard, snapshot),
   });
+  const handoff = new Handoff(pool, reader, config.workers.max_pending_bytes);
+  const memory = new MemoryUse({
+    limits,
+    gcIntervals: {
+      soft: config.memory_limiter.min_gc_interval_when_soft_limited,
+      hard: config.memory_limiter.min_gc_interval_when_hard_limited,
+    },
+    shared: reader,
+    own: () => process.memoryUsage(),
+    collect() {
+      collectGarbage();
+      pool.broadcast({ type: 'collect' });
+    },
+    registry: metrics.registry,
+  });
+  const admission = new Admission({
+    limits,
+    shared: reader,
+    handoffPending: (shard) => handoff.pendingBytes(shard),
+    memory: (now) => memory.sample(now),
+    registry: metrics.registry,
+    log,
+  });
   const ingest: IngestContext = {
-    handoff: new Handoff(pool, reader, config.workers.max_pending_bytes),
+    handoff,
     wal,
     shards: threads,
     metrics,
@@ -229,8 +254,15 @@ export async function startRelay(
     peerToken = token;
     pool.broadcast({ type: 'peer_token', token });
   });
-  const admin = createAdminServer(metrics, () => ready);
-  const versions = startActionsOn(options.verdicts, config, admin, () => cluster?.members() ?? [], {
+  const judge = startVersionJudge(config, health?.merged, { metrics, pool, audit, log });
+  const admin = createAdminServer(
+    metrics,
+    () => ready,
+    (app) => registerVersionsRoute(app, judge?.judge),
+  );
+  // The judge's verdicts; a caller may give its own (the tests, as the judge would).
+  const verdicts = options.verdicts ?? judge?.judge;
+  const versions = startActionsOn(verdicts, config, admin, () => cluster?.members() ?? [], {
     metrics,
     log,
     audit,
@@ -259,6 +291,7 @@ export async function startRelay(
     receiverPort,
     adminPort,
     audit,
+    verdicts: judge?.judge,
     reload: reload.apply,
     reloadRejected(origin, error) {
       audit.record('config.reload_rejected', { ...origin, error });
@@ -268,6 +301,7 @@ export async function startRelay(
       ready = false;
       ingest.accepting = false;
       cluster?.leave();
+      judge?.stop();
       await receiver.close();
       ingest.handoff.flush();
       await pool.drain(deadline);

@@ -2,9 +2,18 @@ import fastify, { type FastifyInstance } from 'fastify';
 import type { RelayMetrics } from './metrics.ts';
 import { OPENMETRICS_CONTENT_TYPE, openMetricsText, wantsOpenMetrics } from './openmetrics-text.ts';
 
-/** /metrics for Prometheus, /healthz for liveness (the process answers), /readyz for readiness (the pipeline runs). */
-export function createAdminServer(metrics: RelayMetrics, isReady: () => boolean): FastifyInstance {
+/**
+ * /metrics for Prometheus, /healthz for liveness (the process answers), /readyz for readiness (the
+ * pipeline runs); `routes` adds the wiring's own (the version judge's /v1/versions), so that this file
+ * imports no stage.
+ */
+export function createAdminServer(
+  metrics: RelayMetrics,
+  isReady: () => boolean,
+  routes: (app: FastifyInstance) => void = () => {},
+): FastifyInstance {
   const app = fastify({ logger: false, forceCloseConnections: true });
+  routes(app);
   app.get('/metrics', async (request, reply) => {
     // Exemplars exist only in OpenMetrics; Prometheus asks for it when its exemplar storage is on.
     const openMetrics = wantsOpenMetrics(request.headers.accept);

@@ -56,6 +56,11 @@ export const SHARED_METRICS = {
     // unauthorized: 401/403, the batch is kept until exporter.headers change (or max_elapsed_time).
     values: ['success', 'partial_success', 'retryable_error', 'unauthorized', 'permanent_error'],
   },
+  exportPartialSuccessInvalid: {
+    name: 'edge_relay_export_partial_success_invalid_total',
+    help: 'Export responses whose partial_success.rejected_spans was negative or more than the batch held (counted as 0 or the whole batch)',
+    type: 'counter',
+  },
   exportedBytes: {
     name: 'edge_relay_exported_bytes_total',
     help: 'Bytes of export request bodies sent, after compression',
@@ -76,6 +81,26 @@ export const SHARED_METRICS = {
     help: "How full the fullest shard's sending queue is, 0 to 1 (batches in memory, or bytes of its share of storage_max_bytes on disk)",
     type: 'gauge',
     across: 'max',
+  },
+  queueStoredSpans: {
+    name: 'edge_relay_sending_queue_stored_spans',
+    help: 'Spans of edge_relay_sending_queue_spans already in the queue (in memory or on disk), as opposed to being compressed on their way to it',
+    type: 'gauge',
+  },
+  queueStoredBytes: {
+    name: 'edge_relay_sending_queue_storage_used_bytes',
+    help: 'Bytes the persistent queue takes on disk, in whole filesystem blocks (0 without storage)',
+    type: 'gauge',
+  },
+  storageFreeBytes: {
+    name: 'edge_relay_sending_queue_storage_free_bytes',
+    help: 'Bytes the persistent queue can still take: the smaller of what storage_max_bytes and the filesystem leave each worker (0 without storage)',
+    type: 'gauge',
+  },
+  storageFailing: {
+    name: 'edge_relay_sending_queue_storage_failing',
+    help: 'Workers whose persistent queue cannot write to its storage (a write failed, e.g. the disk is full) until a write of that size succeeds again',
+    type: 'gauge',
   },
   spansRecovered: {
     name: 'edge_relay_spans_recovered_total',
@@ -118,6 +143,11 @@ export const SHARED_METRICS = {
     type: 'counter',
     label: 'decision',
     values: ['sampled', 'not_sampled', 'dropped'],
+  },
+  versionEvidenceTraces: {
+    name: 'edge_relay_version_evidence_traces_total',
+    help: 'Traces the tail sampler kept only because their EdgeWorker version is suspect or regressed (version_health.judge.evidence); its policies would not have kept them',
+    type: 'counter',
   },
   tracesDecidedEarly: {
     name: 'edge_relay_sampling_traces_decided_early_total',
@@ -171,6 +201,16 @@ export const SHARED_METRICS = {
     name: 'edge_relay_cluster_decision_conflicts_total',
     help: 'Traces a previous owner had decided that were also decided here (split across a membership change)',
     type: 'counter',
+  },
+  workerHeapUsed: {
+    name: 'edge_relay_worker_heap_used_bytes',
+    help: 'V8 heap in use by the worker threads, as each last measured it (the memory limiter counts it)',
+    type: 'gauge',
+  },
+  workerArrayBuffers: {
+    name: 'edge_relay_worker_array_buffers_bytes',
+    help: 'Bytes of ArrayBuffers (request bodies, encoded batches) held by the worker threads, as each last measured them (the memory limiter counts them)',
+    type: 'gauge',
   },
   batchSpans: {
     name: 'edge_relay_batch_spans',

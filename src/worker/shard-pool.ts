@@ -29,13 +29,14 @@ export interface ShardEvents {
 /** Messages that set a shard's state rather than hand it data: a restarted shard gets the latest of each. */
 type StateMessage = Extract<
   ToWorker,
-  { type: 'reconfigure' | 'members' | 'exporter_headers' | 'peer_token' }
+  { type: 'reconfigure' | 'members' | 'exporter_headers' | 'peer_token' | 'evidence' }
 >;
 const STATE_MESSAGES = new Set<ToWorker['type']>([
   'reconfigure',
   'members',
   'exporter_headers',
   'peer_token',
+  'evidence',
 ]);
 
 /**

@@ -11,6 +11,7 @@ import type { Exporter } from '../export/exporter.ts';
 import { otlpHttpExporter } from '../export/otlp-http-exporter.ts';
 import type { FromWorker, HandoffItem, OtlpItem, ToWorker } from '../handoff/messages.ts';
 import { VersionHealthStage } from '../health/version-health-stage.ts';
+import { collectGarbage } from '../lib/collect-garbage.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
@@ -41,16 +42,33 @@ const metrics = new SharedMetricsWriter(metricsBuffer, shard);
 const settled = wal && new SettledSegmentsWriter(wal.settled, shard);
 const walStorage = wal && { replayed: new Set(wal.replayed) };
 
-const exporter: Exporter =
+const store =
   missingExporterSetting(sections.exporter) === undefined
-    ? otlpHttpExporter(
-        sections.exporter,
-        createBatchStore(sections.exporter.sending_queue, shard, shards, walStorage),
-        metrics,
-        log,
-        settled,
-      )
-    : debugExporter(sections.debug, metrics, (line) => writeSync(1, `${line}\n`), settled);
+    ? createBatchStore(sections.exporter.sending_queue, shard, shards, walStorage)
+    : undefined;
+const exporter: Exporter = store
+  ? otlpHttpExporter(sections.exporter, store, metrics, log, settled)
+  : debugExporter(sections.debug, metrics, (line) => writeSync(1, `${line}\n`), settled);
+
+// What admission control on the main thread decides on, refreshed at its pace: this thread's memory
+// in use (the main thread cannot measure another isolate's array buffers); whether this shard's
+// storage takes writes again after one failed (space may come back with no batch moving), how full
+// it is (the free space of the filesystem changes with other writers) and how much of what the
+// exporter holds is in it already (the rest is being compressed and will need room too).
+function publishForAdmission(): void {
+  const memory = process.memoryUsage();
+  metrics.set('workerHeapUsed', memory.heapUsed);
+  metrics.set('workerArrayBuffers', memory.arrayBuffers);
+  if (!store) return;
+  metrics.set('storageFailing', store.writable() ? 0 : 1);
+  metrics.set('queueFill', store.fill());
+  const usage = store.usage();
+  metrics.set('queueStoredSpans', usage.spans);
+  metrics.set('queueStoredBytes', usage.bytes);
+  metrics.set('storageFreeBytes', usage.freeBytes);
+}
+publishForAdmission();
+setInterval(publishForAdmission, sections.check_interval).unref();
 const batch: SpanProcessor = new BatchProcessor(sections.batch, exporter, {
   waiting: (spans) => metrics.set('batchSpans', spans),
   sent(spans, trigger) {
@@ -154,6 +172,10 @@ port.on('message', (message: ToWorker) => {
       ingestOtlp(message.items);
       metrics.add('handoffBytesDone', message.bytes);
       break;
+    case 'collect':
+      collectGarbage();
+      publishForAdmission();
+      break;
     case 'reconfigure':
       sampler.reconfigure(message.sampling);
       health?.setKeepsAll(message.sampling === undefined);
@@ -169,6 +191,9 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'peer_token':
       cluster?.setPeerToken(message.token);
+      break;
+    case 'evidence':
+      sampler.evidence.set(message.versions);
       break;
     case 'drain':
       pipeline.drain(message.deadline).then(() => post({ type: 'drained' }));

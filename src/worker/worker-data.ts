@@ -11,6 +11,8 @@ export interface WorkerSections {
   log_level: LogLevel;
   /** workers.nice */
   nice: number;
+  /** memory_limiter.check_interval: how often the shard refreshes what admission control reads. */
+  check_interval: number;
   enrichment: EnrichmentConfig;
   /** Absent: no RED metrics. */
   version_health: VersionHealthConfig | undefined;

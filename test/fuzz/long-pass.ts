@@ -195,8 +195,8 @@ const accounting = await settle();
 const memory = async () => {
   const text = await scrape();
   return {
-    rss: metricValue(text, 'edge_relay_process_resident_memory_bytes'),
-    heap: metricValue(text, 'edge_relay_nodejs_heap_size_used_bytes'),
+    rss: metricValue(text, 'process_resident_memory_bytes'),
+    heap: metricValue(text, 'nodejs_heap_size_used_bytes'),
   };
 };
 const atEnd = await memory();

@@ -38,7 +38,7 @@ describe('edge-relay validate', () => {
     const result = await cli('validate', '--config', configFile('exporter:\n  traces_endpoint: not a url\n'));
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      'invalid configuration: exporter.traces_endpoint: must be an http:// or https:// URL, such as https://ingest.lightstep.com/traces/otlp/v0.9 (or empty, for the debug exporter)\n',
+      'invalid configuration: exporter.traces_endpoint: must be an http:// or https:// URL, such as https://ingest.lightstep.com/traces/otlp/v0.9 (or empty)\n',
     );
   });
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadProto } from '../../src/model/proto-files.ts';
+import { settledAccounting } from '../support/accounting.ts';
 import { beaconWithTrace } from '../support/beacons.ts';
 import { OtlpSink } from '../support/otlp-sink.ts';
 import { RelayProcess } from '../support/relay-process.ts';
@@ -37,9 +38,13 @@ describe('export retries and refusals', () => {
     const beacon = beaconWithTrace();
     await relay.post('/v1/beacons', JSON.stringify(beacon));
     await waitFor(() => sink.spans().length === 6, 'the retried batch');
+    // The sink has the spans before the relay has read its answer: the count follows a moment later.
+    await waitFor(
+      async () => (await relay.metric('edge_relay_spans_exported_total')) === 6,
+      'the export counted',
+    );
     expect(attempts).toBe(3);
     expect(await relay.metric('edge_relay_export_requests_total', { outcome: 'retryable_error' })).toBe(2);
-    expect(await relay.metric('edge_relay_spans_exported_total')).toBe(6);
   });
 
   it('never retries a 400, and counts the spans as dropped', async () => {
@@ -87,5 +92,28 @@ describe('export retries and refusals', () => {
     );
     expect(await relay.metric('edge_relay_spans_exported_total')).toBe(4);
     expect(await relay.metric('edge_relay_spans_dropped_total', { reason: 'rejected_by_backend' })).toBe(2);
+  });
+
+  it('clamps a partial_success.rejected_spans beyond the batch or below zero, and counts the lie', async () => {
+    const { sink, relay } = await start();
+    // The first batch is "rejected" a million times over, the second -5 times: neither may move
+    // the exported count below what was delivered or above what was sent.
+    const lies = [1_000_000, -5];
+    sink.reply = () => ({
+      status: 200,
+      body: Response.encode(
+        Response.fromObject({ partialSuccess: { rejectedSpans: lies.shift() ?? 0, errorMessage: 'lie' } }),
+      ).finish(),
+    });
+    await relay.post('/v1/beacons', JSON.stringify(beaconWithTrace()));
+    await waitFor(() => sink.requests.length === 1, 'the first batch');
+    await relay.post('/v1/beacons', JSON.stringify(beaconWithTrace()));
+    await waitFor(() => sink.requests.length === 2, 'the second batch');
+    const accounting = await settledAccounting(relay);
+    // All 6 spans of the first batch count as rejected, none of the second.
+    expect(accounting.received).toBe(12);
+    expect(accounting.exported).toBe(6);
+    expect(accounting.dropped.rejected_by_backend).toBe(6);
+    expect(await relay.metric('edge_relay_export_partial_success_invalid_total')).toBe(2);
   });
 });

@@ -1,6 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { loadProto } from '../../src/model/proto-files.ts';
 import { docsBeaconText } from './docs-beacon.ts';
+import { type Random, seeded } from './random.ts';
+
+export { type Random, seeded };
 
 // Generators of hostile request bodies for the fuzz test: random and mutated beacons (JSON and
 // protobuf), truncated gzip, deep JSON, huge attribute values, bad UTF-8. Seeded, so a failure names
@@ -10,20 +13,6 @@ export interface FuzzCase {
   kind: string;
   body: Buffer;
   headers: Record<string, string>;
-}
-
-export type Random = () => number;
-
-/** mulberry32: a small, fast, seeded PRNG. */
-export function seeded(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const int = (r: Random, n: number): number => Math.floor(r() * n);

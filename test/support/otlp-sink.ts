@@ -177,6 +177,19 @@ export class OtlpSink {
     return sink;
   }
 
+  /** Answers nothing until the returned function is called (the backend hangs), then 200 to all. */
+  hold(): () => void {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.reply = async () => {
+      await released;
+      return { status: 200 };
+    };
+    return release;
+  }
+
   get url(): string {
     const scheme = this.#server instanceof HttpsServer ? 'https' : 'http';
     return `${scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1/traces`;

@@ -6,7 +6,7 @@ export function spansOnDisk(storage: string): number {
   let spans = 0;
   for (const shard of safeList(storage)) {
     for (const file of safeList(join(storage, shard))) {
-      const bytes = readFileSync(join(storage, shard, file));
+      const bytes = readSafe(join(storage, shard, file));
       if (bytes.length >= 12) spans += bytes.readUInt32BE(8);
     }
   }
@@ -31,5 +31,14 @@ function safeList(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+/** A record removed while the directory is read (delivered, or a failed write cleaned up) holds nothing. */
+function readSafe(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch {
+    return Buffer.alloc(0);
   }
 }

@@ -1,0 +1,153 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Verdict } from '../../src/judge/verdict.ts';
+import { OtlpSink } from '../support/otlp-sink.ts';
+import { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { decided, postAll, toSink, traceIdWith } from './tail-sampling-traffic.ts';
+
+// The version judge through the real relay: beacons of two versions of one EdgeWorker, the new one
+// failing half its requests, a tail sampler that keeps a tenth. The judge must say regressed on
+// /v1/versions and /metrics, audit it, and from then on every trace of the bad version reach the sink.
+
+let relay: RelayProcess | undefined;
+let sink: OtlpSink | undefined;
+afterEach(async () => {
+  await relay?.stop();
+  await sink?.close();
+  relay = undefined;
+  sink = undefined;
+});
+
+const GOOD = '1.4.2';
+const BAD = '1.5.0';
+
+/** A server span (failed for the bad version every other request) with its origin sub-request. */
+function edgeBeacon(serial: number, count: number, version: string): { traceId: string; text: string } {
+  // Randomness spread evenly over [0, 2^56): the 10% policy keeps exactly a tenth of each batch.
+  const traceId = traceIdWith(
+    serial,
+    ((BigInt(serial) * 7919n) % BigInt(count)) * ((1n << 56n) / BigInt(count)),
+  );
+  const id = traceId.slice(6, 18);
+  const failed = version === BAD && Math.floor(serial / 2) % 2 === 0;
+  const text = JSON.stringify({
+    v: 1,
+    traceId,
+    ts: 1764070000000,
+    worker: { id: '42817', version },
+    edge: { ip: '203.0.113.7', pop: serial % 3 === 0 ? 'AMS' : 'FRA' },
+    spans: [
+      {
+        id: `${id}0001`,
+        name: 'GET /product/:id',
+        kind: 'server',
+        start: 0,
+        dur: 20 + (serial % 9),
+        ...(failed ? { status: 'error' } : {}),
+      },
+      {
+        id: `${id}0002`,
+        parent: `${id}0001`,
+        name: 'origin GET',
+        kind: 'client',
+        start: 1,
+        dur: 10 + (serial % 5),
+      },
+    ],
+  });
+  return { traceId, text };
+}
+
+/** `count` traces per version, interleaved, from serial number `from`. */
+function traffic(from: number, count: number, versions: readonly string[]) {
+  return Array.from({ length: count * versions.length }, (_, i) => {
+    const version = versions[i % versions.length] as string;
+    return { version, ...edgeBeacon(from + i, count * versions.length, version) };
+  });
+}
+
+async function verdicts(port: number): Promise<Verdict[]> {
+  const reply = await fetch(`http://127.0.0.1:${port}/v1/versions`);
+  return ((await reply.json()) as { verdicts: Verdict[] }).verdicts;
+}
+
+describe('version judge', () => {
+  it('judges a bad candidate regressed and keeps every one of its traces as evidence', async () => {
+    sink = await OtlpSink.start();
+    const auditPath = join(mkdtempSync(join(tmpdir(), 'edge-relay-judge-')), 'audit.jsonl');
+    relay = await RelayProcess.start({
+      ...toSink(sink.url),
+      audit: { path: auditPath },
+      version_health: {
+        judge: { evaluation_interval: '200ms', window: '1m', min_requests: 50, evidence: { enabled: true } },
+      },
+      tail_sampling: {
+        decision_wait: '1s',
+        decision_wait_after_root_received: '100ms',
+        policies: [{ name: 'tenth', type: 'probabilistic', probabilistic: { sampling_percentage: 10 } }],
+      },
+    });
+    const running = relay;
+    const first = traffic(0, 200, [GOOD, BAD]);
+    await postAll(
+      running,
+      first.map((t) => t.text),
+    );
+    const verdict = await waitFor(async () => {
+      const [v] = await verdicts(running.adminPort);
+      return v?.state === 'regressed' && v;
+    }, 'a regressed verdict on /v1/versions');
+    expect(verdict).toMatchObject({
+      workerId: '42817',
+      candidate: BAD,
+      baseline: GOOD,
+      mode: 'side_by_side',
+    });
+    expect(verdict.comparisons[0]).toMatchObject({ metric: 'error_rate', regressed: true });
+    expect(verdict.reason).toMatch(/^regressed: error rate/);
+    const text = await (await fetch(`http://127.0.0.1:${running.adminPort}/metrics`)).text();
+    expect(text).toContain(
+      `edge_relay_version_verdict{worker_id="42817",candidate="${BAD}",baseline="${GOOD}",state="regressed"} 1`,
+    );
+    expect(text).toContain(
+      `edge_relay_version_verdict{worker_id="42817",candidate="${BAD}",baseline="${GOOD}",state="healthy"} 0`,
+    );
+    await decided(running, first.length);
+
+    // From the verdict on, the shards keep every trace of the bad version (the list reached them before
+    // these beacons, over the same ports); the good version stays sampled at a tenth.
+    const later = traffic(10_000, 100, [GOOD, BAD]);
+    await postAll(
+      running,
+      later.map((t) => t.text),
+    );
+    await decided(running, first.length + later.length);
+    const wanted = later.filter((t) => t.version === BAD).map((t) => t.traceId);
+    await waitFor(() => {
+      const kept = new Set(sink?.spans().map((s) => s.traceId));
+      return wanted.every((id) => kept.has(id));
+    }, 'every later trace of the bad version at the sink');
+    const kept = new Set(sink.spans().map((s) => s.traceId));
+    const good = later.filter((t) => t.version === GOOD && kept.has(t.traceId)).length;
+    expect(good).toBeLessThanOrEqual(20);
+    // The policy kept a tenth of them anyway; the others are the override's.
+    expect(await running.metric('edge_relay_version_evidence_traces_total')).toBeGreaterThanOrEqual(80);
+
+    expect(await running.stop()).toBe(0);
+    const records = readFileSync(auditPath, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        event: 'version.verdict',
+        worker_id: '42817',
+        candidate: BAD,
+        state: 'regressed',
+      }),
+    );
+  }, 60_000);
+});

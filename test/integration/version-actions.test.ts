@@ -7,13 +7,17 @@ import { type TestPki, testPki } from '../support/certs.ts';
 import { freePorts } from '../support/cluster.ts';
 import { CREDENTIALS, FakeEdgeWorkersApi } from '../support/fake-edgeworkers-api.ts';
 import { metricValue } from '../support/prometheus-text.ts';
+import { RelayProcess } from '../support/relay-process.ts';
 import { ManualVerdictSource, verdict } from '../support/verdicts.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { WebhookSink } from '../support/webhook-sink.ts';
+import { postAll } from './tail-sampling-traffic.ts';
+import { BAD, GOOD, traffic } from './version-traffic.ts';
 
-// The actions and the /versions page through real relays (in this process, so that a test can be the
-// judge: it tells each relay's verdict source what the detection half would), against a fake
-// EdgeWorkers API that verifies every EdgeGrid signature and a webhook sink that verifies the HMAC.
+// The actions and the /versions page through real relays, against a fake EdgeWorkers API that verifies
+// every EdgeGrid signature and a webhook sink that verifies the HMAC: once driven by the judge itself,
+// from traffic of a failing version (a relay process), then with relays in this process whose verdicts
+// the test gives (as the judge would), to set up several replicas and every kind of change at will.
 
 const ID = '42817';
 const SECRET = 'the-shared-webhook-secret';
@@ -91,6 +95,46 @@ async function rollbackOutcome(relay: Started): Promise<string | undefined> {
 }
 
 describe('version actions through the relay', () => {
+  it("acts on the judge's own verdict from traffic: one activation, one signed firing notice", async () => {
+    api = await FakeEdgeWorkersApi.start(pki, { active: { [ID]: { STAGING: BAD } } });
+    const sink = await WebhookSink.start(SECRET);
+    const relay = await RelayProcess.start({
+      workers: { threads: 1 },
+      version_health: {
+        judge: { evaluation_interval: '200ms', window: '1m', min_requests: 50 },
+        actions: {
+          dry_run: false,
+          webhook: { url: sink.url, secret: SECRET, retry_on_failure: FAST_RETRY },
+          edgeworkers: edgeworkers(),
+        },
+      },
+    });
+    try {
+      await postAll(
+        relay,
+        traffic(0, 200, [GOOD, BAD]).map((t) => t.text),
+      );
+      await waitFor(() => api.posts.length === 1 && sink.notices.length === 1, 'the rollback and the notice');
+      expect(JSON.parse(api.posts[0]?.body as string)).toMatchObject({ version: GOOD, network: 'STAGING' });
+      expect(sink.notices[0]?.payload.alerts[0]?.labels).toMatchObject({
+        akamai_edgeworker_id: ID,
+        akamai_edgeworker_version: BAD,
+        baseline_version: GOOD,
+      });
+      expect(
+        await relay.metric('edge_relay_version_actions_total', { action: 'rollback', outcome: 'activated' }),
+      ).toBe(1);
+      const page = await (await fetch(`http://127.0.0.1:${relay.adminPort}/versions`)).text();
+      expect(page).toContain('data-state="regressed"');
+      expect(page).toContain(`of ${GOOD} on STAGING (PENDING)`);
+      expect(await relay.stop()).toBe(0);
+      expect(api.posts).toHaveLength(1);
+    } finally {
+      await relay.stop();
+      await sink.close();
+    }
+  });
+
   it('three relays judging the same traffic make exactly one activation of the baseline', async () => {
     api = await FakeEdgeWorkersApi.start(pki, { active: { [ID]: { STAGING: '1.4.3' } } });
     const relays = await startRelays(3, { dry_run: false, edgeworkers: edgeworkers() });

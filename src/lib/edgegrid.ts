@@ -4,6 +4,14 @@ import EdgeGrid from 'akamai-edgegrid';
 // relay uses its .edgerc reader and its signing, and sends the signed request itself (the one retrying
 // sender, src/lib/http-sender.ts), so the library's HTTP client (axios) is never used.
 
+/**
+ * The library logs the signing key and the signed headers at info when AKAMAI_LOG_LEVEL is set in the
+ * environment (or when anything turned its logging on): never for the relay, whose logs must not carry a
+ * credential. Called before each use, since the switch is the library's global.
+ */
+const silenceLibrary = (): void =>
+  (EdgeGrid.prototype as unknown as { enableLogging(option: boolean): void }).enableLogging(false);
+
 /** The four values of an .edgerc section. `host` is the API client's hostname, with or without https://. */
 export interface EdgeGridCredentials {
   readonly host: string;
@@ -31,6 +39,7 @@ export function readEdgeRc(
   path: string,
   section: string,
 ): { credentials: EdgeGridCredentials } | { missing: string[] } {
+  silenceLibrary();
   const config = (new EdgeGrid({ path, section }).config ?? {}) as LibraryConfig;
   const missing = CREDENTIAL_KEYS.filter((key) => !config[key]);
   if (missing.length > 0) return { missing };
@@ -69,6 +78,7 @@ export class EdgeGridSigner {
    * (Akamai refuses a replayed nonce and a stale timestamp). `path` may carry a query string.
    */
   sign(method: 'GET' | 'POST', path: string, body?: string): SignedRequest {
+    silenceLibrary();
     const request = this.#client.auth({ path, method, headers: {}, ...(body === undefined ? {} : { body }) })
       .request as LibraryRequest;
     return { url: request.url, headers: { ...request.headers } };

@@ -378,6 +378,7 @@ export function createTracer(options) {
       resource: options.resource,
       spans,
     };
+    // Read as each beacon is sent, not once: sign.js's signedTracer sets a fresh token here per beacon.
     const token = variable(request, 'RELAY_TOKEN') ?? options.token;
     /** @type {Record<string, string>} */
     const headers = {

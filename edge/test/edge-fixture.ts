@@ -41,6 +41,15 @@ export const tracerOnly =
     );
   };
 
+/** A worker that is only the tracer with signed beacons (edge/src/sign.js), with the example's beacon URL. */
+export const signingTracer =
+  (worker = { id: '1', version: '1' }) =>
+  async (): Promise<WorkerModule> => {
+    const { createTracer } = await import('../src/index.js');
+    const { signedTracer } = await import('../src/sign.js');
+    return signedTracer(createTracer, { url: `https://${BEACONS}/v1/beacons`, worker });
+  };
+
 /** The header of the example worker's property marks callers whose traces it continues. */
 export const TRUSTED = { 'x-shop-internal': '1' };
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Beacon } from '../model/beacon.ts';
 import { loadProto } from '../model/proto-files.ts';
+import type { Resource } from '../model/span.ts';
 import { decodeBeaconProto } from '../receive/beacon/decode-beacon-proto.ts';
 import { validateBeacon } from '../receive/beacon/validate-beacon.ts';
 import { adjustedCount, otValue, parseThresholdHex } from '../sample/probability.ts';
 import { BEACON_SCOPE, beaconToSpans } from './beacon-to-spans.ts';
+import { edgeResources } from './edge-resource.ts';
 
 const resource = { attributes: [], droppedAttributesCount: 0, schemaUrl: '', key: '' };
 const beacon: Beacon = {
@@ -119,5 +121,25 @@ describe('the binary beacon', () => {
     const decoded = binary({}, {});
     expect(decoded.th).toBeUndefined();
     expect(decoded.spans[0]?.droppedAttrs).toBeUndefined();
+  });
+});
+
+describe('the identity attribute of a beacon resource', () => {
+  const config = { pops: [], default_service_name: 'edgeworker', pop_cache_size: 10 };
+  const attributes = (resource: Resource) =>
+    Object.fromEntries(resource.attributes.map((a) => [a.key, (a.value as { value: unknown }).value]));
+  const spoofing = { ...beacon, resource: { 'edge_relay.client.identity': 'token:admin' } };
+
+  it('names the beacon key, and is not the beacon’s to set', () => {
+    const resourceOf = edgeResources(config, 'edge_relay.client.identity');
+    const signed = resourceOf(spoofing, '203.0.113.7', 'beacon:edge-k1');
+    expect(attributes(signed)['edge_relay.client.identity']).toBe('beacon:edge-k1');
+    expect(attributes(resourceOf(spoofing, '203.0.113.7'))).not.toHaveProperty('edge_relay.client.identity');
+    expect(resourceOf(beacon, '203.0.113.7', 'beacon:edge-k2').key).not.toBe(signed.key);
+  });
+
+  it('is absent, and the beacon’s attribute kept, without identity_attribute', () => {
+    const resource = edgeResources(config)(spoofing, '203.0.113.7', 'beacon:edge-k1');
+    expect(attributes(resource)['edge_relay.client.identity']).toBe('token:admin');
   });
 });

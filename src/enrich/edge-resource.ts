@@ -15,18 +15,24 @@ export { EDGEWORKER_ID, EDGEWORKER_VERSION };
 /**
  * Builds the Resource of a beacon's spans: its own resource attributes, then the edge identity
  * (beacon values first, else the peer address and the PoP table), which beacons cannot override.
+ * With `identityAttribute` set, that attribute names the credential the beacon came with (the sender's
+ * identity), and is never taken from the beacon itself: sampling policies can trust it.
  * Beacons from one worker on one edge share a resource; resources are interned so that they are
  * built once and grouped into one ResourceSpans on export.
  */
-export function edgeResources(config: EnrichmentConfig): (beacon: Beacon, peerIp: string) => Resource {
+export function edgeResources(
+  config: EnrichmentConfig,
+  identityAttribute = '',
+): (beacon: Beacon, peerIp: string, identity?: string) => Resource {
   const popOf = popLookup(config.pops, config.pop_cache_size);
   const interned = new LRUCache<string, Resource>({ max: config.pop_cache_size });
-  return (beacon, peerIp) => {
+  return (beacon, peerIp, identity = '') => {
     const ip = beacon.edge?.ip ?? peerIp;
     const pop = beacon.edge?.pop ?? popOf(ip);
     const service = beacon.service ?? config.default_service_name;
     const extra = beacon.resource ? JSON.stringify(beacon.resource) : '';
-    const key = `${service}\n${beacon.worker.id}\n${beacon.worker.version}\n${ip}\n${pop}\n${extra}`;
+    const sender = identityAttribute === '' ? '' : `\n${identity}`;
+    const key = `${service}\n${beacon.worker.id}\n${beacon.worker.version}\n${ip}\n${pop}\n${extra}${sender}`;
     let resource = interned.get(key);
     if (!resource) {
       const own: Record<string, string> = {
@@ -36,7 +42,10 @@ export function edgeResources(config: EnrichmentConfig): (beacon: Beacon, peerIp
         [EDGEWORKER_ID]: beacon.worker.id,
         [EDGEWORKER_VERSION]: beacon.worker.version,
       };
-      const attributes: KeyValue[] = attributesOf(beacon.resource).filter((a) => !(a.key in own));
+      if (identity !== '') own[identityAttribute] = identity;
+      const attributes: KeyValue[] = attributesOf(beacon.resource).filter(
+        (a) => !(a.key in own) && a.key !== identityAttribute,
+      );
       for (const [k, v] of Object.entries(own))
         attributes.push({ key: k, value: { type: 'string', value: v } });
       resource = { attributes, droppedAttributesCount: 0, schemaUrl: '', key };

@@ -16,9 +16,14 @@ const resourceWith = (attributes: Record<string, string>): Resource => ({
   key: JSON.stringify(attributes),
 });
 
-const attributesAfter = (resource: Resource, peer: string): Record<string, unknown> => {
+const attributesAfter = (
+  resource: Resource,
+  peer: string,
+  enrichment: typeof enrich = enrich,
+  identity?: string,
+): Record<string, unknown> => {
   const records = [{ resource, scope: BEACON_SCOPE, size: 1 } as unknown as SpanRecord];
-  enrich(records, peer);
+  enrichment(records, peer, identity);
   return Object.fromEntries(
     records[0]?.resource.attributes.map((a) => [a.key, (a.value as { value: unknown }).value]) ?? [],
   );
@@ -60,5 +65,29 @@ describe('otlpEnrichment', () => {
     enrich(records, '203.0.113.5');
     expect(records[0]?.resource).toBe(records[1]?.resource);
     expect(records[0]?.resource.key).not.toBe(resource.key);
+  });
+
+  describe('with identity_attribute', () => {
+    const withIdentity = otlpEnrichment(
+      { pops: [], default_service_name: 'edgeworker', pop_cache_size: 10 },
+      'edge_relay.client.identity',
+    );
+
+    it('names the credential the request came with', () => {
+      const resource = resourceWith({ 'service.name': 'api' });
+      expect(attributesAfter(resource, '10.0.0.1', withIdentity, 'oidc:collector-1')).toEqual({
+        'service.name': 'api',
+        'edge_relay.client.identity': 'oidc:collector-1',
+      });
+    });
+
+    it('never keeps one the sender wrote itself, with or without an identity of its own', () => {
+      const resource = resourceWith({ 'service.name': 'api', 'edge_relay.client.identity': 'token:admin' });
+      expect(attributesAfter(resource, '10.0.0.1', withIdentity, 'token:edge')).toEqual({
+        'service.name': 'api',
+        'edge_relay.client.identity': 'token:edge',
+      });
+      expect(attributesAfter(resource, '10.0.0.1', withIdentity)).toEqual({ 'service.name': 'api' });
+    });
   });
 });

@@ -1,5 +1,5 @@
 import type { SharedMetricsReader } from '../telemetry/shared-metrics.ts';
-import type { OtlpItem, ToWorker } from './messages.ts';
+import type { OtlpItem, Sender, ToWorker } from './messages.ts';
 
 /** Where hand-off messages go: one mailbox per shard (the worker runtime's pool of threads). */
 export interface ShardPort {
@@ -87,9 +87,9 @@ export class Handoff {
    * Queues a validated beacon (its JSON text, holding `spans` spans) for its shard; false when that
    * shard is over its bound.
    */
-  offer(shard: number, ip: string, beaconJson: string, spans: number): boolean {
+  offer(shard: number, from: Sender, beaconJson: string, spans: number): boolean {
     if (!this.hasRoom(shard)) return false;
-    this.push(shard, ip, beaconJson, spans);
+    this.push(shard, from, beaconJson, spans);
     return true;
   }
 
@@ -100,14 +100,15 @@ export class Handoff {
    */
   push(
     shard: number,
-    ip: string,
+    { ip, identity }: Sender,
     beaconJson: string,
     spans: number,
     segment?: number,
     recovered = false,
   ): void {
     const buffer = this.#shards[shard] as ShardBuffer;
-    const head = `{"ip":${JSON.stringify(ip)},"n":${spans}`;
+    const sender = identity === '' ? '' : `,"id":${JSON.stringify(identity)}`;
+    const head = `{"ip":${JSON.stringify(ip)}${sender},"n":${spans}`;
     const item =
       segment === undefined
         ? `${head},"b":${beaconJson}}`
@@ -122,7 +123,9 @@ export class Handoff {
    * Queues one OTLP request's spans for a shard, as ExportTraceServiceRequest bytes the shard decodes.
    * The caller checks hasRoom for every shard of a request first, so a request is taken whole or refused.
    */
-  offerOtlp(shard: number, item: OtlpItem): void {
+  offerOtlp(shard: number, { ip, identity }: Sender, part: Omit<OtlpItem, 'ip' | 'identity'>): void {
+    // Only a sender with an identity adds the field: without identities the message is as it was.
+    const item: OtlpItem = identity === '' ? { ip, ...part } : { ip, identity, ...part };
     const buffer = this.#shards[shard] as ShardBuffer;
     buffer.otlp.push(item);
     buffer.otlpBytes += item.body.byteLength;

@@ -8,9 +8,20 @@ import type { SharedDecision } from '../sample/trace-holder.ts';
 // flush (a string copies far cheaper than an object graph is cloned), which the worker parses once;
 // OTLP spans as protobuf bytes per request, transferred (docs/architecture.md, "OTLP ingest").
 
+/**
+ * Who sent an accepted request: the client's address, and the identity its credential names
+ * (`token:<id>`, `beacon:<key id>`, `oidc:<username>`), "" unless receiver.auth.identity_attribute is set.
+ */
+export interface Sender {
+  readonly ip: string;
+  readonly identity: string;
+}
+
 /** One accepted beacon inside a hand-off: the peer address and the beacon exactly as validated. */
 export interface HandoffItem {
   ip: string;
+  /** The sender's identity, when there is one to record. */
+  id?: string;
   /** Its spans, as acknowledged: what the worker counts as lost if it cannot take the beacon up. */
   n: number;
   b: Beacon;
@@ -23,6 +34,8 @@ export interface HandoffItem {
 /** One OTLP request's spans for a shard: the peer address and an ExportTraceServiceRequest with only them. */
 export interface OtlpItem {
   ip: string;
+  /** The sender's identity, when there is one to record. */
+  identity?: string;
   body: Uint8Array;
   /** Spans in `body`, as acknowledged. */
   spans: number;

@@ -115,6 +115,14 @@ export const REFUSALS = {
       `the write-ahead log could not be written (${detail}); nothing was accepted, retry`,
     retryAfter: () => 1,
   }),
+  auth_unavailable: refusal({
+    code: 'EDGE_RELAY_AUTH_UNAVAILABLE',
+    status: 503,
+    grpcCode: UNAVAILABLE,
+    // Not the client's credentials: the relay cannot check them yet, so a retry may well succeed.
+    message: () => "the OIDC issuer's signing keys could not be fetched; retry",
+    retryAfter: () => 5,
+  }),
 };
 
 /** Label values of edge_relay_requests_rejected_total{reason}: one per way a request can be refused. */
@@ -166,6 +174,7 @@ export const overloaded = factory('overloaded');
 export const shuttingDown = factory('shutting_down');
 export const walFailed = factory('wal_failed');
 export const internalError = factory('internal');
+export const authUnavailable = factory('auth_unavailable');
 
 export const walFull = (retryAfterSeconds: number): RequestError =>
   overloaded(

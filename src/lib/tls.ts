@@ -72,14 +72,15 @@ export function tlsFiles(config: ClientTlsConfig | ServerTlsConfig): string[] {
 export function checkTlsFilesReadable(prefix: string, config: ClientTlsConfig | ServerTlsConfig): void {
   for (const key of ['cert_file', 'key_file', 'ca_file', 'client_ca_file'] as const) {
     const file = (config as Partial<Record<typeof key, string>>)[key];
-    if (!file) continue;
-    try {
-      readFileSync(file);
-    } catch (err) {
-      throw new ConfigError(
-        `${prefix}.${key}`,
-        `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`,
-      );
-    }
+    if (file) checkFileReadable(`${prefix}.${key}`, file);
+  }
+}
+
+/** Reads `file` once, so that a path that cannot be read stops the start naming its key. */
+export function checkFileReadable(key: string, file: string): void {
+  try {
+    readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(key, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`);
   }
 }

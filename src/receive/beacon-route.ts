@@ -55,28 +55,31 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
     if (problem) throw problem;
     if (!ingest.accepting) throw shuttingDown();
     const beacon = value as Beacon;
-    const ip = ingest.clientIp(
-      request.socket.remoteAddress ?? '',
-      request.headers['x-forwarded-for'] as string | undefined,
-    );
+    const from = {
+      ip: ingest.clientIp(
+        request.socket.remoteAddress ?? '',
+        request.headers['x-forwarded-for'] as string | undefined,
+      ),
+      identity: request.identity,
+    };
     const shard = shardOf(beacon.traceId, ingest.shards);
     const spans = beacon.spans.length;
     const { wal } = ingest;
     if (wal === undefined) {
       // A full hand-off drains in milliseconds once the worker catches up: Retry-After's smallest unit will do.
-      if (!ingest.handoff.offer(shard, ip, text, spans)) throw overloaded(1);
+      if (!ingest.handoff.offer(shard, from, text, spans)) throw overloaded(1);
       acknowledge(request, reply, spans);
       return;
     }
     if (!ingest.handoff.hasRoom(shard)) throw overloaded(1);
     if (!wal.hasRoom()) throw walFull(ingest.admission.retryAfter);
     // Handed off only once it is on disk: a request whose commit fails was never accepted anywhere.
-    wal.beacon(shard, ip, json ? body : text, spans, (error, segment) => {
+    wal.beacon(shard, from, json ? body : text, spans, (error, segment) => {
       if (error) {
         reply.send(error);
         return;
       }
-      ingest.handoff.push(shard, ip, text, spans, segment);
+      ingest.handoff.push(shard, from, text, spans, segment);
       acknowledge(request, reply, spans);
     });
   });

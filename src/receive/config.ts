@@ -1,35 +1,14 @@
 import { type ConfigOf, component, REDACTED } from '../lib/component.ts';
-import { ConfigError } from '../lib/errors.ts';
 import { duration, endpoint, section } from '../lib/schema-keywords.ts';
 import { serverTlsSchema } from '../lib/tls.ts';
+import { authSchema, checkAuth, expandTokens, redactAuth } from './auth/config.ts';
 import { checkServerTls } from './receiver-tls.ts';
 import { checkWal, durabilitySchema, walSchema } from './wal/config.ts';
-
-/**
- * One accepted bearer token. `id` names it in metrics, logs and the audit log (the value never appears
- * there); the token is accepted from `not_before` (inclusive) until `not_after` (exclusive), either open.
- */
-const tokenSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'value'],
-  properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-    value: { type: 'string', minLength: 16 },
-    not_before: { type: 'string', format: 'date-time' },
-    not_after: { type: 'string', format: 'date-time' },
-  },
-} as const;
 
 const receiverSchema = section({
   // `host:port` the ingest server listens on.
   endpoint: endpoint('0.0.0.0:4318'),
-  auth: section({
-    // Plain strings are shorthand for `{ id: token-<index>, value }` (expanded before validation).
-    tokens: { type: 'array', items: tokenSchema, default: [] },
-    // How long before a token's not_after the relay starts warning that it expires.
-    warn_before_expiry: duration('24h'),
-  }),
+  auth: authSchema,
   // CIDRs of proxies whose X-Forwarded-For is believed.
   trusted_proxies: { type: 'array', items: { type: 'string', format: 'cidr' }, default: [] },
   // The Collector's confighttp TLS keys: with a certificate the receiver speaks HTTPS, reloaded on change.
@@ -48,64 +27,21 @@ const receiverSchema = section({
   wal: walSchema,
 });
 export type ReceiverConfig = ConfigOf<typeof receiverSchema>;
-export type AuthConfig = ReceiverConfig['auth'];
-export type TokenConfig = AuthConfig['tokens'][number];
-
-/** The id of a token given without one: its position in the list, which says nothing about its value. */
-export const positionalTokenId = (index: number): string => `token-${index}`;
-
-/**
- * `tokens: [secret, …]` (the form before tokens had ids) and entries without `id` get positional ids.
- * A hash of the value would be stable across reordering, but even a short hash prefix of a short secret
- * narrows a guess, and ids are printed everywhere.
- */
-function expandTokens(raw: unknown): unknown {
-  const receiver = raw as { auth?: { tokens?: unknown } } | null;
-  const tokens = receiver?.auth?.tokens;
-  if (!Array.isArray(tokens)) return raw;
-  const expanded = tokens.map((token: unknown, index) => {
-    if (typeof token === 'string') return { id: positionalTokenId(index), value: token };
-    if (token !== null && typeof token === 'object' && !('id' in token)) {
-      return { id: positionalTokenId(index), ...token };
-    }
-    return token;
-  });
-  return { ...receiver, auth: { ...receiver?.auth, tokens: expanded } };
-}
-
-/** What the schema cannot say about tokens: ids and values are unique, and a window is not empty. */
-function checkTokens(config: ReceiverConfig): void {
-  const ids = new Map<string, number>();
-  const values = new Map<string, number>();
-  for (const [index, token] of config.auth.tokens.entries()) {
-    const key = `receiver.auth.tokens[${index}]`;
-    const sameId = ids.get(token.id);
-    if (sameId !== undefined)
-      throw new ConfigError(`${key}.id`, `"${token.id}" is also tokens[${sameId}]'s id`);
-    const sameValue = values.get(token.value);
-    if (sameValue !== undefined) {
-      throw new ConfigError(`${key}.value`, `the same token as tokens[${sameValue}]; list each token once`);
-    }
-    ids.set(token.id, index);
-    values.set(token.value, index);
-    if (token.not_before && token.not_after && Date.parse(token.not_before) >= Date.parse(token.not_after)) {
-      throw new ConfigError(`${key}.not_after`, 'must be later than not_before');
-    }
-  }
-}
-
 export const receiverComponent = component({
   key: 'receiver',
   schema: receiverSchema,
-  expand: expandTokens,
+  expand: (raw: unknown) => {
+    const receiver = raw as { auth?: unknown } | null;
+    return receiver?.auth === undefined ? raw : { ...receiver, auth: expandTokens(receiver.auth) };
+  },
   check(receiver: ReceiverConfig) {
-    checkTokens(receiver);
+    checkAuth(receiver.auth);
     checkServerTls(receiver.tls);
     checkWal(receiver.durability, receiver.wal);
   },
   redact: (config) => ({
     ...config,
-    auth: { ...config.auth, tokens: config.auth.tokens.map((token) => ({ ...token, value: REDACTED })) },
+    auth: redactAuth(config.auth),
     tls: { ...config.tls, key_pem: config.tls.key_pem && REDACTED },
   }),
 });

@@ -21,5 +21,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** performance.now() when the request's headers were read; the start of ack latency. */
     receivedAt: number;
+    /**
+     * Whom the request's credential names (receive/auth/receiver-auth.ts), when
+     * receiver.auth.identity_attribute is set; "" otherwise.
+     */
+    identity: string;
   }
 }

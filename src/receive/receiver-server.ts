@@ -1,10 +1,10 @@
 import type { Server as HttpsServer } from 'node:https';
 import fastify, { type FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
-import { overloaded, unauthorized } from '../lib/errors.ts';
+import { overloaded, RequestError } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RelayMetrics } from '../telemetry/metrics.ts';
-import { type Authenticator, ReceiverAuth } from './auth.ts';
+import { type Authenticator, type AuthVerdict, ReceiverAuth } from './auth/receiver-auth.ts';
 import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';
 import type { ReceiverConfig } from './config.ts';
 import { decodeContentEncoding } from './decode-body.ts';
@@ -62,23 +62,31 @@ export function createReceiver(
   // Ack latency runs from here (headers parsed, route found) to the 202: fastify keeps no start time
   // unless response hooks are registered, which would cost more than this one number. Auth and
   // shedding are decided here too, before the body is read or parsed: under overload the cheapest
-  // refusal is best. Auth comes first: a caller without a token learns nothing of the relay's state.
-  // The hook is installed even without tokens (it lets everything in then): a reload may add the
-  // first ones, and fastify takes no hooks once it listens.
+  // refusal is best. Auth comes first: a caller without a credential learns nothing of the relay's
+  // state. The hook is installed even without credentials (it lets everything in then): a reload may
+  // add the first ones, and fastify takes no hooks once it listens. It stays synchronous for every
+  // request but one with a JWT not verified before, which waits for its signature check.
   const { admission } = ingest;
   app.decorateRequest('receivedAt', 0);
+  app.decorateRequest('identity', '');
   app.addHook('onRequest', (request, reply, done) => {
     request.receivedAt = performance.now();
-    const { authorization, 'x-forwarded-for': forwardedFor } = request.headers;
-    const peer = request.socket.remoteAddress ?? '';
-    if (!auth.authenticate(authorization, peer, forwardedFor as string | undefined)) {
-      // The body is never read: the connection closes after the 401, so that an unauthenticated
-      // client cannot keep it open (or hold memory) by sending a body slowly or not at all.
-      reply.header('connection', 'close');
-      done(unauthorized());
-    } else if (admission.shedding)
-      done(overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory']));
-    else done();
+    const settle = (verdict: AuthVerdict): void => {
+      if (verdict instanceof RequestError) {
+        // The body is never read: the connection closes after the refusal, so that an unauthenticated
+        // client cannot keep it open (or hold memory) by sending a body slowly or not at all.
+        reply.header('connection', 'close');
+        done(verdict);
+      } else if (admission.shedding) {
+        done(overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory']));
+      } else {
+        request.identity = verdict;
+        done();
+      }
+    };
+    const verdict = auth.authenticate(request.headers, request.socket.remoteAddress ?? '');
+    if (verdict instanceof Promise) verdict.then(settle, done);
+    else settle(verdict);
   });
 
   app.removeAllContentTypeParsers();

@@ -119,6 +119,46 @@ describe('resolveConfig', () => {
       'receiver.auth.tokens[0].not_after',
       'must be later than not_before',
     ],
+    [
+      { receiver: { auth: { beacon_keys: [{ id: 'k', secret: 'too-short-for-hmac' }] } } },
+      'receiver.auth.beacon_keys[0].secret',
+      'must match pattern',
+    ],
+    [
+      {
+        receiver: {
+          auth: {
+            tokens: [{ id: 'edge', value: '0123456789abcdef' }],
+            beacon_keys: [{ id: 'edge', secret: 'k'.repeat(32) }],
+          },
+        },
+      },
+      'receiver.auth.beacon_keys[0].id',
+      `"edge" is also tokens[0]'s id`,
+    ],
+    [
+      { receiver: { auth: { oidc: { issuer_url: 'https://idp.example.com' } } } },
+      'receiver.auth.oidc.audience',
+      'unless ignore_audience is true',
+    ],
+    [
+      { receiver: { auth: { oidc: { audience: 'edge-relay' } } } },
+      'receiver.auth.oidc.issuer_url',
+      'required when any other oidc key is set',
+    ],
+    [
+      { receiver: { auth: { oidc: { issuer_url: 'idp.example.com', audience: 'a' } } } },
+      'receiver.auth.oidc.issuer_url',
+      'must be',
+    ],
+    [
+      {
+        receiver: { auth: { beacon_keys: [{ id: 'k', secret: 'k'.repeat(32) }] } },
+        cluster: { self: 'http://10.0.0.1:4318', peers: ['http://10.0.0.1:4318', 'http://10.0.0.2:4318'] },
+      },
+      'receiver.auth.tokens',
+      'present a token to each other',
+    ],
     [{ batch: { send_batch_size: 0 } }, 'batch.send_batch_size', 'must be >= 1'],
     [{ receiver: { durability: 'fsync' } }, 'receiver.durability', 'must be one of "none", "wal"'],
     [

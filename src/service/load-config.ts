@@ -8,6 +8,8 @@ import { parseCidr } from '../lib/cidr.ts';
 import type { Component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { addDurationKeyword, addEndpointKeyword, isHttpUrl, isTimestamp } from '../lib/schema-keywords.ts';
+import { authEnabled } from '../receive/auth/config.ts';
+import { clusterEnabled } from '../route/config.ts';
 import { type ConfigProviders, substituteDeep } from './config-providers.ts';
 import { COMPONENTS, type RelayConfig, relaySchema } from './relay-schema.ts';
 
@@ -49,6 +51,13 @@ function settleAcrossSections(config: RelayConfig, given: ReadonlySet<string>): 
     throw new ConfigError(
       'tail_sampling.num_shards',
       `${shards} differs from workers.threads ${threads}; each worker thread is one shard, so set only one of them`,
+    );
+  }
+  const { auth } = config.receiver;
+  if (clusterEnabled(config.cluster) && authEnabled(auth) && auth.tokens.length === 0) {
+    throw new ConfigError(
+      'receiver.auth.tokens',
+      "a cluster's replicas present a token to each other: list one (beacon keys and OIDC authenticate clients only)",
     );
   }
   const queue = config.exporter.sending_queue;

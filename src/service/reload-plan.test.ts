@@ -71,4 +71,22 @@ describe('planReload', () => {
     expect(plan.restart.map((r) => r.key)).toEqual(['receiver.auth', 'exporter.headers']);
     expect(plan.restart[0]?.why).toContain('turn authentication off');
   });
+
+  it('swaps tokens for beacon keys, keeping authentication on, but not the identity attribute', () => {
+    const next = withChanges((tree) => {
+      (tree.receiver.auth as Record<string, unknown>) = {
+        beacon_keys: [{ id: 'edge-k1', secret: 'k'.repeat(40) }],
+        identity_attribute: 'edge_relay.client.identity',
+      };
+    });
+    const plan = planReload(running, running, next);
+    expect(plan.apply).toEqual(['receiver.auth']);
+    expect(plan.restart).toEqual([{ key: 'receiver.auth.identity_attribute' }]);
+    expect(plan.keys).toContain('receiver.auth.beacon_keys[0]');
+    expect(JSON.stringify(plan)).not.toContain('kkkkkkkk');
+    const after = applied(running, next, plan);
+    expect(after.receiver.auth.beacon_keys).toHaveLength(1);
+    expect(after.receiver.auth.identity_attribute).toBe('');
+    expect(planReload(after, next, next).restart).toEqual([{ key: 'receiver.auth.identity_attribute' }]);
+  });
 });

@@ -2,6 +2,8 @@ import type { JSONSchema } from 'json-schema-to-ts';
 import { missingExporterSetting } from '../export/config.ts';
 import type { Component } from '../lib/component.ts';
 import { canonicalJson, changedPaths, sha256Hex } from '../lib/digest.ts';
+import { authEnabled } from '../receive/auth/config.ts';
+import { clusterEnabled } from '../route/config.ts';
 import { COMPONENTS, type RelayConfig } from './relay-schema.ts';
 
 const components: readonly Component<string, JSONSchema, unknown>[] = COMPONENTS;
@@ -28,9 +30,13 @@ export const configDigest = (config: RelayConfig): string => sha256Hex(canonical
 /** What a reload may change without a restart: these keys (and everything under them). */
 const RELOADABLE = ['tail_sampling', 'receiver.auth', 'exporter.headers'] as const;
 type Reloadable = (typeof RELOADABLE)[number];
+/** …except these: the worker threads read them when they start. */
+const AT_START = ['receiver.auth.identity_attribute'];
 
 const under = (path: string, key: string): boolean =>
   path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`);
+const reloadable = (path: string): boolean =>
+  RELOADABLE.some((key) => under(path, key)) && !AT_START.some((key) => under(path, key));
 
 /** Longest list of key names one reload record carries; a rewrite of everything says so in a count. */
 const MAX_KEYS = 50;
@@ -68,25 +74,28 @@ export function planReload(running: RelayConfig, previous: RelayConfig, next: Re
   const visible = new Set(changedPaths(redacted(previous), redacted(next)));
 
   const pending = changedPaths(running, next);
-  const apply = RELOADABLE.filter((key) => pending.some((path) => under(path, key)));
+  const apply = RELOADABLE.filter((key) => pending.some((path) => reloadable(path) && under(path, key)));
   const restart: ReloadPlan['restart'] = [
-    ...new Set(
-      pending
-        .filter((path) => !RELOADABLE.some((key) => under(path, key)))
-        .map((path) => path.split('[')[0] as string),
-    ),
+    ...new Set(pending.filter((path) => !reloadable(path)).map((path) => path.split('[')[0] as string)),
   ].map((key) => ({ key }));
 
   const refuse = (key: Reloadable, why: string) => {
     apply.splice(apply.indexOf(key), 1);
     restart.push({ key, why });
   };
-  if (
-    apply.includes('receiver.auth') &&
-    running.receiver.auth.tokens.length > 0 &&
-    next.receiver.auth.tokens.length === 0
-  ) {
-    refuse('receiver.auth', 'removing every token would turn authentication off; that takes a restart');
+  if (apply.includes('receiver.auth')) {
+    const [now, then] = [running.receiver.auth, next.receiver.auth];
+    if (authEnabled(now) && !authEnabled(then)) {
+      refuse(
+        'receiver.auth',
+        'removing every credential would turn authentication off; that takes a restart',
+      );
+    } else if (clusterEnabled(running.cluster) && now.tokens.length > 0 && then.tokens.length === 0) {
+      refuse(
+        'receiver.auth',
+        "removing every token would leave the cluster's replicas without one for each other",
+      );
+    }
   }
   if (apply.includes('exporter.headers')) {
     const runsOtlp = missingExporterSetting(running.exporter) === undefined;
@@ -114,8 +123,10 @@ export function planReload(running: RelayConfig, previous: RelayConfig, next: Re
 export function applied(running: RelayConfig, next: RelayConfig, plan: ReloadPlan): RelayConfig {
   const result = { ...running };
   if (plan.apply.includes('tail_sampling')) result.tail_sampling = next.tail_sampling;
-  if (plan.apply.includes('receiver.auth'))
-    result.receiver = { ...result.receiver, auth: next.receiver.auth };
+  if (plan.apply.includes('receiver.auth')) {
+    const { identity_attribute } = running.receiver.auth;
+    result.receiver = { ...result.receiver, auth: { ...next.receiver.auth, identity_attribute } };
+  }
   if (plan.apply.includes('exporter.headers')) {
     result.exporter = { ...result.exporter, headers: next.exporter.headers };
   }

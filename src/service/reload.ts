@@ -1,4 +1,4 @@
-import type { ReceiverAuth } from '../receive/auth.ts';
+import type { ReceiverAuth } from '../receive/auth/receiver-auth.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { AuditSink } from '../telemetry/audit-log.ts';
 import type { Logger } from '../telemetry/logger.ts';

@@ -8,9 +8,9 @@ import type { VerdictSource } from '../judge/verdict.ts';
 import { registerVersionsRoute } from '../judge/verdict-metrics.ts';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import { parseEndpoint } from '../lib/endpoint.ts';
-import { checkTlsFilesReadable } from '../lib/tls.ts';
+import { checkFileReadable, checkTlsFilesReadable } from '../lib/tls.ts';
 import { Admission } from '../receive/admission.ts';
-import { ReceiverAuth } from '../receive/auth.ts';
+import { ReceiverAuth } from '../receive/auth/receiver-auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import type { IngestContext } from '../receive/ingest-context.ts';
 import { containerMemory, memoryLimits } from '../receive/memory-limit.ts';
@@ -106,19 +106,22 @@ async function listen(server: FastifyInstance, key: string, endpoint: string): P
   }
 }
 
-/** What the audit log says of a start: which config (by digest, secrets redacted) and which tokens, by id. */
+/**
+ * What the audit log says of a start: which config (by digest, secrets redacted), which tokens and beacon
+ * keys (by id) and which OIDC issuer.
+ */
 function startedRecord(config: RelayConfig, options: RelayOptions): Record<string, unknown> {
-  const tokens = config.receiver.auth.tokens.map(({ id, not_before, not_after }) => ({
-    id,
-    not_before,
-    not_after,
-  }));
+  const windows = (list: readonly { id: string; not_before?: string; not_after?: string }[]) =>
+    list.map(({ id, not_before, not_after }) => ({ id, not_before, not_after }));
+  const { auth } = config.receiver;
   return {
     version: options.version,
     config_file: options.configFile,
     config_digest: configDigest(config),
     sections: sectionDigests(config),
-    tokens,
+    tokens: windows(auth.tokens),
+    beacon_keys: windows(auth.beacon_keys),
+    oidc_issuer: auth.oidc.issuer_url || undefined,
     host: hostname(),
     pid: process.pid,
   };
@@ -132,6 +135,8 @@ export async function startRelay(
 ): Promise<Relay> {
   checkTlsFilesReadable('receiver.tls', config.receiver.tls);
   checkTlsFilesReadable('exporter.tls', config.exporter.tls);
+  const { issuer_ca_path: issuerCa } = config.receiver.auth.oidc;
+  if (issuerCa !== '') checkFileReadable('receiver.auth.oidc.issuer_ca_path', issuerCa);
   const auditLog = await AuditLog.open(config.audit, log);
   const audit = auditLog ?? NO_AUDIT;
   // First, so that what the token table says about expired tokens at start follows it.
@@ -195,6 +200,7 @@ export async function startRelay(
     // The actions' block stays on the main thread: it holds credentials that no worker needs.
     version_health: config.version_health && { ...config.version_health, actions: undefined },
     peer_token: auth.peerToken(),
+    identity_attribute: config.receiver.auth.identity_attribute,
     check_interval: config.memory_limiter.check_interval,
   };
   const pool = await ShardPool.start(sections, threads, shared, log, {

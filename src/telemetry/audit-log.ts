@@ -17,7 +17,7 @@ import type { Logger } from './logger.ts';
 
 /**
  * Where security-relevant events go. Events are named `<area>.<what happened>` (`config.reloaded`,
- * `token.expired`, later `oidc.keys_rotated`, `version.verdict`); fields are names, ids, counts, times and
+ * `token.expired`, `oidc.keys_rotated`, later `version.verdict`); fields are names, ids, counts, times and
  * digests, never a secret value. Recording costs the caller a hash and an array push: the write happens
  * later, off the caller's path.
  */

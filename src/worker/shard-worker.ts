@@ -98,8 +98,8 @@ const health =
   });
 if (health) sampler.onDecision = (traceId, kept) => health.decided(traceId, kept);
 const pipeline = health ?? routed;
-const resourceOf = edgeResources(sections.enrichment);
-const enrichOtlp = otlpEnrichment(sections.enrichment);
+const resourceOf = edgeResources(sections.enrichment, sections.identity_attribute);
+const enrichOtlp = otlpEnrichment(sections.enrichment, sections.identity_attribute);
 
 /** Spans logged in a write-ahead-log segment settle against it; replayed ones count as recovered. */
 function taken(records: SpanRecord[], segment: number | undefined, recovered: boolean | undefined): void {
@@ -130,7 +130,7 @@ function ingestBeacons(text: string, spans: number): void {
   for (const item of items) {
     let records: SpanRecord[];
     try {
-      records = beaconToSpans(item.b, resourceOf(item.b, item.ip));
+      records = beaconToSpans(item.b, resourceOf(item.b, item.ip, item.id));
     } catch (err) {
       lost(item.n, err, item.w);
       continue;
@@ -142,12 +142,12 @@ function ingestBeacons(text: string, spans: number): void {
 
 /** OTLP spans arrive checked by the receiver; only their resources are enriched here. */
 function ingestOtlp(items: OtlpItem[]): void {
-  for (const { ip, body, spans, hops, segment, recovered } of items) {
+  for (const { ip, identity, body, spans, hops, segment, recovered } of items) {
     let records: SpanRecord[];
     try {
       records = decodeOtlpProto(body).records;
       // Spans from a peer were enriched where they first arrived; the peer's address says nothing of them.
-      if (hops === 0) enrichOtlp(records, ip);
+      if (hops === 0) enrichOtlp(records, ip, identity);
     } catch (err) {
       lost(spans, err, segment);
       continue;

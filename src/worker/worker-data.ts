@@ -25,6 +25,11 @@ export interface WorkerSections {
    * so the wiring passes the first one explicitly rather than the route stage reading receiver's section.
    */
   peer_token: string | undefined;
+  /**
+   * receiver.auth.identity_attribute: the resource attribute enrichment sets to the sender's identity
+   * ("" for none). The receiver decides identities; the wiring passes the attribute's name explicitly.
+   */
+  identity_attribute: string;
 }
 
 /** What each worker shard starts with (the `workerData` of its thread). */

@@ -1,8 +1,12 @@
 /**
  * Shim of the EdgeWorkers `crypto` built-in module: `crypto.getRandomValues`, as Web Crypto defines it
- * (integer typed arrays of at most 65,536 bytes). EdgeWorkers has no global `crypto`: code must import
- * this module. A test can put a seeded generator in place of the platform's (`useRandom`).
+ * (integer typed arrays of at most 65,536 bytes), and of `crypto.subtle` the HMAC the beacon signer
+ * uses (`importKey` of a raw key, `sign`), over Node's Web Crypto. Other subtle calls are refused, so a
+ * test cannot come to rely on what the shim does not model. EdgeWorkers has no global `crypto`: code
+ * must import this module. A test can put a seeded generator in place of the platform's (`useRandom`).
  */
+import type { webcrypto } from 'node:crypto';
+
 // Node's global Web Crypto: importing node:crypto here would get this very module, as the tests mock
 // the bare name `crypto`, which Node's module shares.
 const platform = globalThis.crypto;
@@ -16,7 +20,37 @@ export function useRandom(fill: ((bytes: Uint8Array) => void) | undefined): void
   slot[SOURCE] = fill;
 }
 
+type CryptoKey = webcrypto.CryptoKey;
+type Algorithm = string | { name: string; hash?: string | { name: string } };
+const nameOf = (algorithm: Algorithm): string => (typeof algorithm === 'string' ? algorithm : algorithm.name);
+
+function hmacOnly(call: string, algorithm: Algorithm): void {
+  if (nameOf(algorithm).toUpperCase() !== 'HMAC')
+    throw new Error(`crypto.subtle.${call}: the shim models HMAC only, not ${nameOf(algorithm)}`);
+}
+
+// Async like Web Crypto's, so that a refused call rejects rather than throws.
+const subtle = {
+  async importKey(
+    format: string,
+    keyData: Uint8Array | ArrayBuffer,
+    algorithm: Algorithm,
+    extractable: boolean,
+    usages: webcrypto.KeyUsage[],
+  ): Promise<CryptoKey> {
+    hmacOnly('importKey', algorithm);
+    if (format !== 'raw')
+      throw new Error(`crypto.subtle.importKey: the shim takes raw HMAC keys, not ${format}`);
+    return platform.subtle.importKey('raw', keyData, algorithm, extractable, usages);
+  },
+  async sign(algorithm: Algorithm, key: CryptoKey, data: Uint8Array | ArrayBuffer): Promise<ArrayBuffer> {
+    hmacOnly('sign', algorithm);
+    return platform.subtle.sign(nameOf(algorithm), key, data);
+  },
+};
+
 export const crypto = {
+  subtle,
   getRandomValues<T extends ArrayBufferView>(array: T): T {
     if (array instanceof Float32Array || array instanceof Float64Array || array instanceof DataView)
       throw new TypeError('getRandomValues: an integer typed array is required');

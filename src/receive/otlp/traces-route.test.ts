@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handoff } from '../../handoff/handoff.ts';
-import type { OtlpItem } from '../../handoff/messages.ts';
+import type { OtlpItem, Sender } from '../../handoff/messages.ts';
 import { shardOf } from '../../handoff/shard-of.ts';
 import { loadProto } from '../../model/proto-files.ts';
 import { resolveConfig } from '../../service/load-config.ts';
@@ -19,7 +19,8 @@ function receiver(room: (shard: number) => boolean = () => true) {
   const offered: { shard: number; item: OtlpItem }[] = [];
   const handoff = {
     hasRoom: room,
-    offerOtlp: (shard: number, item: OtlpItem) => offered.push({ shard, item }),
+    offerOtlp: (shard: number, from: Sender, part: Omit<OtlpItem, 'ip'>) =>
+      offered.push({ shard, item: { ip: from.ip, ...part } }),
   } as unknown as Handoff;
   const ingest: IngestContext = {
     handoff,

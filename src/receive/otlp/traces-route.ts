@@ -61,10 +61,13 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       spansRejected.inc(batch.records.length);
       throw walFull(ingest.admission.retryAfter);
     }
-    const ip = ingest.clientIp(
-      request.socket.remoteAddress ?? '',
-      request.headers['x-forwarded-for'] as string | undefined,
-    );
+    const from = {
+      ip: ingest.clientIp(
+        request.socket.remoteAddress ?? '',
+        request.headers['x-forwarded-for'] as string | undefined,
+      ),
+      identity: request.identity,
+    };
     const hops = hopsOf(request.headers[FORWARDED_HEADER]);
     // Received spans are copied as they came, not encoded again; the copy of the encoder's output
     // owns its memory, so it can be transferred to the worker.
@@ -82,18 +85,19 @@ export function registerTracesRoute(app: FastifyInstance, ingest: IngestContext)
       ackLatency.observe((performance.now() - request.receivedAt) / 1000);
     };
     if (wal === undefined) {
-      for (const { shard, body, spans } of parts) ingest.handoff.offerOtlp(shard, { ip, body, hops, spans });
+      for (const { shard, body, spans } of parts)
+        ingest.handoff.offerOtlp(shard, from, { body, hops, spans });
       answer();
       return;
     }
-    wal.otlp(ip, hops, parts, (error, segment) => {
+    wal.otlp(from, hops, parts, (error, segment) => {
       if (error) {
         spansRejected.inc(batch.records.length);
         reply.send(error);
         return;
       }
       for (const { shard, body, spans } of parts)
-        ingest.handoff.offerOtlp(shard, { ip, body, hops, spans, segment });
+        ingest.handoff.offerOtlp(shard, from, { body, hops, spans, segment });
       answer();
     });
   });

@@ -10,19 +10,19 @@ const tempDir = () => mkdtempSync(join(tmpdir(), 'wal-format-'));
 function frame(buffer: CommitBuffer, n: number): Buffer {
   buffer.add(
     RecordKind.beacon,
-    { hops: 0, shard: 1, shards: 2, spans: 6, ip: '203.0.113.9' },
+    { hops: 0, shard: 1, shards: 2, spans: 6, ip: '203.0.113.9', identity: 'oidc:collector é' },
     `{"n":${n},"é":1}`,
     undefined,
   );
   buffer.add(
     RecordKind.beacon,
-    { hops: 0, shard: 0, shards: 2, spans: 2, ip: '::1' },
+    { hops: 0, shard: 0, shards: 2, spans: 2, ip: '::1', identity: '' },
     undefined,
     Buffer.from('{"x":2}'),
   );
   buffer.add(
     RecordKind.otlp,
-    { hops: 1, shard: 1, shards: 2, spans: 3, ip: '10.0.0.1' },
+    { hops: 1, shard: 1, shards: 2, spans: 3, ip: '10.0.0.1', identity: 'token:peers' },
     undefined,
     new Uint8Array([1, 2, 3]),
   );
@@ -35,19 +35,20 @@ function frame(buffer: CommitBuffer, n: number): Buffer {
 }
 
 describe('write-ahead log segments', () => {
-  it('read back every record of every frame, text and bytes alike', () => {
+  it('read back every record of every frame, text and bytes alike, with its sender', () => {
     const file = join(tempDir(), segmentFile(7));
     const buffer = new CommitBuffer(64);
     writeFileSync(file, Buffer.concat([frame(buffer, 1), frame(buffer, 2)]));
     const { records, unreadableBytes } = readSegment(file);
     expect(unreadableBytes).toBe(0);
-    expect(records.map((r) => [r.kind, r.hops, r.shard, r.shards, r.spans, r.ip])).toEqual([
-      [1, 0, 1, 2, 6, '203.0.113.9'],
-      [1, 0, 0, 2, 2, '::1'],
-      [2, 1, 1, 2, 3, '10.0.0.1'],
-      [1, 0, 1, 2, 6, '203.0.113.9'],
-      [1, 0, 0, 2, 2, '::1'],
-      [2, 1, 1, 2, 3, '10.0.0.1'],
+    const first = [
+      [1, 0, 1, 2, 6, '203.0.113.9', 'oidc:collector é'],
+      [1, 0, 0, 2, 2, '::1', ''],
+      [2, 1, 1, 2, 3, '10.0.0.1', 'token:peers'],
+    ];
+    expect(records.map((r) => [r.kind, r.hops, r.shard, r.shards, r.spans, r.ip, r.identity])).toEqual([
+      ...first,
+      ...first,
     ]);
     expect(records[0]?.data.toString('utf8')).toBe('{"n":1,"é":1}');
     expect(records[1]?.data.toString('utf8')).toBe('{"x":2}');
@@ -85,7 +86,12 @@ describe('write-ahead log segments', () => {
   it('grow the commit buffer for a record larger than it', () => {
     const buffer = new CommitBuffer(32);
     const text = 'x'.repeat(10_000);
-    buffer.add(RecordKind.beacon, { hops: 0, shard: 0, shards: 1, spans: 1, ip: '' }, text, undefined);
+    buffer.add(
+      RecordKind.beacon,
+      { hops: 0, shard: 0, shards: 1, spans: 1, ip: '', identity: '' },
+      text,
+      undefined,
+    );
     expect(buffer.records).toBe(1);
     const { buffer: taken, length } = buffer.take();
     sealFrame(new Uint8Array(taken, 0, length));

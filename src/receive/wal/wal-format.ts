@@ -26,9 +26,18 @@ export interface WalRecord {
   readonly shards: number;
   readonly spans: number;
   readonly ip: string;
+  /** The sender's identity ("" when none was recorded, and in logs written before identities were). */
+  readonly identity: string;
   /** The beacon's JSON text (UTF-8), or the part's ExportTraceServiceRequest. */
   readonly data: Buffer;
 }
+
+/**
+ * The record's sender field: the address, then, after a line break (which neither an address nor an
+ * identity contains), the identity if there is one. Records of logs written before identities were
+ * recorded read back as an address alone.
+ */
+const senderField = (ip: string, identity: string): string => (identity === '' ? ip : `${ip}\n${identity}`);
 
 export const segmentFile = (id: number): string => `${String(id).padStart(16, '0')}.wal`;
 
@@ -67,12 +76,13 @@ export class CommitBuffer {
   /** Appends one record; `text` is written as UTF-8, `body` copied as is. */
   add(
     kind: WalRecord['kind'],
-    header: { hops: number; shard: number; shards: number; spans: number; ip: string },
+    header: { hops: number; shard: number; shards: number; spans: number; ip: string; identity: string },
     text: string | undefined,
     body: Uint8Array | undefined,
   ): void {
+    const sender = senderField(header.ip, header.identity);
     // UTF-8 takes at most 3 bytes per UTF-16 unit; the exact length is known only after writing.
-    const room = RECORD_HEADER_BYTES + header.ip.length * 3 + (text ? text.length * 3 : (body?.length ?? 0));
+    const room = RECORD_HEADER_BYTES + sender.length * 3 + (text ? text.length * 3 : (body?.length ?? 0));
     this.#reserve(room);
     const buffer = this.#buffer;
     const at = this.#used;
@@ -81,7 +91,7 @@ export class CommitBuffer {
     buffer.writeUInt16LE(header.shard, at + 2);
     buffer.writeUInt16LE(header.shards, at + 4);
     let end = at + RECORD_HEADER_BYTES;
-    const ipBytes = buffer.write(header.ip, end, 'utf8');
+    const ipBytes = buffer.write(sender, end, 'utf8');
     buffer.writeUInt16LE(ipBytes, at + 6);
     buffer.writeUInt32LE(header.spans, at + 8);
     end += ipBytes;
@@ -145,13 +155,16 @@ function parseRecords(payload: Buffer, count: number): WalRecord[] | undefined {
     const ipAt = at + RECORD_HEADER_BYTES;
     const end = ipAt + ipBytes + dataBytes;
     if (end > payload.length) return undefined;
+    const sender = payload.toString('utf8', ipAt, ipAt + ipBytes);
+    const cut = sender.indexOf('\n');
     records.push({
       kind: payload.readUInt8(at) as WalRecord['kind'],
       hops: payload.readUInt8(at + 1),
       shard: payload.readUInt16LE(at + 2),
       shards: payload.readUInt16LE(at + 4),
       spans: payload.readUInt32LE(at + 8),
-      ip: payload.toString('utf8', ipAt, ipAt + ipBytes),
+      ip: cut < 0 ? sender : sender.slice(0, cut),
+      identity: cut < 0 ? '' : sender.slice(cut + 1),
       data: payload.subarray(ipAt + ipBytes, end),
     });
     at = end;

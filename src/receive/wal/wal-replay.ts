@@ -64,10 +64,10 @@ export async function replayWal(
         while (!handoff.hasRoom(part.shard)) await sleep(HANDOFF_WAIT_MS);
         entry.expected += part.spans;
         spans += part.spans;
-        if (part.text !== undefined) handoff.push(part.shard, record.ip, part.text, part.spans, id, true);
+        if (part.text !== undefined) handoff.push(part.shard, record, part.text, part.spans, id, true);
         else {
-          const item = { ip: record.ip, body: part.body as Uint8Array, hops: record.hops, spans: part.spans };
-          handoff.offerOtlp(part.shard, { ...item, segment: id, recovered: true });
+          const item = { body: part.body as Uint8Array, hops: record.hops, spans: part.spans, segment: id };
+          handoff.offerOtlp(part.shard, record, { ...item, recovered: true });
         }
       }
     }

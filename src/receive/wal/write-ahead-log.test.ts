@@ -45,7 +45,9 @@ function openLog(directory = join(mkdtempSync(join(tmpdir(), 'wal-')), 'wal')) {
 /** Appends a beacon and resolves with its commit's outcome. */
 const append = (wal: WriteAheadLog, text: string, spans = 1) =>
   new Promise<{ error: Error | undefined; segment: number }>((resolve) =>
-    wal.beacon(0, '127.0.0.1', text, spans, (error, segment) => resolve({ error, segment })),
+    wal.beacon(0, { ip: '127.0.0.1', identity: '' }, text, spans, (error, segment) =>
+      resolve({ error, segment }),
+    ),
   );
 
 describe('WriteAheadLog', () => {

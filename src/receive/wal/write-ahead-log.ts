@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Sender } from '../../handoff/messages.ts';
 import { walFailed } from '../../lib/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { SettledSegmentsReader } from '../../telemetry/settled-segments.ts';
@@ -131,17 +132,17 @@ export class WriteAheadLog {
   }
 
   /** Appends a beacon: its JSON as text, or as the UTF-8 bytes it arrived in (a copy, no re-encoding). */
-  beacon(shard: number, ip: string, json: string | Uint8Array, spans: number, done: Committed): void {
-    const header = { hops: 0, shard, shards: this.#shards, spans, ip };
+  beacon(shard: number, from: Sender, json: string | Uint8Array, spans: number, done: Committed): void {
+    const header = { hops: 0, shard, shards: this.#shards, spans, ...from };
     if (typeof json === 'string') this.#frame.add(RecordKind.beacon, header, json, undefined);
     else this.#frame.add(RecordKind.beacon, header, undefined, json);
     this.#append(spans, done);
   }
 
-  otlp(ip: string, hops: number, parts: readonly OtlpPart[], done: Committed): void {
+  otlp(from: Sender, hops: number, parts: readonly OtlpPart[], done: Committed): void {
     let spans = 0;
     for (const part of parts) {
-      const header = { hops, shard: part.shard, shards: this.#shards, spans: part.spans, ip };
+      const header = { hops, shard: part.shard, shards: this.#shards, spans: part.spans, ...from };
       this.#frame.add(RecordKind.otlp, header, undefined, part.body);
       spans += part.spans;
     }

@@ -1,4 +1,4 @@
-import type { AuditSink } from '../telemetry/audit-log.ts';
+import type { AuditSink } from '../../telemetry/audit-log.ts';
 
 const WINDOW_MS = 60_000;
 /** Addresses named per window; beyond them failures are only counted, so a scan cannot flood the log. */

@@ -1,14 +1,15 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../telemetry/logger.ts';
-import { type AuthDependencies, ReceiverAuth } from './auth.ts';
+import { authConfig } from '../../../test/support/auth-tokens.ts';
+import { createLogger } from '../../telemetry/logger.ts';
 import type { AuthConfig } from './config.ts';
+import { type AuthDependencies, ReceiverAuth } from './receiver-auth.ts';
 
 const FIRST = 'first-token-0123456789';
 const SECOND = 'second-token-0123456789';
 const HOUR = 3_600_000;
 
-function setup(tokens: AuthConfig['tokens'], warn_before_expiry = 0) {
+function setup(tokens: AuthConfig['tokens'], warn_before_expiry = '0s') {
   const registry = new Registry();
   const events: { event: string; fields: Record<string, unknown> }[] = [];
   const deps: AuthDependencies = {
@@ -17,9 +18,9 @@ function setup(tokens: AuthConfig['tokens'], warn_before_expiry = 0) {
     log: createLogger('silent'),
     audit: { record: (event, fields = {}) => events.push({ event, fields }) },
   };
-  const auth = new ReceiverAuth({ tokens, warn_before_expiry }, deps);
+  const auth = new ReceiverAuth(authConfig({ tokens, warn_before_expiry }), deps);
   const allowed = (header: string | undefined, peer = '192.0.2.1') =>
-    auth.authenticate(header, peer, undefined);
+    typeof auth.authenticate(header === undefined ? {} : { authorization: header }, peer) === 'string';
   return { auth, allowed, registry, events, names: () => events.map((e) => e.event) };
 }
 
@@ -107,15 +108,17 @@ describe('ReceiverAuth', () => {
     const { auth, allowed, events, names, registry } = setup([{ id: 'a', value: FIRST }]);
     allowed(`Bearer ${FIRST}`);
     allowed(`Bearer ${FIRST}`);
-    auth.update({
-      tokens: [
-        { id: 'a', value: FIRST, not_after: '2027-01-02T00:00:00Z' },
-        { id: 'b', value: SECOND },
-      ],
-      warn_before_expiry: 0,
-    });
+    auth.update(
+      authConfig({
+        tokens: [
+          { id: 'a', value: FIRST, not_after: '2027-01-02T00:00:00Z' },
+          { id: 'b', value: SECOND },
+        ],
+        warn_before_expiry: '0s',
+      }),
+    );
     expect(allowed(`Bearer ${SECOND}`)).toBe(true);
-    auth.update({ tokens: [{ id: 'b', value: SECOND }], warn_before_expiry: 0 });
+    auth.update(authConfig({ tokens: [{ id: 'b', value: SECOND }], warn_before_expiry: '0s' }));
     expect(allowed(`Bearer ${FIRST}`)).toBe(false);
     expect(names()).toEqual([
       'token.first_use',
@@ -139,7 +142,7 @@ describe('ReceiverAuth', () => {
         { id: 'old', value: FIRST, not_after: '2027-01-01T03:00:00Z' },
         { id: 'new', value: SECOND, not_before: '2027-01-01T01:00:00Z' },
       ],
-      HOUR,
+      '1h',
     );
     const changes = vi.fn();
     auth.onChange(changes);

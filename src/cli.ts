@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { VERSIONS_USAGE, versionsCommand } from './act/versions-command.ts';
 import { ConfigError } from './lib/errors.ts';
 import { loadConfig, readConfig } from './service/load-config.ts';
 import { startRelay } from './service/start-relay.ts';
@@ -14,6 +15,9 @@ const USAGE = `Usage:
   edge-relay validate [--config FILE]   check a config file; exits 1 naming the first bad key
   edge-relay audit verify FILE          check an audit log's hash chain (with its rotated files);
                                         exits 1 naming the first broken record
+  ${VERSIONS_USAGE}
+                                        a running relay's version verdicts as a table; exits 1 when
+                                        one is regressed, 3 when none could be had (a deploy gate)
   edge-relay --version`;
 
 async function run(configFile: string): Promise<void> {
@@ -57,6 +61,8 @@ async function run(configFile: string): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Its own options (--admin, --worker, …): parsed by the subcommand, not as the relay's.
+  if (argv[0] === 'versions') return versionsCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -2,6 +2,7 @@ import { type ConfigOf, component } from '../lib/component.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { duration, section } from '../lib/schema-keywords.ts';
 import { SPAN_KIND_NAMES } from '../model/span.ts';
+import { actionsSchema, checkActions, redactActions } from './actions-config.ts';
 import { checkJudge, judgeSchema } from './judge-config.ts';
 
 // The `version_health` block: RED metrics counted from every span before sampling. Keys follow the
@@ -93,6 +94,8 @@ const versionHealthSchema = {
     // Series per metric, the overflow series included.
     aggregation_cardinality_limit: { type: 'integer', minimum: 2, maximum: 100000, default: 2000 },
     exemplars: section({ enabled: { type: 'boolean', default: true } }),
+    // What to do when a version's verdict changes (actions-config.ts); absent: nothing is done.
+    actions: actionsSchema,
     // The version judge (src/judge/): verdicts on new versions from these series.
     judge: judgeSchema,
   },
@@ -135,10 +138,15 @@ function checkVersionHealth(config: VersionHealthConfig): void {
     }
     labels.add(label);
   }
+  if (config.actions) checkActions(config.actions);
 }
 
 export const versionHealthComponent = component({
   key: 'version_health',
   schema: versionHealthSchema,
   check: checkVersionHealth,
+  redact: (config) => (config.actions ? { ...config, actions: redactActions(config.actions) } : config),
 });
+export type ActionsConfig = NonNullable<VersionHealthConfig['actions']>;
+export type WebhookConfig = NonNullable<ActionsConfig['webhook']>;
+export type EdgeWorkersActionConfig = NonNullable<ActionsConfig['edgeworkers']>;

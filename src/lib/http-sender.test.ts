@@ -67,6 +67,19 @@ describe('postOnce', () => {
     ]);
   });
 
+  it('sends a GET without its body when asked, and returns the answer', async () => {
+    const methods: string[] = [];
+    const { url, received } = await backend([{ status: 200, body: '{"activations":[]}' }]);
+    const spy: typeof fetch = (input, init) => {
+      methods.push(String(init?.method));
+      return fetch(input, init);
+    };
+    const attempt = await postOnce({ ...request(url), method: 'GET' }, 1000, spy);
+    expect(attempt).toEqual({ outcome: 'ok', answer: new TextEncoder().encode('{"activations":[]}') });
+    expect(methods).toEqual(['GET']);
+    expect(received[0]?.body).toBe('');
+  });
+
   it('tells retryable answers (with their Retry-After) from permanent ones', async () => {
     const { url } = await backend([
       { status: 429, headers: { 'retry-after': '3' } },

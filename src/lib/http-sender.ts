@@ -6,6 +6,8 @@ const UNAUTHORIZED_STATUS = new Set([401, 403]);
 
 export interface HttpRequest {
   readonly url: string;
+  /** POST unless told: a GET (an API read before a write) goes the same way, without its body. */
+  readonly method?: 'GET' | 'POST';
   /** Read at each attempt when a function: credentials rotated during the retries are used at once. */
   readonly headers: Record<string, string> | (() => Record<string, string>);
   readonly body: Uint8Array;
@@ -51,7 +53,7 @@ export interface DeliverOptions {
   readonly credentialsChanged?: () => Promise<void>;
 }
 
-/** One POST that may take `timeout` milliseconds; any failure to get an answer is worth retrying. */
+/** One request (a POST unless `method` says GET) that may take `timeout` milliseconds; any failure to get an answer is worth retrying. */
 export async function postOnce(
   request: HttpRequest,
   timeout: number,
@@ -59,10 +61,11 @@ export async function postOnce(
 ): Promise<Attempt> {
   let response: Response;
   try {
+    const method = request.method ?? 'POST';
     response = await send(request.url, {
-      method: 'POST',
+      method,
       headers: typeof request.headers === 'function' ? request.headers() : request.headers,
-      body: request.body,
+      body: method === 'POST' ? request.body : undefined,
       signal: AbortSignal.timeout(timeout),
     });
   } catch (err) {

@@ -16,6 +16,8 @@ export interface ClusterHandle {
   join(): Promise<void>;
   /** Shutdown: hand this replica's traces to the others. */
   leave(): void;
+  /** The members this replica sees now, itself included. */
+  members(): readonly string[];
 }
 
 export function startCluster(
@@ -38,5 +40,6 @@ export function startCluster(
   return {
     join: () => membership.start(),
     leave: () => membership.leave(),
+    members: () => membership.members,
   };
 }

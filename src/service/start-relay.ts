@@ -51,6 +51,7 @@ import {
   reconnectShard,
   startIngress,
 } from './start-ingress.ts';
+import { startActionsOn } from './start-version-actions.ts';
 import { startVersionHealth } from './start-version-health.ts';
 import { startVersionJudge } from './start-version-judge.ts';
 
@@ -83,6 +84,11 @@ export interface RelayOptions {
   /** The config file's path, named in the audit log. */
   configFile?: string;
   version?: string;
+  /**
+   * Verdicts for the actions and the /versions page to follow instead of the judge's: a test stands in
+   * for the judge with it. The judge (version_health.judge) still runs and serves GET /v1/versions.
+   */
+  verdicts?: VerdictSource;
 }
 
 function announceExport(config: RelayConfig, log: Logger): void {
@@ -218,7 +224,8 @@ export async function startRelay(
     batch: config.batch,
     exporter: config.exporter,
     debug: config.debug,
-    version_health: config.version_health,
+    // The actions' block stays on the main thread: it holds credentials that no worker needs.
+    version_health: config.version_health && { ...config.version_health, actions: undefined },
     peer_token: auth.peerToken(),
     identity_attribute: config.receiver.auth.identity_attribute,
     check_interval: config.memory_limiter.check_interval,
@@ -283,6 +290,13 @@ export async function startRelay(
     () => ready,
     (app) => registerVersionsRoute(app, judge?.judge),
   );
+  // The judge's verdicts; a caller may give its own (the tests, as the judge would).
+  const verdicts = options.verdicts ?? judge?.judge;
+  const versions = startActionsOn(verdicts, config, admin, () => cluster?.members() ?? [], {
+    metrics,
+    log,
+    audit,
+  });
 
   await listen(admin, 'admin.endpoint', config.admin.endpoint);
   // Decided before the first request: receiver threads read the published decision from the start.
@@ -341,6 +355,7 @@ export async function startRelay(
       await closing;
       await pool.drain(deadline);
       await health?.push?.stop(deadline);
+      await versions?.stop(deadline);
       const unsettled = await wal?.close();
       if (unsettled) log.info({ spans: unsettled }, 'spans left in the write-ahead log for the next start');
       admission.stop();

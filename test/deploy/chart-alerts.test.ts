@@ -58,6 +58,16 @@ const alert = (pod: string, severity: string, labels: Record<string, string> = {
   exp_labels: { namespace: 'default', pod, severity, ...labels },
 });
 
+// The judge's verdict labels, and the RED metrics' labels of one EdgeWorker version's server spans.
+const VERDICT = { worker_id: '42817', candidate: '1.4.3', baseline: '1.4.2' };
+const edgeSeries = (version: string, kind = 'SPAN_KIND_SERVER') => ({
+  akamai_edgeworker_id: '42817',
+  akamai_edgeworker_version: version,
+  akamai_edge_pop: 'FRA',
+  span_name: 'GET /',
+  span_kind: kind,
+});
+
 /** One promtool test: series sampled every minute, and the alerts expected at given times. */
 const unitTest = (name: string, input_series: unknown[], alert_rule_test: unknown[]) => ({
   name,
@@ -151,6 +161,62 @@ const tests = [
       },
     ],
   ),
+  unitTest(
+    'a regressed verdict from any replica, one alert per candidate, none for another release',
+    [
+      series('edge_relay_version_verdict', POD, '0x5 1x10', { ...VERDICT, state: 'regressed' }),
+      series('edge_relay_version_verdict', POD, '1x5 0x10', { ...VERDICT, state: 'suspect' }),
+      series('edge_relay_version_verdict', OTHER_POD, '0x15', { ...VERDICT, state: 'regressed' }),
+      series('edge_relay_version_verdict', FOREIGN_POD, '1x15', {
+        ...VERDICT,
+        worker_id: '7',
+        state: 'regressed',
+      }),
+    ],
+    [
+      { eval_time: '3m', alertname: 'EdgeWorkerVersionRegressed', exp_alerts: [] },
+      {
+        eval_time: '8m',
+        alertname: 'EdgeWorkerVersionRegressed',
+        exp_alerts: [{ exp_labels: { ...VERDICT, severity: 'critical' } }],
+      },
+    ],
+  ),
+  unitTest(
+    'error ratio per EdgeWorker version above 5 %, over the replicas, not for versions with little traffic',
+    [
+      // 1.4.3: 0.1 errors of 1 request per second on each of two replicas (10 %).
+      ...[POD, STATEFUL_POD].flatMap((pod) => [
+        series('edge_relay_edge_errors_total', pod, '0+6x30', edgeSeries('1.4.3')),
+        series('edge_relay_edge_requests_total', pod, '0+60x30', edgeSeries('1.4.3')),
+      ]),
+      // 1.4.2: 1.7 %.
+      series('edge_relay_edge_errors_total', POD, '0+1x30', edgeSeries('1.4.2')),
+      series('edge_relay_edge_requests_total', POD, '0+60x30', edgeSeries('1.4.2')),
+      // 0.9.0: half its requests fail, but it serves one request every 10 seconds.
+      series('edge_relay_edge_errors_total', POD, '0+3x30', edgeSeries('0.9.0')),
+      series('edge_relay_edge_requests_total', POD, '0+6x30', edgeSeries('0.9.0')),
+      // Origin sub-requests are not what the version serves.
+      series('edge_relay_edge_errors_total', POD, '0+60x30', edgeSeries('1.4.2', 'SPAN_KIND_CLIENT')),
+      series('edge_relay_edge_requests_total', POD, '0+60x30', edgeSeries('1.4.2', 'SPAN_KIND_CLIENT')),
+    ],
+    [
+      { eval_time: '8m', alertname: 'EdgeWorkerVersionErrorRate', exp_alerts: [] },
+      {
+        eval_time: '25m',
+        alertname: 'EdgeWorkerVersionErrorRate',
+        exp_alerts: [
+          {
+            exp_labels: {
+              akamai_edgeworker_id: '42817',
+              akamai_edgeworker_version: '1.4.3',
+              severity: 'warning',
+            },
+          },
+        ],
+      },
+    ],
+  ),
 ];
 
 describe.skipIf(!helm || !promtool)('the default alerts, in Prometheus', () => {
@@ -162,7 +228,7 @@ describe.skipIf(!helm || !promtool)('the default alerts, in Prometheus', () => {
   it('promtool check rules accepts the rendered PrometheusRule, annotations included', () => {
     const { status, output } = run(['check', 'rules', ruleFile('rules.yaml', true)]);
     expect(status, output).toBe(0);
-    expect(output).toContain('SUCCESS: 5 rules found');
+    expect(output).toContain('SUCCESS: 7 rules found');
   });
 
   it('each alert fires on the series it is for, and not on its neighbours', () => {

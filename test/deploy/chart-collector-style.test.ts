@@ -13,7 +13,12 @@ const pod = (manifests: Manifest[]): Manifest => workload(manifests).spec.templa
 const relay = (manifests: Manifest[]): Manifest =>
   pod(manifests).containers.find((c: Manifest) => c.name === 'relay');
 /** The chart's rule groups (templates/_rules.tpl), first in every PrometheusRule it renders. */
-const DEFAULT_GROUPS = ['edge-relay.ingest', 'edge-relay.delivery', 'edge-relay.accounting'];
+const DEFAULT_GROUPS = [
+  'edge-relay.ingest',
+  'edge-relay.delivery',
+  'edge-relay.accounting',
+  'edge-relay.versions',
+];
 
 describe.skipIf(!helm)('official-chart names, rendered', () => {
   it('pulls by digest when image.digest is set, by tag otherwise', () => {
@@ -159,13 +164,15 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
     expect(rule.metadata.labels.release).toBe('r-prometheus');
     const groups = rule.spec.groups as Manifest[];
     expect(groups.map((g) => g.name)).toEqual([...DEFAULT_GROUPS, 'mine']);
-    const alerts = groups.slice(0, 3).flatMap((g) => g.rules as Manifest[]);
+    const alerts = groups.slice(0, DEFAULT_GROUPS.length).flatMap((g) => g.rules as Manifest[]);
     expect(alerts.map((a) => a.alert)).toEqual([
       'EdgeRelayShedding',
       'EdgeRelayRefusingRequests',
       'EdgeRelaySpansDropped',
       'EdgeRelaySendingQueueFilling',
       'EdgeRelaySpansStuck',
+      'EdgeWorkerVersionRegressed',
+      'EdgeWorkerVersionErrorRate',
     ]);
     for (const a of alerts) {
       expect(a.labels).toMatchObject({ team: 'tracing', severity: expect.any(String) });
@@ -176,7 +183,7 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
     }
     // Scoped to this release's pods, so that two releases do not alert on each other's series.
     for (const a of alerts) expect(a.expr).toContain('namespace="default",pod=~"r-edge-relay-(');
-    expect(groups[3]).toEqual(own);
+    expect(groups[DEFAULT_GROUPS.length]).toEqual(own);
   });
 
   it('renders only your groups with defaultRules off, and refuses a rule with none', () => {
@@ -308,7 +315,7 @@ describe.skipIf(!helm)('official-chart names, rendered', () => {
       expect(rule.metadata.labels.release).toBe('kube-prometheus-stack');
       const groups = rule.spec.groups as Manifest[];
       expect(groups.map((g) => g.name)).toEqual([...DEFAULT_GROUPS, 'edge-relay.tempo']);
-      const [, delivery, , own] = groups as [Manifest, Manifest, Manifest, Manifest];
+      const [, delivery, , , own] = groups as [Manifest, Manifest, Manifest, Manifest, Manifest];
       expect(own.rules[0].annotations.description).toContain('{{ $labels.pod }}');
       expect(delivery.rules[0].labels).toEqual({ severity: 'critical', team: 'tracing' });
     });

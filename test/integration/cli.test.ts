@@ -1,28 +1,10 @@
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
-
-/** Runs the CLI to its exit; one still running after 30 s is killed (and its `code` is null). */
-async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number | null; killed: boolean; stdout: string; stderr: string };
-    return { code: e.killed ? null : e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { cli } from '../support/cli.ts';
 
 const configFile = (text: string): string => {
   const file = join(mkdtempSync(join(tmpdir(), 'edge-relay-cli-')), 'relay.yaml');

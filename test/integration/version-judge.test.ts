@@ -6,7 +6,8 @@ import type { Verdict } from '../../src/judge/verdict.ts';
 import { OtlpSink } from '../support/otlp-sink.ts';
 import { RelayProcess } from '../support/relay-process.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { decided, postAll, toSink, traceIdWith } from './tail-sampling-traffic.ts';
+import { decided, postAll, toSink } from './tail-sampling-traffic.ts';
+import { BAD, GOOD, traffic } from './version-traffic.ts';
 
 // The version judge through the real relay: beacons of two versions of one EdgeWorker, the new one
 // failing half its requests, a tail sampler that keeps a tenth. The judge must say regressed on
@@ -20,54 +21,6 @@ afterEach(async () => {
   relay = undefined;
   sink = undefined;
 });
-
-const GOOD = '1.4.2';
-const BAD = '1.5.0';
-
-/** A server span (failed for the bad version every other request) with its origin sub-request. */
-function edgeBeacon(serial: number, count: number, version: string): { traceId: string; text: string } {
-  // Randomness spread evenly over [0, 2^56): the 10% policy keeps exactly a tenth of each batch.
-  const traceId = traceIdWith(
-    serial,
-    ((BigInt(serial) * 7919n) % BigInt(count)) * ((1n << 56n) / BigInt(count)),
-  );
-  const id = traceId.slice(6, 18);
-  const failed = version === BAD && Math.floor(serial / 2) % 2 === 0;
-  const text = JSON.stringify({
-    v: 1,
-    traceId,
-    ts: 1764070000000,
-    worker: { id: '42817', version },
-    edge: { ip: '203.0.113.7', pop: serial % 3 === 0 ? 'AMS' : 'FRA' },
-    spans: [
-      {
-        id: `${id}0001`,
-        name: 'GET /product/:id',
-        kind: 'server',
-        start: 0,
-        dur: 20 + (serial % 9),
-        ...(failed ? { status: 'error' } : {}),
-      },
-      {
-        id: `${id}0002`,
-        parent: `${id}0001`,
-        name: 'origin GET',
-        kind: 'client',
-        start: 1,
-        dur: 10 + (serial % 5),
-      },
-    ],
-  });
-  return { traceId, text };
-}
-
-/** `count` traces per version, interleaved, from serial number `from`. */
-function traffic(from: number, count: number, versions: readonly string[]) {
-  return Array.from({ length: count * versions.length }, (_, i) => {
-    const version = versions[i % versions.length] as string;
-    return { version, ...edgeBeacon(from + i, count * versions.length, version) };
-  });
-}
 
 async function verdicts(port: number): Promise<Verdict[]> {
   const reply = await fetch(`http://127.0.0.1:${port}/v1/versions`);

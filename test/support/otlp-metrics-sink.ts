@@ -33,7 +33,10 @@ export class OtlpMetricsSink {
   static async start(): Promise<OtlpMetricsSink> {
     const sink: OtlpMetricsSink = new OtlpMetricsSink(
       createServer(async (req, res) => {
-        const { body } = await readBody(req);
+        // A push the relay abandoned mid-request (it stopped, or its timeout struck) is no request.
+        const read = await readBody(req).catch(() => undefined);
+        if (!read) return;
+        const { body } = read;
         const decoded = Request.toObject(Request.decode(body), {
           longs: Number,
           enums: String,

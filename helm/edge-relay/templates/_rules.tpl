@@ -1,7 +1,7 @@
 {{/*
 The chart's alerting rules, one group per concern; prometheusrule.yaml adds defaultRules.additionalRuleLabels
-and additionalRuleAnnotations to each. A later concern (version health: rollouts, a worker version's
-refusals) is one more group here. Metric names and drop reasons: docs/operations.md.
+and additionalRuleAnnotations to each. Metric names and drop reasons: docs/operations.md; version health
+(verdicts, RED metrics per EdgeWorker version) and its runbook: docs/version-health.md.
 */}}
 
 {{/* This release's series: its namespace, and pod names of its Deployment (<name>-<hash>-<id>) or StatefulSet (<name>-<n>). */}}
@@ -75,4 +75,32 @@ namespace="{{ .Release.Namespace }}",pod=~"{{ include "edge-relay.fullname" . | 
       annotations:
         summary: edge-relay holds spans that do not move
         description: {{ `'{{ $labels.pod }} has held spans in flight (edge_relay_spans_in_flight) for 20 minutes while none was exported, sampled out, forwarded or dropped: the backend is down with retries still running, or a worker is stuck.'` }}
+{{- $d := .Values.prometheusRule.defaultRules }}
+{{- $server := printf "%s,span_kind=\"SPAN_KIND_SERVER\"" $s }}
+- name: edge-relay.versions
+  rules:
+    # Each replica judges the traffic it receives: one alert per candidate as soon as any replica finds it
+    # regressed (the judge has already corrected for repeated looks, so no `for`).
+    - alert: EdgeWorkerVersionRegressed
+      expr: max by (worker_id, candidate, baseline) (edge_relay_version_verdict{ {{- $s }},state="regressed"}) == 1
+      labels:
+        severity: critical
+      annotations:
+        summary: an EdgeWorker version is judged regressed against its baseline
+        description: {{ `'EdgeWorker {{ $labels.worker_id }} version {{ $labels.candidate }} is regressed against {{ $labels.baseline }}: the admin /versions page of the relay and GET /v1/versions say which comparison and why. Runbook: docs/version-health.md, "Runbook".'` }}
+    # The error ratio of server spans per version, over every replica; versions with little traffic are left
+    # out, since a few errors among a handful of requests are no signal.
+    - alert: EdgeWorkerVersionErrorRate
+      expr: |-
+        (
+          sum by (akamai_edgeworker_id, akamai_edgeworker_version) (rate(edge_relay_edge_errors_total{ {{- $server }}}[5m]))
+            / sum by (akamai_edgeworker_id, akamai_edgeworker_version) (rate(edge_relay_edge_requests_total{ {{- $server }}}[5m]))
+        ) > {{ $d.versionErrorRate }}
+        and sum by (akamai_edgeworker_id, akamai_edgeworker_version) (rate(edge_relay_edge_requests_total{ {{- $server }}}[5m])) >= {{ $d.versionMinRequestRate }}
+      for: 10m
+      labels:
+        severity: warning
+      annotations:
+        summary: an EdgeWorker version fails more than the configured share of requests
+        description: {{ `'{{ $value | humanizePercentage }} of the requests EdgeWorker {{ $labels.akamai_edgeworker_id }} version {{ $labels.akamai_edgeworker_version }} served failed over 10 minutes (status ERROR or 5xx, server spans, counted before sampling). Compare with the other versions of the id: docs/version-health.md, "Runbook".'` }}
 {{- end }}

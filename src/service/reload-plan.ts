@@ -6,6 +6,13 @@ import { authEnabled } from '../receive/auth/config.ts';
 import { clusterEnabled } from '../route/config.ts';
 import { COMPONENTS, type RelayConfig } from './relay-schema.ts';
 
+/** What set off a reload, for the log and the audit record. */
+export interface ReloadOrigin {
+  trigger: 'SIGHUP' | 'file';
+  /** The file whose change set it off: the config file, or one of its `${file:…}` references. */
+  file: string;
+}
+
 const components: readonly Component<string, JSONSchema, unknown>[] = COMPONENTS;
 
 /** The config as it may be digested: each section's secrets replaced (Component.redact). */

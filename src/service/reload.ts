@@ -4,8 +4,8 @@ import type { AuditSink } from '../telemetry/audit-log.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ShardPool } from '../worker/shard-pool.ts';
 import type { RelayConfig } from './relay-schema.ts';
+import type { ReloadOrigin } from './reload-plan.ts';
 import { applied, planReload } from './reload-plan.ts';
-import type { ReloadOrigin } from './start-relay.ts';
 
 export interface ReloadTargets {
   pool: ShardPool;

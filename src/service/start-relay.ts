@@ -42,7 +42,7 @@ import { ShardPool } from '../worker/shard-pool.ts';
 import type { WorkerSections } from '../worker/worker-data.ts';
 import type { RelayConfig } from './relay-schema.ts';
 import { reloader } from './reload.ts';
-import { configDigest, sectionDigests } from './reload-plan.ts';
+import { configDigest, type ReloadOrigin, sectionDigests } from './reload-plan.ts';
 import { startCluster } from './start-cluster.ts';
 import {
   cannotListen,
@@ -54,13 +54,6 @@ import {
 import { startActionsOn } from './start-version-actions.ts';
 import { startVersionHealth } from './start-version-health.ts';
 import { startVersionJudge } from './start-version-judge.ts';
-
-/** What set off a reload, for the log and the audit record. */
-export interface ReloadOrigin {
-  trigger: 'SIGHUP' | 'file';
-  /** The file whose change set it off: the config file, or one of its `${file:…}` references. */
-  file: string;
-}
 
 export interface Relay {
   readonly receiverPort: number;

@@ -8,7 +8,7 @@ import { waitFor } from '../../test/support/wait-for.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { readConfig } from './load-config.ts';
 import type { RelayConfig } from './relay-schema.ts';
-import type { ReloadOrigin } from './start-relay.ts';
+import type { ReloadOrigin } from './reload-plan.ts';
 import { watchConfig } from './watch-config.ts';
 
 const TOKEN_1 = 'lightstep-token-1-abcdef';

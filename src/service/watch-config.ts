@@ -5,7 +5,7 @@ import { watchFiles } from '../lib/watch-files.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { readConfig } from './load-config.ts';
 import type { RelayConfig } from './relay-schema.ts';
-import type { ReloadOrigin } from './start-relay.ts';
+import type { ReloadOrigin } from './reload-plan.ts';
 
 export interface ReloadHandlers {
   apply(config: RelayConfig, origin: ReloadOrigin): void;

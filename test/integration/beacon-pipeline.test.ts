@@ -351,7 +351,7 @@ describe('X-Forwarded-For', () => {
 describe('acking never waits on export', () => {
   it('acks while the backend hangs, then delivers what it buffered on SIGTERM', async () => {
     const sink = await OtlpSink.start();
-    const release = sink.holdReplies();
+    const release = sink.hold();
     const relay = await RelayProcess.start({
       batch: { timeout: '10ms' },
       workers: { threads: 1 },

@@ -122,7 +122,7 @@ describe('faults inside a worker shard', { timeout: 120_000 }, () => {
       const storage = join(mkdtempSync(join(tmpdir(), 'edge-relay-crash-')), 'queue');
       const { sink, relay } = await start(WITH_FAULTS, persistent ? { sending_queue: { storage } } : {});
       // The backend holds every export until released: the spans sent so far stay in the shards' queues.
-      const release = sink.holdReplies();
+      const release = sink.hold();
       const before = Array.from({ length: 12 }, (_, n) => uniqueBeacon(100 + n, 7));
       for (const { text } of before) expect((await relay.post('/v1/beacons', text)).status).toBe(202);
       const sent = before.length * SPANS_PER_BEACON;

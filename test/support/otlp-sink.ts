@@ -195,19 +195,6 @@ export class OtlpSink {
     return `${scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1/traces`;
   }
 
-  /** Holds every answer (200) until the returned function is called: a backend that hangs, then comes back. */
-  holdReplies(): () => void {
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.reply = async () => {
-      await released;
-      return { status: 200 };
-    };
-    return release;
-  }
-
   /** Every span accepted so far (requests answered 2xx). */
   spans(): SinkSpan[] {
     return this.requests.flatMap((r) => decodeSpans(r.decoded));

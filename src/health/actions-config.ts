@@ -1,6 +1,7 @@
 import { REDACTED } from '../lib/component.ts';
 import { CREDENTIAL_KEYS, readEdgeRc } from '../lib/edgegrid.ts';
 import { ConfigError } from '../lib/errors.ts';
+import { isLoopbackHost } from '../lib/loopback.ts';
 import { retryOnFailureSchema } from '../lib/retry.ts';
 import { duration } from '../lib/schema-keywords.ts';
 import { clientTlsSchema } from '../lib/tls.ts';
@@ -98,16 +99,9 @@ interface ActionsShape {
   };
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-
-/** Whether a URL's host is this machine: only there may a signed notice travel unencrypted. */
-function isLoopback(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
 function checkWebhook(url: string): void {
   const parsed = new URL(url);
-  if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname)) {
+  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
     throw new ConfigError(
       `${KEY}.webhook.url`,
       'must be https:// (http:// only to a loopback address): the notice names versions and the signature alone does not hide it',

@@ -7,6 +7,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { isLoopbackHost } from '../../lib/loopback.ts';
 import { isHttpUrl } from '../../lib/schema-keywords.ts';
 import type { AuditSink } from '../../telemetry/audit-log.ts';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -39,7 +40,6 @@ const MAX_DOCUMENT_BYTES = 1 << 20;
 const MIN_RETRY_MS = 1000;
 /** Key types an asymmetric JWS algorithm uses; a symmetric (`oct`) key has no place in a public set. */
 const PUBLIC_KEY_TYPES = new Set(['RSA', 'EC', 'OKP']);
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 /**
  * Fetches the issuer's documents over TLS trusting issuer_ca_path (alone, as the Collector does) when
@@ -98,7 +98,7 @@ export class IssuerKeys {
   /** Fetches the keys for the first time; requests before it is done wait for it. */
   start(): void {
     const { hostname, protocol } = new URL(this.#config.issuer_url);
-    if (protocol === 'http:' && !LOOPBACK.test(hostname)) {
+    if (protocol === 'http:' && !isLoopbackHost(hostname)) {
       this.#deps.log.warn(
         { issuer: this.#config.issuer_url },
         "issuer_url is plain http: whoever is on the path can replace the issuer's keys (use https)",

@@ -1,3 +1,4 @@
+import { percent } from '../judge/reason.ts';
 import type { MetricComparison, Verdict } from '../judge/verdict.ts';
 import { canonicalJson, sha256Hex } from '../lib/digest.ts';
 
@@ -62,7 +63,6 @@ function alertLabels(verdict: Verdict, extra: Record<string, string>): Record<st
 export const fingerprintOf = (labels: Record<string, string>): string =>
   sha256Hex(canonicalJson(labels)).slice(0, 16);
 
-const percent = (rate: number): string => `${(rate * 100).toFixed(2)}%`;
 const seconds = (value: number | undefined): string => (value === undefined ? 'n/a' : `${value.toFixed(3)}s`);
 
 /** The comparison that decided, in numbers a person reads: "error_rate at *: 7.10% vs 2.05% (p=1.2e-9)". */
@@ -70,7 +70,7 @@ export function describeComparison(comparison: MetricComparison): string {
   const { metric, pop, baseline, candidate, p_value: p } = comparison;
   const figures =
     metric === 'error_rate'
-      ? `${percent(candidate.errorRate)} vs ${percent(baseline.errorRate)}`
+      ? `${percent(candidate.errorRate, 2)} vs ${percent(baseline.errorRate, 2)}`
       : `p95 ${seconds(candidate.p95)} vs ${seconds(baseline.p95)}`;
   return `${metric} at ${pop}: ${figures}${p === undefined ? '' : ` (p=${p.toPrecision(2)})`}`;
 }

@@ -1,3 +1,4 @@
+import { percent } from '../judge/reason.ts';
 import type { MetricComparison, Verdict, VerdictState } from '../judge/verdict.ts';
 import type { ActionRecord } from './action-log.ts';
 import { escapeHtml, lineChart, type Series } from './svg-chart.ts';
@@ -36,7 +37,6 @@ table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding
 .axis{stroke:#999}.tick,.legend{font-size:11px;fill:#444}.chart-title{font-size:12px;font-weight:600}.chart-empty{fill:#888}
 .muted{color:#666}`;
 
-const percent = (v: number) => `${(v * 100).toFixed(2)}%`;
 const ms = (v: number) => `${(v * 1000).toFixed(v < 0.01 ? 2 : 0)} ms`;
 const time = (t: number) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
 const cell = (text: string) => `<td>${escapeHtml(text)}</td>`;
@@ -59,7 +59,11 @@ function series(
 
 function charts(verdict: Verdict, points: readonly HistoryPoint[]): string {
   return `<div class="charts">${[
-    lineChart({ title: 'error rate', series: series(points, (s) => s.errorRate, verdict), format: percent }),
+    lineChart({
+      title: 'error rate',
+      series: series(points, (s) => s.errorRate, verdict),
+      format: (rate) => percent(rate, 2),
+    }),
     lineChart({ title: 'p50 server latency', series: series(points, (s) => s.p50, verdict), format: ms }),
     lineChart({ title: 'p95 server latency', series: series(points, (s) => s.p95, verdict), format: ms }),
   ].join('')}</div>`;
@@ -68,7 +72,7 @@ function charts(verdict: Verdict, points: readonly HistoryPoint[]): string {
 function figure(comparison: MetricComparison, side: 'baseline' | 'candidate'): string {
   const s = comparison[side];
   return comparison.metric === 'error_rate'
-    ? `${percent(s.errorRate)} of ${s.requests}`
+    ? `${percent(s.errorRate, 2)} of ${s.requests}`
     : `p50 ${s.p50 === undefined ? 'n/a' : ms(s.p50)}, p95 ${s.p95 === undefined ? 'n/a' : ms(s.p95)}`;
 }
 

@@ -15,7 +15,8 @@ export interface ReasonContext {
   windows: number;
 }
 
-const percent = (x: number, digits = 0): string => `${(x * 100).toFixed(digits)}%`;
+/** A rate as a percentage, as verdicts, notices and the versions page print it. */
+export const percent = (x: number, digits = 0): string => `${(x * 100).toFixed(digits)}%`;
 const seconds = (s: number | undefined): string => (s === undefined ? '–' : `${(s * 1000).toFixed(1)} ms`);
 const signed = (text: string, x: number): string => (x >= 0 ? `+${text}` : text);
 

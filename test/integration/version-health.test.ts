@@ -246,7 +246,7 @@ describe('version health', () => {
     );
   });
 
-  it('keeps memory bounded when beacons invent 100,000 versions: they land in the overflow series', async () => {
+  it('puts beacons inventing 100,000 versions in the overflow series, within the limit, counting every span', async () => {
     const limit = 20;
     const relay = await RelayProcess.start({
       workers: { threads: 2 },
@@ -281,9 +281,8 @@ describe('version health', () => {
     const overflow = requests.filter((s) => s.labels.otel_metric_overflow === 'true');
     expect(overflow.length).toBe(1);
     expect(overflow[0]?.value).toBe(versions - (limit - 1));
-    // Bounded: no table grows past the limit, so the whole process stays at its usual size.
-    const rss = samples.find((s) => s.name === 'process_resident_memory_bytes');
-    expect(rss?.value).toBeLessThan(512 * 1024 * 1024);
+    // What the tables hold then is measured in red-table.test.ts: the process's resident size here is
+    // the pipeline's buffers, bounded by the memory limiter, and says nothing of the tables.
   }, 120_000);
 
   it.each(['AGGREGATION_TEMPORALITY_DELTA', 'AGGREGATION_TEMPORALITY_CUMULATIVE'])(

@@ -11,8 +11,7 @@ import { RelayProcess } from '../support/relay-process.ts';
 import { ManualVerdictSource, verdict } from '../support/verdicts.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { WebhookSink } from '../support/webhook-sink.ts';
-import { postAll } from './tail-sampling-traffic.ts';
-import { BAD, GOOD, traffic } from './version-traffic.ts';
+import { BAD, GOOD, postRollout, traffic } from './version-traffic.ts';
 
 // The actions and the /versions page through real relays, against a fake EdgeWorkers API that verifies
 // every EdgeGrid signature and a webhook sink that verifies the HMAC: once driven by the judge itself,
@@ -110,10 +109,7 @@ describe('version actions through the relay', () => {
       },
     });
     try {
-      await postAll(
-        relay,
-        traffic(0, 200, [GOOD, BAD]).map((t) => t.text),
-      );
+      await postRollout(relay, traffic(0, 200, [GOOD, BAD]));
       await waitFor(() => api.posts.length === 1 && sink.notices.length === 1, 'the rollback and the notice');
       expect(JSON.parse(api.posts[0]?.body as string)).toMatchObject({ version: GOOD, network: 'STAGING' });
       expect(sink.notices[0]?.payload.alerts[0]?.labels).toMatchObject({

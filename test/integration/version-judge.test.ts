@@ -7,7 +7,7 @@ import { OtlpSink } from '../support/otlp-sink.ts';
 import { RelayProcess } from '../support/relay-process.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { decided, postAll, toSink } from './tail-sampling-traffic.ts';
-import { BAD, GOOD, traffic } from './version-traffic.ts';
+import { BAD, GOOD, postRollout, traffic } from './version-traffic.ts';
 
 // The version judge through the real relay: beacons of two versions of one EdgeWorker, the new one
 // failing half its requests, a tail sampler that keeps a tenth. The judge must say regressed on
@@ -45,10 +45,7 @@ describe('version judge', () => {
     });
     const running = relay;
     const first = traffic(0, 200, [GOOD, BAD]);
-    await postAll(
-      running,
-      first.map((t) => t.text),
-    );
+    await postRollout(running, first);
     const verdict = await waitFor(async () => {
       const [v] = await verdicts(running.adminPort);
       return v?.state === 'regressed' && v;

@@ -1,4 +1,6 @@
-import { traceIdWith } from './tail-sampling-traffic.ts';
+import type { RelayProcess } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { postAll, traceIdWith } from './tail-sampling-traffic.ts';
 
 // Beacons of two versions of one EdgeWorker (42817) for the version judge: the new one (BAD) fails every
 // other pair of requests, the old one (GOOD) never does.
@@ -49,4 +51,19 @@ export function traffic(from: number, count: number, versions: readonly string[]
     const version = versions[i % versions.length] as string;
     return { version, ...edgeBeacon(from + i, count * versions.length, version) };
   });
+}
+
+/**
+ * Posts traffic() as a rollout goes: the baseline (its first beacon) is counted before the rest, with
+ * the candidate, is posted. The judge takes the version it saw first as the older one, and the shards'
+ * snapshots of a mixed start could show either version first.
+ */
+export async function postRollout(relay: RelayProcess, sent: readonly { text: string }[]): Promise<void> {
+  const [first, ...rest] = sent.map((t) => t.text);
+  await postAll(relay, [first as string]);
+  await waitFor(
+    async () => (await relay.metric('edge_relay_edge_requests_total')) > 0,
+    'the baseline counted',
+  );
+  await postAll(relay, rest);
 }

@@ -5,7 +5,17 @@ import { RedTable } from './red-table.ts';
 import type { HealthSnapshot } from './snapshot.ts';
 
 /** How often a shard tells the main thread what changed: what /metrics lags behind the spans by, at most. */
-export const SNAPSHOT_INTERVAL_MS = 1000;
+const SNAPSHOT_INTERVAL_MS = 1000;
+
+/**
+ * Each shard snapshots on its own timer, so a judge look closing more often than that would find one
+ * shard's spans in a window and another's (of the same moment) in the next: with versions spread over
+ * shards by trace id, a short burst of both could then never be compared side by side. Twice per look
+ * puts every shard's spans into the window they arrived in, or the one after.
+ */
+export function snapshotInterval(config: VersionHealthConfig): number {
+  return Math.min(SNAPSHOT_INTERVAL_MS, config.judge.evaluation_interval / 2);
+}
 
 export interface VersionHealthOptions {
   /** Hands a snapshot to the main thread (one postMessage per tick, never per span). */
@@ -35,7 +45,7 @@ export class VersionHealthStage implements SpanProcessor {
     this.#table.isLocal = options.isLocal;
     this.#post = options.post;
     this.#clock = options.clock ?? Date.now;
-    this.#timer = setInterval(() => this.flush(), SNAPSHOT_INTERVAL_MS);
+    this.#timer = setInterval(() => this.flush(), snapshotInterval(config));
     this.#timer.unref();
   }
 

@@ -44,15 +44,24 @@ describe('version judge', () => {
       },
     });
     const running = relay;
-    const first = traffic(0, 200, [GOOD, BAD]);
-    await postRollout(running, first);
+    // Traffic goes on until the verdict, as it does in production: a look compares the versions over the
+    // windows both had traffic in, and one burst may fall on either side of a look.
+    await postRollout(running, traffic(0, 200, [GOOD, BAD]));
+    let posted = 400;
     const verdict = await waitFor(async () => {
       const [v] = await verdicts(running.adminPort);
-      return v?.state === 'regressed' && v;
+      if (v?.state === 'regressed') return v;
+      if (posted < 4000) {
+        await postAll(
+          running,
+          traffic(posted, 50, [GOOD, BAD]).map((t) => t.text),
+        );
+        posted += 100;
+      }
+      return false;
     }, 'a regressed verdict on /v1/versions');
     expect(verdict).toMatchObject({ workerId: '42817', candidate: BAD, baseline: GOOD });
-    // Both versions post together, so the judge compares them side by side; on a loaded machine a look
-    // may fall after the good version's last window, and then the weaker before/after mode decides.
+    // Side by side, as both post together; a look that one shard's snapshot missed compares before/after.
     expect(['side_by_side', 'before_after']).toContain(verdict.mode);
     expect(verdict.comparisons[0]).toMatchObject({ metric: 'error_rate', regressed: true });
     expect(verdict.reason).toMatch(/^regressed: error rate/);
@@ -63,7 +72,7 @@ describe('version judge', () => {
     expect(text).toContain(
       `edge_relay_version_verdict{worker_id="42817",candidate="${BAD}",baseline="${GOOD}",state="healthy"} 0`,
     );
-    await decided(running, first.length);
+    await decided(running, posted);
 
     // From the verdict on, the shards keep every trace of the bad version (the list reached them before
     // these beacons, over the same ports); the good version stays sampled at a tenth.
@@ -72,7 +81,7 @@ describe('version judge', () => {
       running,
       later.map((t) => t.text),
     );
-    await decided(running, first.length + later.length);
+    await decided(running, posted + later.length);
     const wanted = later.filter((t) => t.version === BAD).map((t) => t.traceId);
     await waitFor(() => {
       const kept = new Set(sink?.spans().map((s) => s.traceId));

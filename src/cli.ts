@@ -23,10 +23,7 @@ const USAGE = `Usage:
 async function run(configFile: string): Promise<void> {
   const { config, files } = readConfig(configFile);
   const log = createLogger(config.log.level);
-  const started = startRelay(config, log, {
-    configFile: resolve(configFile),
-    version: buildInfo().version,
-  });
+  const started = startRelay(config, log, { configFile: resolve(configFile) });
   let stopWatching = () => {};
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -43,6 +43,7 @@ const noteFor = (template: string, verdict: Verdict): string =>
  */
 export class EdgeWorkersRollback {
   readonly #config: EdgeWorkersActionConfig;
+  readonly #network: Network;
   readonly #dryRun: boolean;
   readonly #actions: ActionLog;
   readonly #api: EdgeWorkersApi<Verdict>;
@@ -62,6 +63,7 @@ export class EdgeWorkersRollback {
     hooks: RollbackHooks = {},
   ) {
     this.#config = config;
+    this.#network = config.network as Network;
     this.#dryRun = dryRun;
     this.#actions = actions;
     this.#now = hooks.now ?? Date.now;
@@ -110,7 +112,7 @@ export class EdgeWorkersRollback {
     }
     const standDown = await this.#check(verdict);
     if (standDown) return this.#record(standDown.outcome, verdict, standDown.detail);
-    const network = this.#config.network as Network;
+    const network = this.#network;
     if (this.#dryRun) {
       return this.#record('dry_run', verdict, `would activate ${baseline} of EdgeWorker ${id} on ${network}`);
     }
@@ -131,7 +133,7 @@ export class EdgeWorkersRollback {
   /** Why not to activate, from what the API says now; undefined when the candidate is active and nothing is under way. */
   async #check(verdict: Verdict): Promise<{ outcome: ActionOutcome; detail: string } | undefined> {
     const { workerId: id, candidate, baseline } = verdict;
-    const network = this.#config.network as Network;
+    const network = this.#network;
     const pending = await this.#api.activationsOf(verdict, id, baseline);
     if (!pending.ok)
       return { outcome: 'failed', detail: `listing activations of ${baseline}: ${pending.detail}` };

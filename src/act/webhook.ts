@@ -31,6 +31,8 @@ export class WebhookNotifier {
   readonly #chains = new Map<string, Promise<void>>();
   /** Says which verdict a request is for, for the retries the sender reports by request. */
   readonly #about: (request: HttpRequest, verdict: Verdict) => void;
+  /** The receiver's host, as the action log names where a notice went. */
+  readonly #host: string;
 
   constructor(
     config: WebhookConfig,
@@ -42,6 +44,7 @@ export class WebhookNotifier {
     this.#dryRun = dryRun;
     this.#actions = actions;
     this.#now = hooks.now ?? Date.now;
+    this.#host = new URL(config.url).host;
     const { sender, about } = actionSender('webhook', config, actions, hooks);
     this.#sender = sender;
     this.#about = about;
@@ -83,7 +86,7 @@ export class WebhookNotifier {
       externalUrl: this.#config.external_url,
     });
     const fingerprint = payload.alerts[0]?.fingerprint as string;
-    const what = `${status} notice (fingerprint ${fingerprint}) to ${new URL(this.#config.url).host}`;
+    const what = `${status} notice (fingerprint ${fingerprint}) to ${this.#host}`;
     if (this.#dryRun) {
       this.#actions.record('webhook', 'dry_run', verdict, `would send the ${what}`);
       return;

@@ -22,7 +22,7 @@ import { samplingSetup } from '../sample/sampling-setup.ts';
 import { tally } from '../telemetry/accounting.ts';
 import { createAdminServer } from '../telemetry/admin-server.ts';
 import { AuditLog, type AuditSink, NO_AUDIT } from '../telemetry/audit-log.ts';
-import { buildInfo, registerBuildInfo } from '../telemetry/build-info.ts';
+import { type BuildInfo, buildInfo, registerBuildInfo } from '../telemetry/build-info.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { RelayMetrics } from '../telemetry/metrics.ts';
 import { allocateReceiverMetrics, ReceiverMetricsReader } from '../telemetry/receiver-metrics.ts';
@@ -76,7 +76,6 @@ export interface Relay {
 export interface RelayOptions {
   /** The config file's path, named in the audit log. */
   configFile?: string;
-  version?: string;
   /**
    * Verdicts for the actions and the /versions page to follow instead of the judge's: a test stands in
    * for the judge with it. The judge (version_health.judge) still runs and serves GET /v1/versions.
@@ -111,12 +110,16 @@ async function listen(server: FastifyInstance, key: string, endpoint: string): P
  * What the audit log says of a start: which config (by digest, secrets redacted), which tokens and beacon
  * keys (by id) and which OIDC issuer.
  */
-function startedRecord(config: RelayConfig, options: RelayOptions): Record<string, unknown> {
+function startedRecord(
+  config: RelayConfig,
+  options: RelayOptions,
+  build: BuildInfo,
+): Record<string, unknown> {
   const windows = (list: readonly { id: string; not_before?: string; not_after?: string }[]) =>
     list.map(({ id, not_before, not_after }) => ({ id, not_before, not_after }));
   const { auth } = config.receiver;
   return {
-    version: options.version,
+    version: build.version,
     config_file: options.configFile,
     config_digest: configDigest(config),
     sections: sectionDigests(config),
@@ -145,7 +148,8 @@ export async function startRelay(
   const auditLog = await AuditLog.open(config.audit, log);
   const audit = auditLog ?? NO_AUDIT;
   // First, so that what the token table says about expired tokens at start follows it.
-  audit.record('relay.started', startedRecord(config, options));
+  const build = buildInfo();
+  audit.record('relay.started', startedRecord(config, options, build));
   const threads = resolveThreads(config.workers, config.tail_sampling?.num_shards);
   const receivers = resolveReceiverThreads(config.receiver);
   const sharedMetrics = allocateSharedMetrics(threads);
@@ -156,7 +160,7 @@ export async function startRelay(
   const samplingMetrics = allocateSamplingMetrics(threads);
   const policySlots = new PolicySlots();
   registerSamplingMetrics(metrics.registry, samplingMetrics, policySlots);
-  registerBuildInfo(metrics.registry, buildInfo());
+  registerBuildInfo(metrics.registry, build);
   registerQueueCapacity(metrics.registry, config.exporter.sending_queue, threads);
   let ready = false;
   // Resolved before any thread starts: a bad EDGE_RELAY_MEMORY_LIMIT stops the start here.

@@ -102,6 +102,12 @@ export class Handoff {
     return this.pendingBytes(shard) <= this.#maxPendingPerShard;
   }
 
+  /** True when every shard is over its bound: any request with spans would be refused. */
+  full(): boolean {
+    for (let shard = 0; shard < this.#shards.length; shard++) if (this.hasRoom(shard)) return false;
+    return true;
+  }
+
   /** What has been sent to a shard so far, in bytes and spans (not what still waits here for a flush). */
   posted(shard: number): Posted {
     return this.#counts.posted.of(shard);

@@ -6,6 +6,7 @@ import { decodeBeaconProto } from './beacon/decode-beacon-proto.ts';
 import { validateBeacon } from './beacon/validate-beacon.ts';
 import type { IngestContext } from './ingest-context.ts';
 
+export const BEACONS_PATH = '/v1/beacons';
 export const BEACON_MEDIA_TYPES = ['application/json', 'application/x-protobuf'] as const;
 
 /**
@@ -48,7 +49,7 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
     ackLatency.observe((performance.now() - request.receivedAt) / 1000);
   };
 
-  app.post('/v1/beacons', { onError: countRejected }, (request, reply) => {
+  app.post(BEACONS_PATH, { onError: countRejected }, (request, reply) => {
     const body = request.body as Buffer;
     const { value, text, json } = readBeacon(body, request.headers['content-type'] ?? '');
     const problem = validateBeacon(value);

@@ -4,7 +4,7 @@ import { overloaded, RequestError } from '../lib/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ReceiverMetricsWriter } from '../telemetry/receiver-metrics.ts';
 import { type Authenticator, type AuthVerdict, ReceiverAuth } from './auth/receiver-auth.ts';
-import { BEACON_MEDIA_TYPES, registerBeaconRoute } from './beacon-route.ts';
+import { BEACON_MEDIA_TYPES, BEACONS_PATH, registerBeaconRoute } from './beacon-route.ts';
 import type { ReceiverConfig } from './config.ts';
 import { decodeContentEncoding } from './decode-body.ts';
 import { errorHandler, jsonErrorBody } from './error-handler.ts';
@@ -13,6 +13,9 @@ import type { IngestContext } from './ingest-context.ts';
 import { otlpErrorBody } from './otlp/otlp-response.ts';
 import { registerTracesRoute, TRACES_PATH } from './otlp/traces-route.ts';
 import { reloadTlsOnChange, serverTlsOptions, tlsEnabled } from './receiver-tls.ts';
+
+/** Routes that carry spans: refused unread while no shard has room for more. */
+const SPAN_ROUTES = new Set([BEACONS_PATH, TRACES_PATH]);
 
 const SHED_BECAUSE = {
   memory: 'the relay is over its memory limit',
@@ -76,6 +79,11 @@ export function createReceiver(
         done(verdict);
       } else if (admission.shedding) {
         done(overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory']));
+      } else if (SPAN_ROUTES.has(request.routeOptions.url ?? '') && ingest.handoff.full()) {
+        // Whatever the body holds, its shard would refuse it once parsed: refused unread, the request
+        // leaves the CPU to the shards that are behind instead of spending it on a parse (the route's
+        // own check stays, for a request to the one shard that is full while others are not).
+        done(overloaded(1));
       } else {
         request.identity = verdict;
         done();

@@ -1,43 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Handoff } from '../../handoff/handoff.ts';
-import type { OtlpItem, Sender } from '../../handoff/messages.ts';
+import { fakeReceiver } from '../../../test/support/fake-receiver.ts';
 import { shardOf } from '../../handoff/shard-of.ts';
 import { loadProto } from '../../model/proto-files.ts';
-import { resolveConfig } from '../../service/load-config.ts';
-import { createLogger } from '../../telemetry/logger.ts';
-import {
-  allocateReceiverMetrics,
-  ReceiverMetricsReader,
-  ReceiverMetricsWriter,
-} from '../../telemetry/receiver-metrics.ts';
-import type { IngestContext } from '../ingest-context.ts';
-import { createReceiver } from '../receiver-server.ts';
 import { decodeOtlpProto } from './decode-otlp-proto.ts';
 
 const Status = loadProto('google/rpc/status.proto').lookupType('google.rpc.Status');
 const SHARDS = 4;
 
-/** A receiver whose hand-off records what it is offered, and has room only where `room` says. */
-function receiver(room: (shard: number) => boolean = () => true) {
-  const offered: { shard: number; item: OtlpItem }[] = [];
-  const handoff = {
-    hasRoom: room,
-    offerOtlp: (shard: number, from: Sender, part: Omit<OtlpItem, 'ip'>) =>
-      offered.push({ shard, item: { ip: from.ip, ...part } }),
-  } as unknown as Handoff;
-  const counters = allocateReceiverMetrics(1);
-  const ingest: IngestContext = {
-    handoff,
-    shards: SHARDS,
-    metrics: new ReceiverMetricsWriter(counters, 0),
-    clientIp: (peer) => peer,
-    admission: { shedding: false, retryAfter: 1, why: undefined },
-    accepting: true,
-  };
-  const config = { ...resolveConfig({}).receiver, endpoint: '127.0.0.1:0', max_request_body_size: 65536 };
-  const app = createReceiver(config, ingest, createLogger('silent'));
-  return { app, ingest, offered, counted: new ReceiverMetricsReader(counters) };
-}
+const receiver = (room?: (shard: number) => boolean) => fakeReceiver(SHARDS, room);
 
 // Eight traces whose last digit picks shards 0..3 twice over, one span each.
 const traceIds = Array.from({ length: 8 }, (_, i) => `${'ab'.repeat(15)}0${i}`);

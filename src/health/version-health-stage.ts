@@ -13,7 +13,7 @@ const SNAPSHOT_INTERVAL_MS = 1000;
  * shards by trace id, a short burst of both could then never be compared side by side. Twice per look
  * puts every shard's spans into the window they arrived in, or the one after.
  */
-export function snapshotInterval(config: VersionHealthConfig): number {
+function snapshotInterval(config: VersionHealthConfig): number {
   return Math.min(SNAPSHOT_INTERVAL_MS, config.judge.evaluation_interval / 2);
 }
 

@@ -79,10 +79,11 @@ export function createReceiver(
         done(verdict);
       } else if (admission.shedding) {
         done(overloaded(admission.retryAfter, SHED_BECAUSE[admission.why ?? 'memory']));
-      } else if (SPAN_ROUTES.has(request.routeOptions.url ?? '') && ingest.handoff.full()) {
+      } else if (ingest.handoff.full() && SPAN_ROUTES.has(request.routeOptions.url ?? '')) {
         // Whatever the body holds, its shard would refuse it once parsed: refused unread, the request
         // leaves the CPU to the shards that are behind instead of spending it on a parse (the route's
-        // own check stays, for a request to the one shard that is full while others are not).
+        // own check stays, for a request to the one shard that is full while others are not). The
+        // hand-off is asked first: fastify builds a new routeOptions object on every read.
         done(overloaded(1));
       } else {
         request.identity = verdict;

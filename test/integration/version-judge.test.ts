@@ -46,17 +46,19 @@ describe('version judge', () => {
     const running = relay;
     // Traffic goes on until the verdict, as it does in production: a look compares the versions over the
     // windows both had traffic in, and one burst may fall on either side of a look.
-    await postRollout(running, traffic(0, 200, [GOOD, BAD]));
-    let posted = 400;
+    const first = traffic(0, 200, [GOOD, BAD]);
+    await postRollout(running, first);
+    let posted = first.length;
     const verdict = await waitFor(async () => {
       const [v] = await verdicts(running.adminPort);
       if (v?.state === 'regressed') return v;
       if (posted < 4000) {
+        const round = traffic(posted, 50, [GOOD, BAD]);
         await postAll(
           running,
-          traffic(posted, 50, [GOOD, BAD]).map((t) => t.text),
+          round.map((t) => t.text),
         );
-        posted += 100;
+        posted += round.length;
       }
       return false;
     }, 'a regressed verdict on /v1/versions');

@@ -112,6 +112,30 @@ describe('Admission', () => {
     expect(projected(admission)).toBe(true);
   });
 
+  it('keeps room on a disk queue for what arrives before the next check', () => {
+    const { admission, shards } = setup();
+    const shard = shards[0] as SharedMetricsWriter;
+    // 1,000 spans take 100 KB on disk, 150 KB are free, and the shard took up 1,000 spans so far.
+    shard.set('queueFill', 0.4);
+    shard.set('queueSpans', 1000);
+    shard.set('queueStoredSpans', 1000);
+    shard.set('queueStoredBytes', 100_000);
+    shard.set('storageFreeBytes', 150_000);
+    shard.add('handoffBytesDone', 500_000);
+    shard.add('spansIngested', 1000);
+    expect(projected(admission)).toBe(false);
+    // Then 1,000 in one interval, and 100 KB left: as many again before the next check would fill it,
+    // though what is on disk now is two thirds of the room.
+    shard.add('spansIngested', 1000);
+    shard.set('queueSpans', 2000);
+    shard.set('queueStoredSpans', 2000);
+    shard.set('queueStoredBytes', 200_000);
+    shard.set('storageFreeBytes', 100_000);
+    expect(projected(admission)).toBe(true);
+    // Nothing new in the next interval: what is on disk leaves room enough.
+    expect(projected(admission)).toBe(false);
+  });
+
   it('asks for the time the measured drain rate needs to clear the excess', () => {
     const { admission, shards } = setup();
     const shard = shards[0] as SharedMetricsWriter;

@@ -48,6 +48,8 @@ export class Admission {
   #lastLeft = 0;
   #lastAt = 0;
   #rate = 0;
+  /** Each shard's spans taken up at the last check: what arrived in one interval, expected again. */
+  readonly #lastIngested: number[] = [];
 
   constructor(sources: AdmissionSources) {
     this.#sources = sources;
@@ -99,7 +101,11 @@ export class Admission {
     this.#used.set(used);
     let fill = 0;
     for (let shard = 0; shard < shared.workers; shard++) {
-      fill = Math.max(fill, projectedFill(shared, shard, this.#sources.handoffPending(shard)));
+      const ingested = shared.read('spansIngested', undefined, shard);
+      const last = this.#lastIngested[shard];
+      this.#lastIngested[shard] = ingested;
+      const arriving = last === undefined ? 0 : Math.max(0, ingested - last);
+      fill = Math.max(fill, projectedFill(shared, shard, this.#sources.handoffPending(shard), arriving));
     }
     const queueOver = fill >= QUEUE_SHED_AT || (this.why === 'queue' && fill >= QUEUE_RESUME_AT);
     const why: Why | undefined =
@@ -149,8 +155,16 @@ export class Admission {
  * must still find room on the disk. Until a shard has taken anything up, hand-off bytes count one for
  * one (JSON or uncompressed protobuf: more than they take on disk). Spans awaiting a sampling decision
  * are not counted, since most may be sampled out; neither is an in-memory queue, bounded in batches.
+ * What arrives before the next check (as many spans as the shard took up since the last one) needs
+ * room too: shedding starts only then, and under load the checks come late while acks go on, so
+ * the margin grows with the interval it covers.
  */
-function projectedFill(shared: SharedMetricsReader, shard: number, handoffBytes: number): number {
+function projectedFill(
+  shared: SharedMetricsReader,
+  shard: number,
+  handoffBytes: number,
+  arrivingSpans: number,
+): number {
   const read = (name: Parameters<SharedMetricsReader['read']>[0]) => shared.read(name, undefined, shard);
   const fill = read('queueFill');
   const bytes = read('queueStoredBytes');
@@ -163,7 +177,8 @@ function projectedFill(shared: SharedMetricsReader, shard: number, handoffBytes:
   if (takenUp > 0 && ingested > 0) {
     const perSpan = spans > 0 ? bytes / spans : takenUp / ingested;
     const inHandoff = (handoffBytes * ingested) / takenUp;
-    coming = Math.max(0, inHandoff + read('batchSpans') + read('queueSpans') - spans) * perSpan;
+    coming =
+      Math.max(0, inHandoff + read('batchSpans') + read('queueSpans') - spans + arrivingSpans) * perSpan;
   }
   return Math.max(fill, (bytes + coming) / (bytes + free));
 }

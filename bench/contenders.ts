@@ -69,15 +69,18 @@ async function startPeer(
  * The relay's config for the bench: loopback ports, the sink as backend, gzip on (the default), one
  * receiver (on the main thread) unless `receivers` says more; with `walDirectory`, acknowledged only
  * once in the write-ahead log there (receiver.durability: wal); with `versionHealth`, RED metrics
- * counted from every span.
+ * counted from every span; `decisionWait` replaces the realistic policies' decision_wait.
  */
 export function relayConfig(
   sinkUrl: string,
   threads: number,
   policies: boolean,
-  options: { walDirectory?: string; versionHealth?: boolean; receivers?: number } = {},
+  options: { walDirectory?: string; versionHealth?: boolean; receivers?: number; decisionWait?: string } = {},
 ): Record<string, unknown> {
-  const { walDirectory, versionHealth = false, receivers = 1 } = options;
+  const { walDirectory, versionHealth = false, receivers = 1, decisionWait } = options;
+  const sampling =
+    policies && (parse(readFileSync(here('realistic-policies.yaml'), 'utf8')) as RealisticPolicies);
+  if (sampling && decisionWait) sampling.tail_sampling.decision_wait = decisionWait;
   const durability = walDirectory ? { durability: 'wal', wal: { directory: walDirectory } } : {};
   return {
     receiver: { endpoint: '127.0.0.1:0', threads: receivers, ...durability },
@@ -86,9 +89,13 @@ export function relayConfig(
     log: { level: 'info' },
     workers: { threads },
     exporter: { traces_endpoint: sinkUrl, compression: 'gzip' },
-    ...(policies ? (parse(readFileSync(here('realistic-policies.yaml'), 'utf8')) as object) : {}),
+    ...(sampling || {}),
     ...(versionHealth ? { version_health: {} } : {}),
   };
+}
+
+interface RealisticPolicies {
+  tail_sampling: { decision_wait: string };
 }
 
 let relayConfigDir: string | undefined;
@@ -126,12 +133,17 @@ export const relayCommand = (): string =>
     '--config <bench config>',
   ].join(' ');
 
-async function startRelay(config: Record<string, unknown>, cpus: string | undefined): Promise<Target> {
-  const file = join(configDir(), `relay-${Date.now()}.yaml`);
+/** Starts the relay on `config`: this checkout's (or useRelay's), or the build at `cli`. */
+export async function startRelay(
+  config: Record<string, unknown>,
+  cpus: string | undefined,
+  cli = relayCli,
+): Promise<Target> {
+  const file = join(configDir(), `relay-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, stringify(config));
   const relay = await BenchProcess.start({
     name: 'edge-relay',
-    script: relayCli,
+    script: cli,
     nodeOptions: relayNodeOptions,
     args: ['--config', file],
     cpus,

@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import { type Beacon, holdsLocalRoot } from '../model/beacon.ts';
 import type { FromReceiver, OtlpItem, Sender } from './messages.ts';
 import type { Posted, PostedCounts } from './posted-counts.ts';
 
@@ -51,14 +52,34 @@ const FLUSH_DELAY_MS = 5;
 interface ShardBuffer {
   /** Beacon hand-off items (JSON texts), joined only when sent: joining once copies less than growing a string. */
   beacons: string[];
+  /** Where each item ends in the joined text, and what the shard reads before parsing it, by index. */
+  ends: number[];
+  traceIds: string[];
+  beaconSpans: number[];
+  roots: boolean[];
+  /** Length of the joined text so far: `[` and the items with a comma between each two. */
+  textLength: number;
+  /** Whether the beacons waiting here were replayed from the write-ahead log. */
+  recovered: boolean;
   /** OTLP requests' spans for this shard, each already encoded as its own ExportTraceServiceRequest. */
   otlp: OtlpItem[];
-  /** Bytes of the beacon text. */
+  /** Length of the beacon items. */
   bytes: number;
   otlpBytes: number;
-  /** Spans of the beacons. */
-  spans: number;
 }
+
+const emptyBuffer = (recovered: boolean): ShardBuffer => ({
+  beacons: [],
+  ends: [],
+  traceIds: [],
+  beaconSpans: [],
+  roots: [],
+  textLength: 1,
+  recovered,
+  otlp: [],
+  bytes: 0,
+  otlpBytes: 0,
+});
 
 /**
  * Hands accepted beacons (and OTLP requests' spans, already split by shard) to their shard in batches:
@@ -82,13 +103,7 @@ export class Handoff {
     this.#pool = pool;
     this.#counts = counts;
     this.#maxPendingPerShard = maxPendingBytes / pool.size;
-    this.#shards = Array.from({ length: pool.size }, () => ({
-      beacons: [],
-      otlp: [],
-      bytes: 0,
-      otlpBytes: 0,
-      spans: 0,
-    }));
+    this.#shards = Array.from({ length: pool.size }, () => emptyBuffer(false));
   }
 
   /** Bytes handed to a shard (or waiting to be) that it has not yet taken up. */
@@ -114,12 +129,12 @@ export class Handoff {
   }
 
   /**
-   * Queues a validated beacon (its JSON text, holding `spans` spans) for its shard; false when that
-   * shard is over its bound.
+   * Queues a validated beacon (its JSON text, and the value parsed from it) for its shard; false when
+   * that shard is over its bound.
    */
-  offer(shard: number, from: Sender, beaconJson: string, spans: number): boolean {
+  offer(shard: number, from: Sender, beacon: Beacon, beaconJson: string): boolean {
     if (!this.hasRoom(shard)) return false;
-    this.push(shard, from, beaconJson, spans);
+    this.push(shard, from, beacon, beaconJson);
     return true;
   }
 
@@ -131,21 +146,28 @@ export class Handoff {
   push(
     shard: number,
     { ip, identity }: Sender,
+    beacon: Beacon,
     beaconJson: string,
-    spans: number,
     segment?: number,
     recovered = false,
   ): void {
+    // A message's beacons are all recovered or none are: the shard counts them by the message.
+    if ((this.#shards[shard] as ShardBuffer).recovered !== recovered) {
+      this.#send(shard);
+      (this.#shards[shard] as ShardBuffer).recovered = recovered;
+    }
     const buffer = this.#shards[shard] as ShardBuffer;
     const sender = identity === '' ? '' : `,"id":${JSON.stringify(identity)}`;
-    const head = `{"ip":${JSON.stringify(ip)}${sender},"n":${spans}`;
-    const item =
-      segment === undefined
-        ? `${head},"b":${beaconJson}}`
-        : `${head},"w":${segment}${recovered ? ',"r":1' : ''},"b":${beaconJson}}`;
+    const logged = segment === undefined ? '' : `,"w":${segment}`;
+    const item = `{"ip":${JSON.stringify(ip)}${sender}${logged},"b":${beaconJson}}`;
+    if (buffer.beacons.length > 0) buffer.textLength++;
+    buffer.textLength += item.length;
     buffer.beacons.push(item);
+    buffer.ends.push(buffer.textLength);
+    buffer.traceIds.push(beacon.traceId);
+    buffer.beaconSpans.push(beacon.spans.length);
+    buffer.roots.push(holdsLocalRoot(beacon));
     buffer.bytes += item.length;
-    buffer.spans += spans;
     this.#queued(shard, buffer);
   }
 
@@ -163,7 +185,7 @@ export class Handoff {
   }
 
   #queued(shard: number, buffer: ShardBuffer): void {
-    if (buffer.beacons.length + buffer.otlp.length >= MAX_ITEMS) this.#send(shard);
+    if (buffer.ends.length + buffer.otlp.length >= MAX_ITEMS) this.#send(shard);
     else if (!this.#scheduled) {
       this.#scheduled = true;
       setTimeout(() => this.flush(), FLUSH_DELAY_MS);
@@ -186,24 +208,28 @@ export class Handoff {
 
   #send(shard: number): void {
     const buffer = this.#shards[shard] as ShardBuffer;
-    if (buffer.beacons.length + buffer.otlp.length === 0) return;
-    const { spans } = buffer;
+    if (buffer.ends.length + buffer.otlp.length === 0) return;
+    let spans = 0;
     if (buffer.bytes > 0) {
-      const text = `[${buffer.beacons.join(',')}]`;
-      this.#pool.post(shard, { type: 'beacons', text, bytes: buffer.bytes, spans });
+      for (const n of buffer.beaconSpans) spans += n;
+      this.#pool.post(shard, {
+        type: 'beacons',
+        text: `[${buffer.beacons.join(',')}]`,
+        ends: buffer.ends,
+        traceIds: buffer.traceIds,
+        spans: buffer.beaconSpans,
+        roots: buffer.roots,
+        bytes: buffer.bytes,
+        recovered: buffer.recovered,
+      });
     }
-    let otlpSpans = 0;
     if (buffer.otlpBytes > 0) {
       // The bodies are the route's own copies: transferred, not cloned.
       const transfer = buffer.otlp.map((item) => item.body.buffer as ArrayBuffer);
-      for (const item of buffer.otlp) otlpSpans += item.spans;
+      for (const item of buffer.otlp) spans += item.spans;
       this.#pool.post(shard, { type: 'otlp', items: buffer.otlp, bytes: buffer.otlpBytes }, transfer);
     }
-    this.#counts.posted.add(shard, buffer.bytes + buffer.otlpBytes, spans + otlpSpans);
-    buffer.beacons = [];
-    buffer.otlp = [];
-    buffer.bytes = 0;
-    buffer.otlpBytes = 0;
-    buffer.spans = 0;
+    this.#counts.posted.add(shard, buffer.bytes + buffer.otlpBytes, spans);
+    this.#shards[shard] = emptyBuffer(buffer.recovered);
   }
 }

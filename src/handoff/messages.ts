@@ -5,8 +5,11 @@ import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
 
 // Messages between the receivers (and the supervisor) and the worker shards. Beacons are handed off as
-// one JSON text per flush (a string copies far cheaper than an object graph is cloned), which the worker
-// parses once; OTLP spans as protobuf bytes per request, transferred (docs/architecture.md, "OTLP ingest").
+// one JSON text per flush (a string copies far cheaper than an object graph is cloned), with where each
+// beacon's item ends in it and the few facts a shard needs before it parses one: a shard that keeps
+// everything parses the text once; a tail-sampling shard keeps the text, not spans, until it decides
+// the trace. OTLP spans go as protobuf bytes per request, transferred (docs/architecture.md, "OTLP
+// ingest" and "Holding beacons until the decision").
 
 /**
  * Who sent an accepted request: the client's address, and the identity its credential names
@@ -17,18 +20,34 @@ export interface Sender {
   readonly identity: string;
 }
 
-/** One accepted beacon inside a hand-off: the peer address and the beacon exactly as validated. */
+/** One accepted beacon inside a hand-off, as its JSON text holds it: the peer address and the beacon exactly as validated. */
 export interface HandoffItem {
   ip: string;
   /** The sender's identity, when there is one to record. */
   id?: string;
-  /** Its spans, as acknowledged: what the worker counts as lost if it cannot take the beacon up. */
-  n: number;
   b: Beacon;
   /** The write-ahead-log segment it is logged in (absent when the log is off). */
   w?: number;
-  /** 1: replayed from the log at start, so counted as recovered, not ingested. */
-  r?: 1;
+}
+
+/**
+ * Beacons for one shard: `text` is a JSON array of their HandoffItems, item i ending at offset
+ * `ends[i]` (the next starts after its comma); in the arrays beside it, at the same index, what the
+ * shard needs before it parses one.
+ */
+export interface BeaconBatch {
+  type: 'beacons';
+  text: string;
+  ends: number[];
+  traceIds: string[];
+  /** Its spans, as acknowledged: what the shard counts as taken up, or lost if it cannot read them. */
+  spans: number[];
+  /** Whether it holds its trace's local root (tail_sampling's decision_wait_after_root_received). */
+  roots: boolean[];
+  /** Length of the items, for the hand-off bound. */
+  bytes: number;
+  /** Replayed from the write-ahead log at start, so counted as recovered, not ingested. */
+  recovered: boolean;
 }
 
 /** One OTLP request's spans for a shard: the peer address and an ExportTraceServiceRequest with only them. */
@@ -41,14 +60,14 @@ export interface OtlpItem {
   spans: number;
   /** Replica hops so far (cluster/forward-header.ts): 0 from a client. */
   hops: number;
-  /** As HandoffItem's `w` and `r`. */
+  /** As HandoffItem's `w` and BeaconBatch's `recovered`. */
   segment?: number;
   recovered?: boolean;
 }
 
 /** What a receiver sends a shard, on the channel of that (receiver, shard) pair. */
 export type FromReceiver =
-  | { type: 'beacons'; text: string; bytes: number; spans: number }
+  | BeaconBatch
   | { type: 'otlp'; items: OtlpItem[]; bytes: number }
   /** Decisions handed over by a trace's previous owner (received by POST /v1/cluster/decisions). */
   | { type: 'decisions'; decisions: SharedDecision[] }

@@ -29,7 +29,8 @@ export interface VersionHealthOptions {
 
 /**
  * The version-health stage of a worker shard, after enrichment and before routing and sampling: every
- * span that arrived from a client is counted here, once, before anything can drop or forward it.
+ * span that arrived from a client is counted here, once, before anything can drop or forward it (a
+ * beacon a tail-sampling shard holds as text, when its trace is decided).
  */
 export class VersionHealthStage implements SpanProcessor {
   readonly #next: SpanProcessor;
@@ -50,8 +51,16 @@ export class VersionHealthStage implements SpanProcessor {
   }
 
   consume(records: readonly SpanRecord[]): void {
-    this.#table.record(records, this.#clock());
+    this.count(records);
     this.#next.consume(records);
+  }
+
+  /**
+   * Counts spans that go on by another way: a tail-sampling shard holds beacons as text and reads them
+   * only when their trace is decided, so their spans are counted then.
+   */
+  count(records: readonly SpanRecord[]): void {
+    this.#table.record(records, this.#clock());
   }
 
   /** The tail sampler's decision hook (wired in worker/shard-worker.ts). */

@@ -46,3 +46,10 @@ export interface Beacon {
   resource?: BeaconAttributes;
   spans: BeaconSpan[];
 }
+
+/**
+ * Whether a beacon holds its trace's local root: a span without a parent, or whose parent is remote
+ * (what model/span.ts's isLocalRoot says of the span it becomes).
+ */
+export const holdsLocalRoot = (beacon: Beacon): boolean =>
+  beacon.spans.some((span) => span.parent === undefined || span.parent === '' || span.parentRemote === true);

@@ -68,7 +68,7 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
     const { wal } = ingest;
     if (wal === undefined) {
       // A full hand-off drains in milliseconds once the worker catches up: Retry-After's smallest unit will do.
-      if (!ingest.handoff.offer(shard, from, text, spans)) throw overloaded(1);
+      if (!ingest.handoff.offer(shard, from, beacon, text)) throw overloaded(1);
       acknowledge(request, reply, spans);
       return;
     }
@@ -80,7 +80,7 @@ export function registerBeaconRoute(app: FastifyInstance, ingest: IngestContext)
         reply.send(error);
         return;
       }
-      ingest.handoff.push(shard, from, text, spans, segment);
+      ingest.handoff.push(shard, from, beacon, text, segment);
       acknowledge(request, reply, spans);
     });
   });

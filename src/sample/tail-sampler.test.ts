@@ -1,65 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { manualClock, spanRecord } from '../../test/support/span-fixture.ts';
-import type { SpanRecord } from '../model/span.ts';
-import { resolveConfig } from '../service/load-config.ts';
+import { spanRecord } from '../../test/support/span-fixture.ts';
 import {
-  allocateSamplingMetrics,
-  PolicySlots,
-  SamplingMetricsWriter,
-} from '../telemetry/sampling-metrics.ts';
-import {
-  allocateSharedMetrics,
-  SharedMetricsReader,
-  SharedMetricsWriter,
-} from '../telemetry/shared-metrics.ts';
-import { samplingSetup } from './sampling-setup.ts';
-import { TailSampler } from './tail-sampler.ts';
-
-const errors = { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } };
-const ERROR_TRACE = 'e0000000000000000000000000000001';
-const OK_TRACE = '00000000000000000000000000000002';
-
-function setupOf(tailSampling: Record<string, unknown> | undefined) {
-  const config = resolveConfig(
-    tailSampling ? { tail_sampling: { policies: [errors], ...tailSampling } } : {},
-  );
-  return samplingSetup(config.tail_sampling, 1, new PolicySlots());
-}
-
-function harness(tailSampling: Record<string, unknown> | undefined) {
-  const clock = manualClock();
-  const buffer = allocateSharedMetrics(1);
-  const metrics = new SharedMetricsReader(buffer);
-  const exported: SpanRecord[] = [];
-  let drained = false;
-  const next = {
-    consume: (r: readonly SpanRecord[]) => void exported.push(...r),
-    drain: async () => {
-      drained = true;
-    },
-  };
-  const sampler = new TailSampler(
-    setupOf(tailSampling),
-    next,
-    new SharedMetricsWriter(buffer, 0),
-    new SamplingMetricsWriter(allocateSamplingMetrics(1), 0),
-    undefined,
-    clock.now,
-    () => () => {},
-  );
-  const advance = (ms: number) => {
-    clock.advance(ms);
-    sampler.tick();
-  };
-  return { sampler, exported, metrics, advance, drained: () => drained, setupOf };
-}
-
-const child = (traceId: string, status: 0 | 2 = 0, size = 100) => spanRecord({ traceId, status, size });
-const root = (traceId: string) => spanRecord({ traceId, parent: '' });
+  child,
+  ERROR_TRACE,
+  errors,
+  OK_TRACE,
+  root,
+  samplerHarness,
+} from '../../test/support/tail-sampler-harness.ts';
 
 describe('TailSampler', () => {
   it('waits decision_wait for a trace without root, then decides the whole trace', () => {
-    const { sampler, exported, metrics, advance } = harness({ decision_wait: '10s' });
+    const { sampler, exported, metrics, advance } = samplerHarness({ decision_wait: '10s' });
     sampler.consume([child(ERROR_TRACE)]);
     advance(5000);
     sampler.consume([child(ERROR_TRACE, 2), child(OK_TRACE)]);
@@ -81,7 +33,7 @@ describe('TailSampler', () => {
       (id: string) => spanRecord({ traceId: id, flags: 0x301 }),
     ],
   ])('decides decision_wait_after_root_received after the root arrives: %s', (_what, rootOf) => {
-    const { sampler, exported, metrics, advance } = harness({
+    const { sampler, exported, metrics, advance } = samplerHarness({
       decision_wait: '30s',
       decision_wait_after_root_received: '2s',
     });
@@ -95,7 +47,7 @@ describe('TailSampler', () => {
     expect(metrics.read('tracesDecidedEarly', 'root')).toBe(1);
   });
   it('does not take a span whose parent is known to be local (flags 0x100) for a root', () => {
-    const { sampler, exported, advance } = harness({
+    const { sampler, exported, advance } = samplerHarness({
       decision_wait: '30s',
       decision_wait_after_root_received: '2s',
     });
@@ -106,7 +58,10 @@ describe('TailSampler', () => {
     expect(exported).toHaveLength(2);
   });
   it('decides a trace over maximum_trace_size_bytes or max_spans_per_trace at once', () => {
-    const { sampler, exported, metrics } = harness({ maximum_trace_size_bytes: 250, max_spans_per_trace: 3 });
+    const { sampler, exported, metrics } = samplerHarness({
+      maximum_trace_size_bytes: 250,
+      max_spans_per_trace: 3,
+    });
     sampler.consume([child(ERROR_TRACE, 2), child(ERROR_TRACE)]);
     expect(exported).toHaveLength(0);
     sampler.consume([child(ERROR_TRACE)]);
@@ -120,7 +75,7 @@ describe('TailSampler', () => {
     expect(metrics.read('tracesDecidedEarly', 'size')).toBe(2);
   });
   it('under memory pressure decides old, large traces early and loses no span', () => {
-    const { sampler, exported, metrics } = harness({ max_buffered_bytes: 1000 });
+    const { sampler, exported, metrics } = samplerHarness({ max_buffered_bytes: 1000 });
     const ids = Array.from(
       { length: 30 },
       (_, i) => `${i % 3 === 0 ? 'e' : '0'}${i.toString(16).padStart(31, '0')}`,
@@ -132,13 +87,13 @@ describe('TailSampler', () => {
     expect(exported.every((r) => r.span.traceId.startsWith('e'))).toBe(true);
   });
   it('bounds traces by num_traces the same way', () => {
-    const { sampler, metrics } = harness({ num_traces: 2 });
+    const { sampler, metrics } = samplerHarness({ num_traces: 2 });
     sampler.consume([child(ERROR_TRACE), child(OK_TRACE), child('f0000000000000000000000000000003')]);
     expect(metrics.read('bufferedTraces')).toBe(2);
     expect(metrics.read('tracesDecidedEarly', 'memory')).toBe(1);
   });
   it('sends late spans the cached way and counts them', () => {
-    const { sampler, exported, metrics, advance } = harness({ decision_wait: '1s' });
+    const { sampler, exported, metrics, advance } = samplerHarness({ decision_wait: '1s' });
     sampler.consume([child(ERROR_TRACE, 2), child(OK_TRACE)]);
     advance(1000);
     sampler.consume([child(ERROR_TRACE), child(ERROR_TRACE), child(OK_TRACE, 2)]);
@@ -150,7 +105,7 @@ describe('TailSampler', () => {
     expect(metrics.read('bufferedTraces')).toBe(0);
   });
   it('without a decision cache, a late span starts a new trace', () => {
-    const { sampler, metrics, advance } = harness({
+    const { sampler, metrics, advance } = samplerHarness({
       decision_wait: '1s',
       decision_cache: { sampled_cache_size: 0, non_sampled_cache_size: 0 },
     });
@@ -160,7 +115,7 @@ describe('TailSampler', () => {
     expect(metrics.read('bufferedTraces')).toBe(1);
   });
   it('on drain decides every buffered trace at once and drains the next stage', async () => {
-    const { sampler, exported, metrics, drained } = harness({ decision_wait: '60s' });
+    const { sampler, exported, metrics, drained } = samplerHarness({ decision_wait: '60s' });
     sampler.consume([child(ERROR_TRACE, 2), child(OK_TRACE)]);
     await sampler.drain(Date.now() + 1000);
     expect(exported).toHaveLength(1);
@@ -169,17 +124,17 @@ describe('TailSampler', () => {
     expect(drained()).toBe(true);
   });
   it('keeps buffered traces across a reconfigure and decides them with the new policies', () => {
-    const { sampler, exported, advance, setupOf } = harness({ decision_wait: '1s' });
+    const { sampler, exported, advance, setupOf } = samplerHarness({ decision_wait: '1s' });
     sampler.consume([child(OK_TRACE)]);
     sampler.reconfigure(setupOf({ policies: [{ name: 'all', type: 'always_sample' }] }));
     advance(1000);
     expect(exported).toHaveLength(1);
   });
   it('passes everything through without a tail_sampling block, and after one is removed', () => {
-    const plain = harness(undefined);
+    const plain = samplerHarness(undefined);
     plain.sampler.consume([child(OK_TRACE)]);
     expect(plain.exported).toHaveLength(1);
-    const { sampler, exported, metrics } = harness({});
+    const { sampler, exported, metrics } = samplerHarness({});
     sampler.consume([child(ERROR_TRACE, 2)]);
     sampler.reconfigure(undefined);
     expect(exported).toHaveLength(1);
@@ -188,7 +143,7 @@ describe('TailSampler', () => {
     expect(metrics.read('bufferedTraces')).toBe(0);
   });
   it('with span-ingest keeps a matching trace at once', () => {
-    const { sampler, exported, metrics } = harness({ sampling_strategy: 'span-ingest' });
+    const { sampler, exported, metrics } = samplerHarness({ sampling_strategy: 'span-ingest' });
     sampler.consume([child(OK_TRACE)]);
     sampler.consume([child(OK_TRACE, 2)]);
     expect(exported).toHaveLength(2);
@@ -196,7 +151,7 @@ describe('TailSampler', () => {
   });
   it('marks probability-kept spans with th and adjusted count, and the keeping policy when asked', () => {
     const half = { name: 'half', type: 'probabilistic', probabilistic: { sampling_percentage: 50 } };
-    const { sampler, exported, advance } = harness({
+    const { sampler, exported, advance } = samplerHarness({
       decision_wait: '1s',
       record_policy: true,
       policies: [half],
@@ -233,7 +188,7 @@ describe('TailSampler evidence override', () => {
   };
 
   it('keeps every trace of a listed version that the policies would drop, and counts them', () => {
-    const { sampler, exported, metrics, advance } = harness({ decision_wait: '1s' });
+    const { sampler, exported, metrics, advance } = samplerHarness({ decision_wait: '1s' });
     sampler.evidence.set([{ workerId: '42817', version: '1.5.0' }]);
     const bad = 'b0000000000000000000000000000001';
     const good = 'b0000000000000000000000000000002';
@@ -255,7 +210,10 @@ describe('TailSampler evidence override', () => {
   });
 
   it('leaves an explicit drop policy its say', () => {
-    const { sampler, exported, advance } = harness({ decision_wait: '1s', policies: [errors, probes] });
+    const { sampler, exported, advance } = samplerHarness({
+      decision_wait: '1s',
+      policies: [errors, probes],
+    });
     sampler.evidence.set([{ workerId: '42817', version: '1.5.0' }]);
     const probe = edge('c0000000000000000000000000000001', '1.5.0');
     sampler.consume([

@@ -7,6 +7,7 @@ import { annotate } from './annotate.ts';
 import { DeadlineQueue } from './deadline-queue.ts';
 import { DecisionCache, type Keep } from './decision-cache.ts';
 import { EVIDENCE_VERDICT, Evidence } from './evidence.ts';
+import type { HeldBeacon, ReadHeldBeacon } from './held-beacon.ts';
 import { PolicySet } from './policies.ts';
 import type { Clock } from './policy.ts';
 import { type SamplingSetup, shardLimits } from './sampling-setup.ts';
@@ -72,6 +73,8 @@ export class TailSampler implements SpanProcessor, TraceHolder {
    * only); set by the wiring, so that no earlier stage imports this one.
    */
   onDecision: DecisionListener | undefined;
+  /** Reads a held beacon's spans (set by the wiring); without it, beacons come as spans through consume. */
+  readBeacon: ReadHeldBeacon | undefined;
   /** Versions whose every trace is kept (the version judge's evidence; set by a message from the main thread). */
   readonly evidence = new Evidence();
 
@@ -132,17 +135,74 @@ export class TailSampler implements SpanProcessor, TraceHolder {
           cachedTrace = traceId;
           continue;
         }
-        trace = this.#buffer.open(traceId, now, now + active.setup.config.decision_wait);
-        this.#queue.push(trace);
-        this.#metrics.add('newTraces', 1);
+        trace = this.#open(traceId, now, active);
       }
       this.#buffer.add(trace, record);
       touched.add(trace);
     }
+    this.#added(touched, now, active);
+  }
+
+  /**
+   * Whether beacons may be held as text (hold): with policies that decide once per trace, and the
+   * wiring's reader. A span-ingest strategy evaluates every arrival, so it needs the spans at once.
+   */
+  get holdsBeacons(): boolean {
+    return this.readBeacon !== undefined && this.#active?.setup.config.sampling_strategy === 'trace-complete';
+  }
+
+  /** Holds beacons as their text until their trace is decided; a late one is read at once. */
+  hold(beacons: readonly HeldBeacon[]): void {
+    const active = this.#active;
+    const read = this.readBeacon as ReadHeldBeacon;
+    if (!active || !this.holdsBeacons) {
+      for (const beacon of beacons) this.consume(read(beacon));
+      return;
+    }
+    const now = this.#clock();
+    const touched = new Set<BufferedTrace>();
+    let cachedTrace = '';
+    for (const beacon of beacons) {
+      const { traceId } = beacon;
+      let trace = this.#buffer.get(traceId);
+      if (!trace) {
+        const cached = this.#cache.get(traceId);
+        if (cached !== undefined) {
+          for (const record of read(beacon)) {
+            this.#late(record, cached, traceId !== cachedTrace, active);
+            cachedTrace = traceId;
+          }
+          continue;
+        }
+        trace = this.#open(traceId, now, active);
+      }
+      this.#buffer.addHeld(trace, beacon);
+      touched.add(trace);
+    }
+    this.#added(touched, now, active);
+  }
+
+  #open(traceId: string, now: number, active: Active): BufferedTrace {
+    const trace = this.#buffer.open(traceId, now, now + active.setup.config.decision_wait);
+    this.#queue.push(trace);
+    this.#metrics.add('newTraces', 1);
+    return trace;
+  }
+
+  #added(touched: Set<BufferedTrace>, now: number, active: Active): void {
     for (const trace of touched) this.#afterIngest(trace, now, active);
     this.#enforceBounds(active);
     this.#flushKept();
     this.#arm();
+  }
+
+  /** Reads the trace's held beacons into its spans: every way out of the buffer needs them. */
+  #read(trace: BufferedTrace): void {
+    const { held } = trace;
+    if (held === undefined) return;
+    trace.held = undefined;
+    const read = this.readBeacon as ReadHeldBeacon;
+    for (const beacon of held) for (const record of read(beacon)) trace.spans.push(record);
   }
 
   #late(record: SpanRecord, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
@@ -164,7 +224,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   #afterIngest(trace: BufferedTrace, now: number, active: Active): void {
     const config = active.setup.config;
     const overBytes = config.maximum_trace_size_bytes > 0 && trace.bytes > config.maximum_trace_size_bytes;
-    const overSpans = config.max_spans_per_trace > 0 && trace.spans.length > config.max_spans_per_trace;
+    const overSpans = config.max_spans_per_trace > 0 && trace.count > config.max_spans_per_trace;
     if (overBytes || overSpans) {
       this.#decide(trace, 'size', active);
       return;
@@ -196,6 +256,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
 
   #decide(trace: BufferedTrace, reason: Reason, active: Active): void {
     const { setup, policies } = active;
+    this.#read(trace);
     let verdict = policies.evaluate(trace, (index, outcome) =>
       this.#policyMetrics.decision(setup.slots[index] as number, outcome),
     );
@@ -280,6 +341,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     for (const trace of this.#buffer.all()) {
       if (!moves(trace.traceId)) continue;
       this.#buffer.remove(trace);
+      this.#read(trace);
       taken.push(trace.spans);
     }
     this.#flushKept();
@@ -320,8 +382,9 @@ export class TailSampler implements SpanProcessor, TraceHolder {
       if (decision.sampled) this.#cache.keep(decision.traceId, keep);
       else this.#cache.drop(decision.traceId);
       if (!trace) continue;
-      this.onDecision?.(decision.traceId, decision.sampled);
       this.#buffer.remove(trace);
+      this.#read(trace);
+      this.onDecision?.(decision.traceId, decision.sampled);
       if (!decision.sampled) {
         this.#sampledOut(trace.spans);
         continue;

@@ -1,4 +1,5 @@
 import { isLocalRoot, type SpanRecord } from '../model/span.ts';
+import type { HeldBeacon } from './held-beacon.ts';
 import type { Trace } from './policy.ts';
 
 export type WaitReason = 'wait' | 'root';
@@ -6,6 +7,10 @@ export type WaitReason = 'wait' | 'root';
 /** A trace awaiting its decision. */
 export interface BufferedTrace extends Trace {
   readonly spans: SpanRecord[];
+  /** Beacons not yet read into `spans` (held-beacon.ts); they are read before the trace is decided. */
+  held: HeldBeacon[] | undefined;
+  /** Spans in `spans` and `held`. */
+  count: number;
   bytes: number;
   /** Epoch ms when its first span arrived. */
   readonly firstArrival: number;
@@ -40,6 +45,8 @@ export class TraceBuffer {
     const trace: BufferedTrace = {
       traceId,
       spans: [],
+      held: undefined,
+      count: 0,
       bytes: 0,
       firstArrival: now,
       deadline,
@@ -52,15 +59,28 @@ export class TraceBuffer {
 
   add(trace: BufferedTrace, record: SpanRecord): void {
     trace.spans.push(record);
+    trace.count++;
     trace.bytes += record.size;
     this.spans++;
     this.bytes += record.size;
     if (isLocalRoot(record.span)) trace.rootSeen = true;
   }
 
+  /** Its length in the hand-off text stands for its size: that is what it holds until decided. */
+  addHeld(trace: BufferedTrace, beacon: HeldBeacon): void {
+    const bytes = beacon.end - beacon.start;
+    if (trace.held) trace.held.push(beacon);
+    else trace.held = [beacon];
+    trace.count += beacon.spans;
+    trace.bytes += bytes;
+    this.spans += beacon.spans;
+    this.bytes += bytes;
+    if (beacon.root) trace.rootSeen = true;
+  }
+
   remove(trace: BufferedTrace): void {
     this.#traces.delete(trace.traceId);
-    this.spans -= trace.spans.length;
+    this.spans -= trace.count;
     this.bytes -= trace.bytes;
   }
 

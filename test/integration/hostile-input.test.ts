@@ -35,7 +35,9 @@ function inProcessReceiver() {
       if (message.type !== 'beacons' && message.type !== 'otlp') return;
       try {
         if (message.type === 'beacons')
-          for (const item of JSON.parse(message.text) as HandoffItem[]) readBeaconHandoff(item);
+          (JSON.parse(message.text) as HandoffItem[]).forEach((item, i) => {
+            readBeaconHandoff(item, message.spans[i] as number);
+          });
         // What the receiver took, the worker must read back whole (issue 20, item 1).
         else for (const item of message.items) readOtlpHandoff(item.body, item.spans);
       } catch (err) {

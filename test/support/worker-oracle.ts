@@ -24,9 +24,9 @@ export function readOtlpHandoff(body: Uint8Array, spans: number): void {
 }
 
 /** A worker's reading of one beacon hand-off item (convert, enrich, encode); throws when it cannot. */
-export function readBeaconHandoff(item: HandoffItem): void {
+export function readBeaconHandoff(item: HandoffItem, spans: number): void {
   const records = beaconToSpans(item.b, resourceOf(item.b, item.ip));
-  if (records.length !== item.n) throw new Error(`a worker reads ${records.length} of ${item.n} spans`);
+  if (records.length !== spans) throw new Error(`a worker reads ${records.length} of ${spans} spans`);
   encoder.encode(records);
 }
 
@@ -45,7 +45,7 @@ export function workerProblem(fuzz: RoutedCase): string | undefined {
     const value = protobuf ? decodeBeaconProto(fuzz.body) : JSON.parse(fuzz.body.toString('utf8'));
     if (validateBeacon(value)) return 'the relay took a beacon its validator refuses';
     const beacon = JSON.parse(JSON.stringify(value)) as Beacon;
-    readBeaconHandoff({ ip: '127.0.0.1', n: beacon.spans.length, b: beacon });
+    readBeaconHandoff({ ip: '127.0.0.1', b: beacon }, beacon.spans.length);
     return undefined;
   } catch (err) {
     return (err as Error).message;

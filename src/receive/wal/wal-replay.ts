@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OtlpEncoder } from '../../export/otlp-encoder.ts';
 import type { Handoff } from '../../handoff/handoff.ts';
 import { shardOf } from '../../handoff/shard-of.ts';
+import type { Beacon } from '../../model/beacon.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { decodeOtlpProto } from '../otlp/decode-otlp-proto.ts';
 import { byShard } from '../otlp/traces-route.ts';
@@ -14,19 +15,18 @@ const HANDOFF_WAIT_MS = 5;
 interface Part {
   readonly shard: number;
   readonly spans: number;
-  readonly text?: string;
+  readonly beacon?: { text: string; value: Beacon };
   readonly body?: Uint8Array;
 }
 
 /** A record's parts for the shards there are now: as logged, unless the thread count changed. */
 function partsOf(record: WalRecord, shards: number, encoder: OtlpEncoder): Part[] {
   if (record.kind === RecordKind.beacon) {
+    // Logged only once validated: the hand-off needs its trace id and spans.
     const text = record.data.toString('utf8');
-    const shard =
-      record.shards === shards
-        ? record.shard
-        : shardOf((JSON.parse(text) as { traceId: string }).traceId, shards);
-    return [{ shard, spans: record.spans, text }];
+    const value = JSON.parse(text) as Beacon;
+    const shard = record.shards === shards ? record.shard : shardOf(value.traceId, shards);
+    return [{ shard, spans: record.spans, beacon: { text, value } }];
   }
   // Its own copy: hand-off bodies are transferred to the worker.
   if (record.shards === shards)
@@ -64,7 +64,7 @@ export async function replayWal(
         while (!handoff.hasRoom(part.shard)) await sleep(HANDOFF_WAIT_MS);
         entry.expected += part.spans;
         spans += part.spans;
-        if (part.text !== undefined) handoff.push(part.shard, record, part.text, part.spans, id, true);
+        if (part.beacon) handoff.push(part.shard, record, part.beacon.value, part.beacon.text, id, true);
         else {
           const item = { body: part.body as Uint8Array, hops: record.hops, spans: part.spans, segment: id };
           handoff.offerOtlp(part.shard, record, { ...item, recovered: true });

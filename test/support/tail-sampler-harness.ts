@@ -1,0 +1,61 @@
+import type { SpanRecord } from '../../src/model/span.ts';
+import { samplingSetup } from '../../src/sample/sampling-setup.ts';
+import { TailSampler } from '../../src/sample/tail-sampler.ts';
+import { resolveConfig } from '../../src/service/load-config.ts';
+import {
+  allocateSamplingMetrics,
+  PolicySlots,
+  SamplingMetricsWriter,
+} from '../../src/telemetry/sampling-metrics.ts';
+import {
+  allocateSharedMetrics,
+  SharedMetricsReader,
+  SharedMetricsWriter,
+} from '../../src/telemetry/shared-metrics.ts';
+import { manualClock, spanRecord } from './span-fixture.ts';
+
+// A tail sampler on a manual clock with an "errors" policy, its kept spans collected, for the
+// sampler's unit tests.
+
+export const errors = { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } };
+export const ERROR_TRACE = 'e0000000000000000000000000000001';
+export const OK_TRACE = '00000000000000000000000000000002';
+
+export function setupOf(tailSampling: Record<string, unknown> | undefined) {
+  const config = resolveConfig(
+    tailSampling ? { tail_sampling: { policies: [errors], ...tailSampling } } : {},
+  );
+  return samplingSetup(config.tail_sampling, 1, new PolicySlots());
+}
+
+export function samplerHarness(tailSampling: Record<string, unknown> | undefined) {
+  const clock = manualClock();
+  const buffer = allocateSharedMetrics(1);
+  const metrics = new SharedMetricsReader(buffer);
+  const exported: SpanRecord[] = [];
+  let drained = false;
+  const next = {
+    consume: (r: readonly SpanRecord[]) => void exported.push(...r),
+    drain: async () => {
+      drained = true;
+    },
+  };
+  const sampler = new TailSampler(
+    setupOf(tailSampling),
+    next,
+    new SharedMetricsWriter(buffer, 0),
+    new SamplingMetricsWriter(allocateSamplingMetrics(1), 0),
+    undefined,
+    clock.now,
+    () => () => {},
+  );
+  const advance = (ms: number) => {
+    clock.advance(ms);
+    sampler.tick();
+  };
+  return { sampler, exported, metrics, advance, drained: () => drained, setupOf };
+}
+
+export const child = (traceId: string, status: 0 | 2 = 0, size = 100) =>
+  spanRecord({ traceId, status, size });
+export const root = (traceId: string) => spanRecord({ traceId, parent: '' });

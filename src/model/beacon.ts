@@ -51,5 +51,9 @@ export interface Beacon {
  * Whether a beacon holds its trace's local root: a span without a parent, or whose parent is remote
  * (what model/span.ts's isLocalRoot says of the span it becomes).
  */
-export const holdsLocalRoot = (beacon: Beacon): boolean =>
-  beacon.spans.some((span) => span.parent === undefined || span.parent === '' || span.parentRemote === true);
+export function holdsLocalRoot(beacon: Beacon): boolean {
+  for (const span of beacon.spans) {
+    if (span.parent === undefined || span.parent === '' || span.parentRemote === true) return true;
+  }
+  return false;
+}

@@ -184,7 +184,8 @@ function ingestBeacons({ text, ends, traceIds, spans, roots, recovered }: Beacon
       unreadable(total, err);
       return;
     }
-    for (const [i, item] of items.entries()) pipeline.consume(spansOf(item, spans[i] as number));
+    for (let i = 0; i < items.length; i++)
+      pipeline.consume(spansOf(items[i] as HandoffItem, spans[i] as number));
     return;
   }
   const held: HeldBeacon[] = [];

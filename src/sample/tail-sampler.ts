@@ -5,7 +5,7 @@ import type { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
 import { annotate } from './annotate.ts';
 import { DeadlineQueue } from './deadline-queue.ts';
-import { DecisionCache, type Keep } from './decision-cache.ts';
+import { DecisionCache, type Keep, keepOf } from './decision-cache.ts';
 import { EVIDENCE_VERDICT, Evidence } from './evidence.ts';
 import type { HeldBeacon, ReadHeldBeacon } from './held-beacon.ts';
 import { PolicySet } from './policies.ts';
@@ -349,19 +349,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   }
 
   decisionsFor(moves: (traceId: string) => boolean): SharedDecision[] {
-    const decisions: SharedDecision[] = [];
-    for (const [traceId, cached] of this.#cache.entries()) {
-      if (!moves(traceId)) continue;
-      if (cached === 'dropped') decisions.push({ traceId, sampled: false });
-      else
-        decisions.push({
-          traceId,
-          sampled: true,
-          ...(cached.policy === undefined ? {} : { policy: cached.policy }),
-          ...(cached.threshold === undefined ? {} : { threshold: cached.threshold.toString() }),
-        });
-    }
-    return decisions;
+    return this.#cache.shared(moves);
   }
 
   /** A buffered trace takes the handed-over decision now; a trace already decided here is a conflict. */
@@ -375,10 +363,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
         conflicts.push(decision.traceId);
         continue;
       }
-      const keep: Keep = {
-        policy: decision.policy,
-        threshold: decision.threshold === undefined ? undefined : BigInt(decision.threshold),
-      };
+      const keep = keepOf(decision);
       if (decision.sampled) this.#cache.keep(decision.traceId, keep);
       else this.#cache.drop(decision.traceId);
       if (!trace) continue;

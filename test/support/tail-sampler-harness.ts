@@ -40,10 +40,11 @@ export function samplerHarness(tailSampling: Record<string, unknown> | undefined
       drained = true;
     },
   };
+  const writer = new SharedMetricsWriter(buffer, 0);
   const sampler = new TailSampler(
     setupOf(tailSampling),
     next,
-    new SharedMetricsWriter(buffer, 0),
+    writer,
     new SamplingMetricsWriter(allocateSamplingMetrics(1), 0),
     undefined,
     clock.now,
@@ -53,7 +54,7 @@ export function samplerHarness(tailSampling: Record<string, unknown> | undefined
     clock.advance(ms);
     sampler.tick();
   };
-  return { sampler, exported, metrics, advance, drained: () => drained, setupOf };
+  return { sampler, exported, metrics, writer, advance, drained: () => drained, setupOf };
 }
 
 export const child = (traceId: string, status: 0 | 2 = 0, size = 100) =>

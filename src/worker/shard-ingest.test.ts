@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { uniqueBeacon } from '../../test/support/beacons.ts';
+import { samplerHarness } from '../../test/support/tail-sampler-harness.ts';
+import { Handoff } from '../handoff/handoff.ts';
+import type { BeaconBatch, FromReceiver } from '../handoff/messages.ts';
+import { allocatePostedCounts, PostedCounts } from '../handoff/posted-counts.ts';
+import type { Beacon } from '../model/beacon.ts';
+import type { SpanRecord } from '../model/span.ts';
+import { resolveConfig } from '../service/load-config.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { shardIngest } from './shard-ingest.ts';
+
+/** Spans in each test beacon (docs/beacon.md's example). */
+const SPANS = (JSON.parse(uniqueBeacon(0).text) as Beacon).spans.length;
+
+/** A receiver's hand-off message of `count` beacons of their own traces, as a shard gets it. */
+function batchOf(count: number): BeaconBatch {
+  const messages: FromReceiver[] = [];
+  const counts = { posted: new PostedCounts(allocatePostedCounts(1, 1), 1, 0), taken: () => 0 };
+  const handoff = new Handoff(
+    { size: 1, post: (_shard, message) => messages.push(message) },
+    counts,
+    1 << 20,
+  );
+  for (let n = 0; n < count; n++) {
+    const { text } = uniqueBeacon(n);
+    handoff.offer(0, { ip: '127.0.0.1', identity: '' }, JSON.parse(text) as Beacon, text);
+  }
+  handoff.flush();
+  const [message] = messages;
+  if (message?.type !== 'beacons') throw new Error('no beacons handed off');
+  return message;
+}
+
+/** A shard's intake in front of a tail sampler (policies, or none), the first stage recorded. */
+function intake(tailSampling: Record<string, unknown> | undefined) {
+  const harness = samplerHarness(tailSampling);
+  const first: SpanRecord[] = [];
+  const ingest = shardIngest({
+    enrichment: resolveConfig({}).enrichment,
+    identityAttribute: '',
+    metrics: harness.writer,
+    settled: undefined,
+    log: createLogger('silent'),
+    pipeline: { consume: (records) => void first.push(...records), drain: async () => {} },
+    sampler: harness.sampler,
+    cluster: undefined,
+    health: undefined,
+  });
+  return { ...harness, ingest, first };
+}
+
+describe('shardIngest', () => {
+  it('keeping everything, reads a whole message into spans for the first stage', () => {
+    const { ingest, first, metrics } = intake(undefined);
+    const batch = batchOf(3);
+    ingest.beacons(batch);
+    expect(first).toHaveLength(3 * SPANS);
+    expect(new Set(first.map((r) => r.span.traceId))).toEqual(new Set(batch.traceIds));
+    expect(metrics.read('spansIngested')).toBe(3 * SPANS);
+  });
+
+  it('tail sampling, holds the beacons unread and hands them to the sampler, not the first stage', () => {
+    const { ingest, first, metrics, advance, exported } = intake({ decision_wait: '1s' });
+    ingest.beacons(batchOf(2));
+    expect(first).toHaveLength(0);
+    expect(metrics.read('bufferedSpans')).toBe(2 * SPANS);
+    expect(metrics.read('spansIngested')).toBe(2 * SPANS);
+    advance(1000);
+    expect(exported.length + metrics.read('spansSampledOut')).toBe(2 * SPANS);
+  });
+
+  it('counts a message it cannot parse as taken up and dropped, and goes on', () => {
+    const { ingest, first, metrics } = intake(undefined);
+    const garbled = batchOf(2);
+    ingest.beacons({ ...garbled, text: garbled.text.slice(0, -2) });
+    expect(metrics.read('spansIngested')).toBe(2 * SPANS);
+    expect(metrics.read('spansDropped', 'decode_failed')).toBe(2 * SPANS);
+    ingest.beacons(batchOf(1));
+    expect(first).toHaveLength(SPANS);
+  });
+});

@@ -88,16 +88,18 @@ describe.skipIf(!Tmpfs.available())(
       const storage = join(disk.dir, 'queue');
       const sink = await OtlpSink.start();
       cleanup.push(() => sink.close());
-      // Uncompressed, so that a batch is larger than the one page left below: its write is cut short.
-      // Spans wait for their sampling decision, which admission does not count as bound for the disk:
-      // beacons are taken while the disk is full, and the writes fail once the traces are decided.
-      // Five seconds: the 20 beacons below must all be in before then, however loaded the machine.
+      // Uncompressed, and batched for 2 s, so that a batch is larger than the one page left below
+      // however slowly a loaded machine takes the beacons (one beacon a batch would fit): its write is
+      // cut short. Spans wait for their sampling decision, which admission does not count as bound for
+      // the disk: beacons are taken while the disk is full, and the writes fail once the traces are
+      // decided. Five seconds: the 20 beacons below must all be in before then, however loaded the machine.
       const relay = await RelayProcess.start(
         faultConfig(
           sink.url,
           { compression: 'none', sending_queue: { storage } },
           {
             workers: { threads: 1 },
+            batch: { timeout: '2s' },
             tail_sampling: { decision_wait: '5s', policies: [{ name: 'all', type: 'always_sample' }] },
           },
         ),

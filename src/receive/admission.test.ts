@@ -35,6 +35,18 @@ const projected = (admission: Admission): boolean => {
   return admission.shedding;
 };
 
+/** A shard's disk queue as its exporter publishes it: `spans` stored in `bytes`, `free` bytes left. */
+function onDisk(
+  shard: SharedMetricsWriter,
+  { fill, spans, bytes, free }: { fill: number; spans: number; bytes: number; free: number },
+): void {
+  shard.set('queueFill', fill);
+  shard.set('queueSpans', spans);
+  shard.set('queueStoredSpans', spans);
+  shard.set('queueStoredBytes', bytes);
+  shard.set('storageFreeBytes', free);
+}
+
 describe('Admission', () => {
   it('sheds while memory in use is over the soft limit, whatever RSS says below its guard', () => {
     const { admission, setUsed, setRss } = setup();
@@ -95,11 +107,7 @@ describe('Admission', () => {
     expect(projected(admission)).toBe(false);
     // 1,000 spans take 100 KB on disk and 200 KB are free: room for 2,000 more spans. The hand-off
     // has carried 500 bytes per span so far, so 1 MB pending is 2,000 spans.
-    busy.set('queueFill', 0.33);
-    busy.set('queueSpans', 1000);
-    busy.set('queueStoredSpans', 1000);
-    busy.set('queueStoredBytes', 100_000);
-    busy.set('storageFreeBytes', 200_000);
+    onDisk(busy, { fill: 0.33, spans: 1000, bytes: 100_000, free: 200_000 });
     busy.add('handoffBytesDone', 500_000);
     busy.add('spansIngested', 1000);
     setHandoff(1_000_000);
@@ -116,21 +124,14 @@ describe('Admission', () => {
     const { admission, shards } = setup();
     const shard = shards[0] as SharedMetricsWriter;
     // 1,000 spans take 100 KB on disk, 150 KB are free, and the shard took up 1,000 spans so far.
-    shard.set('queueFill', 0.4);
-    shard.set('queueSpans', 1000);
-    shard.set('queueStoredSpans', 1000);
-    shard.set('queueStoredBytes', 100_000);
-    shard.set('storageFreeBytes', 150_000);
+    onDisk(shard, { fill: 0.4, spans: 1000, bytes: 100_000, free: 150_000 });
     shard.add('handoffBytesDone', 500_000);
     shard.add('spansIngested', 1000);
     expect(projected(admission)).toBe(false);
     // Then 1,000 in one interval, and 100 KB left: as many again before the next check would fill it,
     // though what is on disk now is two thirds of the room.
     shard.add('spansIngested', 1000);
-    shard.set('queueSpans', 2000);
-    shard.set('queueStoredSpans', 2000);
-    shard.set('queueStoredBytes', 200_000);
-    shard.set('storageFreeBytes', 100_000);
+    onDisk(shard, { fill: 0.4, spans: 2000, bytes: 200_000, free: 100_000 });
     expect(projected(admission)).toBe(true);
     // Nothing new in the next interval: what is on disk leaves room enough.
     expect(projected(admission)).toBe(false);

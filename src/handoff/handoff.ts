@@ -57,8 +57,6 @@ interface ShardBuffer {
   traceIds: string[];
   beaconSpans: number[];
   roots: boolean[];
-  /** Length of the joined text so far: `[` and the items with a comma between each two. */
-  textLength: number;
   /** Whether the beacons waiting here were replayed from the write-ahead log. */
   recovered: boolean;
   /** OTLP requests' spans for this shard, each already encoded as its own ExportTraceServiceRequest. */
@@ -74,7 +72,6 @@ const emptyBuffer = (recovered: boolean): ShardBuffer => ({
   traceIds: [],
   beaconSpans: [],
   roots: [],
-  textLength: 1,
   recovered,
   otlp: [],
   bytes: 0,
@@ -160,14 +157,13 @@ export class Handoff {
     const sender = identity === '' ? '' : `,"id":${JSON.stringify(identity)}`;
     const logged = segment === undefined ? '' : `,"w":${segment}`;
     const item = `{"ip":${JSON.stringify(ip)}${sender}${logged},"b":${beaconJson}}`;
-    if (buffer.beacons.length > 0) buffer.textLength++;
-    buffer.textLength += item.length;
+    buffer.bytes += item.length;
+    // In the joined text this item ends after `[`, every item so far, and a comma before each earlier one.
+    buffer.ends.push(1 + buffer.bytes + buffer.beacons.length);
     buffer.beacons.push(item);
-    buffer.ends.push(buffer.textLength);
     buffer.traceIds.push(beacon.traceId);
     buffer.beaconSpans.push(beacon.spans.length);
     buffer.roots.push(holdsLocalRoot(beacon));
-    buffer.bytes += item.length;
     this.#queued(shard, buffer);
   }
 

@@ -77,7 +77,7 @@ export function shardIngest(stages: ShardStages): {
   }
 
   /** One beacon of a hand-off text, parsed on its own. */
-  function readBeacon(text: string, start: number, end: number, spans: number): SpanRecord[] {
+  function readBeacon({ text, start, end, spans }: HeldBeacon): SpanRecord[] {
     let item: HandoffItem;
     try {
       item = JSON.parse(text.slice(start, end)) as HandoffItem;
@@ -91,7 +91,7 @@ export function shardIngest(stages: ShardStages): {
   // A held beacon is read when its trace is decided: version health counts its spans then, where they
   // first become spans (hops 0, so once).
   sampler.readBeacon = (beacon) => {
-    const records = readBeacon(beacon.text, beacon.start, beacon.end, beacon.spans);
+    const records = readBeacon(beacon);
     health?.count(records);
     return records;
   };
@@ -119,13 +119,17 @@ export function shardIngest(stages: ShardStages): {
     }
     const held: HeldBeacon[] = [];
     for (let i = 0; i < ends.length; i++) {
-      const traceId = traceIds[i] as string;
-      const start = i === 0 ? 1 : (ends[i - 1] as number) + 1;
-      const end = ends[i] as number;
-      const n = spans[i] as number;
-      if (cluster?.owns(traceId) ?? true)
-        held.push({ traceId, text, start, end, spans: n, root: roots[i] as boolean });
-      else pipeline.consume(readBeacon(text, start, end, n));
+      const beacon: HeldBeacon = {
+        traceId: traceIds[i] as string,
+        text,
+        start: i === 0 ? 1 : (ends[i - 1] as number) + 1,
+        end: ends[i] as number,
+        spans: spans[i] as number,
+        root: roots[i] as boolean,
+      };
+      // A trace another replica decides goes there as spans, counted here first (version health).
+      if (cluster?.owns(beacon.traceId) ?? true) held.push(beacon);
+      else pipeline.consume(readBeacon(beacon));
     }
     if (held.length > 0) sampler.hold(held);
   }

@@ -22,7 +22,7 @@ interface Part {
 /** A record's parts for the shards there are now: as logged, unless the thread count changed. */
 function partsOf(record: WalRecord, shards: number, encoder: OtlpEncoder): Part[] {
   if (record.kind === RecordKind.beacon) {
-    // Logged only once validated: the hand-off needs its trace id and spans.
+    // Logged only once validated; parsed again for what the hand-off sends beside the text (trace id, root).
     const text = record.data.toString('utf8');
     const value = JSON.parse(text) as Beacon;
     const shard = record.shards === shards ? record.shard : shardOf(value.traceId, shards);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Beacon } from '../model/beacon.ts';
+import { BeaconFlag, FACTS, Fact, itemStart } from '../model/beacon-facts.ts';
 import { Handoff, type ShardPort } from './handoff.ts';
 import type { FromReceiver } from './messages.ts';
 import { allocatePostedCounts, PostedCounts, PostedReader } from './posted-counts.ts';
@@ -89,7 +90,7 @@ describe('Handoff with several receivers', () => {
     ]);
   });
 
-  it('hands beacons off as one JSON text, with where each ends and its trace, spans and root beside it', () => {
+  it('hands beacons off as one JSON text, with where each ends and its trace, spans, root and segment beside it', () => {
     const posts: FromReceiver[] = [];
     const port: ShardPort = { size: 1, post: (_shard, message) => posts.push(message) };
     const counts = { posted: new PostedCounts(allocatePostedCounts(1, 1), 1, 0), taken: () => 0 };
@@ -104,8 +105,11 @@ describe('Handoff with several receivers', () => {
     handoff.flush();
     const [first, replayed] = posts;
     if (first?.type !== 'beacons' || replayed?.type !== 'beacons') throw new Error('no beacons');
-    const { text, ends, traceIds, spans, roots, bytes, recovered } = first;
-    expect([traceIds, spans, roots, recovered]).toEqual([
+    const { text, traceIds, facts, bytes, recovered } = first;
+    const fact = (i: number, which: number) => facts[i * FACTS + which] as number;
+    const root = (i: number) => (fact(i, Fact.FLAGS) & BeaconFlag.ROOT) !== 0;
+    expect(facts.length).toBe(2 * FACTS);
+    expect([traceIds, [fact(0, Fact.SPANS), fact(1, Fact.SPANS)], [root(0), root(1)], recovered]).toEqual([
       [rooted.traceId, childTrace.traceId],
       [2, 3],
       [true, false],
@@ -117,12 +121,14 @@ describe('Handoff with several receivers', () => {
     ];
     expect(JSON.parse(text)).toEqual(items);
     expect(
-      ends.map((end, i) => JSON.parse(text.slice(i === 0 ? 1 : (ends[i - 1] as number) + 1, end))),
+      traceIds.map((_, i) => JSON.parse(text.slice(itemStart(facts, i * FACTS), fact(i, Fact.END)))),
     ).toEqual(items);
+    expect([fact(0, Fact.SEGMENT), fact(1, Fact.SEGMENT)]).toEqual([-1, -1]);
     // The brackets and the comma are not the items' bytes.
     expect(bytes).toBe(text.length - 3);
     // A replayed beacon goes in a message of its own, counted as recovered, with its log segment.
     expect(replayed.recovered).toBe(true);
-    expect(JSON.parse(replayed.text)).toEqual([{ ip: '127.0.0.1', w: 7, b: rooted }]);
+    expect(JSON.parse(replayed.text)).toEqual([{ ip: '127.0.0.1', b: rooted }]);
+    expect(replayed.facts[Fact.SEGMENT]).toBe(7);
   });
 });

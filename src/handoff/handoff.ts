@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import { type Beacon, holdsLocalRoot } from '../model/beacon.ts';
+import type { Beacon } from '../model/beacon.ts';
+import { FACTS, writeBeaconFacts } from '../model/beacon-facts.ts';
 import type { FromReceiver, OtlpItem, Sender } from './messages.ts';
 import type { Posted, PostedCounts } from './posted-counts.ts';
 
@@ -52,11 +53,10 @@ const FLUSH_DELAY_MS = 5;
 interface ShardBuffer {
   /** Beacon hand-off items (JSON texts), joined only when sent: joining once copies less than growing a string. */
   beacons: string[];
-  /** Where each item ends in the joined text, and what the shard reads before parsing it, by index. */
-  ends: number[];
   traceIds: string[];
-  beaconSpans: number[];
-  roots: boolean[];
+  /** Each item's facts (model/beacon-facts.ts); room for MAX_ITEMS, reused, since a send copies what is used. */
+  facts: Float64Array<ArrayBuffer>;
+  beaconSpans: number;
   /** Whether the beacons waiting here were replayed from the write-ahead log. */
   recovered: boolean;
   /** OTLP requests' spans for this shard, each already encoded as its own ExportTraceServiceRequest. */
@@ -66,12 +66,11 @@ interface ShardBuffer {
   otlpBytes: number;
 }
 
-const emptyBuffer = (recovered: boolean): ShardBuffer => ({
+const emptyBuffer = (recovered: boolean, facts = new Float64Array(MAX_ITEMS * FACTS)): ShardBuffer => ({
   beacons: [],
-  ends: [],
   traceIds: [],
-  beaconSpans: [],
-  roots: [],
+  facts,
+  beaconSpans: 0,
   recovered,
   otlp: [],
   bytes: 0,
@@ -155,15 +154,14 @@ export class Handoff {
     }
     const buffer = this.#shards[shard] as ShardBuffer;
     const sender = identity === '' ? '' : `,"id":${JSON.stringify(identity)}`;
-    const logged = segment === undefined ? '' : `,"w":${segment}`;
-    const item = `{"ip":${JSON.stringify(ip)}${sender}${logged},"b":${beaconJson}}`;
+    const item = `{"ip":${JSON.stringify(ip)}${sender},"b":${beaconJson}}`;
     buffer.bytes += item.length;
+    const index = buffer.beacons.length;
     // In the joined text this item ends after `[`, every item so far, and a comma before each earlier one.
-    buffer.ends.push(1 + buffer.bytes + buffer.beacons.length);
+    writeBeaconFacts(buffer.facts, index * FACTS, beacon, 1 + buffer.bytes + index, segment);
     buffer.beacons.push(item);
     buffer.traceIds.push(beacon.traceId);
-    buffer.beaconSpans.push(beacon.spans.length);
-    buffer.roots.push(holdsLocalRoot(beacon));
+    buffer.beaconSpans += beacon.spans.length;
     this.#queued(shard, buffer);
   }
 
@@ -181,7 +179,7 @@ export class Handoff {
   }
 
   #queued(shard: number, buffer: ShardBuffer): void {
-    if (buffer.ends.length + buffer.otlp.length >= MAX_ITEMS) this.#send(shard);
+    if (buffer.beacons.length + buffer.otlp.length >= MAX_ITEMS) this.#send(shard);
     else if (!this.#scheduled) {
       this.#scheduled = true;
       setTimeout(() => this.flush(), FLUSH_DELAY_MS);
@@ -204,17 +202,14 @@ export class Handoff {
 
   #send(shard: number): void {
     const buffer = this.#shards[shard] as ShardBuffer;
-    if (buffer.ends.length + buffer.otlp.length === 0) return;
-    let spans = 0;
+    if (buffer.beacons.length + buffer.otlp.length === 0) return;
+    let spans = buffer.beaconSpans;
     if (buffer.bytes > 0) {
-      for (const n of buffer.beaconSpans) spans += n;
       this.#pool.post(shard, {
         type: 'beacons',
         text: `[${buffer.beacons.join(',')}]`,
-        ends: buffer.ends,
         traceIds: buffer.traceIds,
-        spans: buffer.beaconSpans,
-        roots: buffer.roots,
+        facts: buffer.facts.slice(0, buffer.beacons.length * FACTS),
         bytes: buffer.bytes,
         recovered: buffer.recovered,
       });
@@ -226,6 +221,6 @@ export class Handoff {
       this.#pool.post(shard, { type: 'otlp', items: buffer.otlp, bytes: buffer.otlpBytes }, transfer);
     }
     this.#counts.posted.add(shard, buffer.bytes + buffer.otlpBytes, spans);
-    this.#shards[shard] = emptyBuffer(buffer.recovered);
+    this.#shards[shard] = emptyBuffer(buffer.recovered, buffer.facts);
   }
 }

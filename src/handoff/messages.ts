@@ -26,24 +26,19 @@ export interface HandoffItem {
   /** The sender's identity, when there is one to record. */
   id?: string;
   b: Beacon;
-  /** The write-ahead-log segment it is logged in (absent when the log is off). */
-  w?: number;
 }
 
 /**
- * Beacons for one shard: `text` is a JSON array of their HandoffItems, item i ending at offset
- * `ends[i]` (the next starts after its comma); in the arrays beside it, at the same index, what the
- * shard needs before it parses one.
+ * Beacons for one shard: `text` is a JSON array of their HandoffItems; beside it, at the same index,
+ * each one's trace id and, FACTS numbers each, its facts (model/beacon-facts.ts): where its item ends
+ * in the text, its spans as acknowledged (what the shard counts as taken up, or lost if it cannot read
+ * them), and what tail sampling asks of it before it parses one.
  */
 export interface BeaconBatch {
   type: 'beacons';
   text: string;
-  ends: number[];
   traceIds: string[];
-  /** Its spans, as acknowledged: what the shard counts as taken up, or lost if it cannot read them. */
-  spans: number[];
-  /** Whether it holds its trace's local root (tail_sampling's decision_wait_after_root_received). */
-  roots: boolean[];
+  facts: Float64Array<ArrayBuffer>;
   /** Length of the items, for the hand-off bound. */
   bytes: number;
   /** Replayed from the write-ahead log at start, so counted as recovered, not ingested. */
@@ -60,7 +55,7 @@ export interface OtlpItem {
   spans: number;
   /** Replica hops so far (cluster/forward-header.ts): 0 from a client. */
   hops: number;
-  /** As HandoffItem's `w` and BeaconBatch's `recovered`. */
+  /** The write-ahead-log segment it is logged in (absent when the log is off), and as BeaconBatch's `recovered`. */
   segment?: number;
   recovered?: boolean;
 }

@@ -46,14 +46,3 @@ export interface Beacon {
   resource?: BeaconAttributes;
   spans: BeaconSpan[];
 }
-
-/**
- * Whether a beacon holds its trace's local root: a span without a parent, or whose parent is remote
- * (what model/span.ts's isLocalRoot says of the span it becomes).
- */
-export function holdsLocalRoot(beacon: Beacon): boolean {
-  for (const span of beacon.spans) {
-    if (span.parent === undefined || span.parent === '' || span.parentRemote === true) return true;
-  }
-  return false;
-}

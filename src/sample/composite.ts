@@ -44,7 +44,7 @@ export function composite(
         usedTotal = 0;
         for (const slot of slots) slot.used = 0;
       }
-      const spans = trace.spans.length;
+      const { spans } = trace.facts;
       for (const slot of slots) {
         if (slot.policy.evaluate(trace).kind !== 'sampled') continue;
         if (slot.used + spans <= slot.budget && usedTotal + spans <= total) {

@@ -1,7 +1,6 @@
 import { EDGEWORKER_ID, EDGEWORKER_VERSION, resourceText } from '../model/edgeworker.ts';
-import type { Resource } from '../model/span.ts';
+import type { Resource, SpanRecord } from '../model/span.ts';
 import type { Verdict } from './policies.ts';
-import type { Trace } from './policy.ts';
 
 /** An EdgeWorker version whose every trace is kept: the judge found it suspect or regressed. */
 export interface EvidenceVersion {
@@ -33,9 +32,15 @@ export class Evidence {
     this.#matches = new WeakMap();
   }
 
-  holds(trace: Trace): boolean {
+  /** Whether any version is listed: only then does a trace to be dropped need its spans read for this. */
+  get active(): boolean {
+    return this.#keys.size > 0;
+  }
+
+  /** Whether a trace with these spans is evidence. */
+  holds(spans: readonly SpanRecord[]): boolean {
     if (this.#keys.size === 0) return false;
-    for (const { resource } of trace.spans) {
+    for (const { resource } of spans) {
       let match = this.#matches.get(resource);
       if (match === undefined) {
         const id = resourceText(resource, EDGEWORKER_ID);

@@ -10,13 +10,8 @@ export function latency(name: string, config: LatencyConfig): Policy {
   return {
     name,
     evaluate(trace) {
-      let start: bigint | undefined;
-      let end = 0n;
-      for (const { span } of trace.spans) {
-        if (start === undefined || span.startTimeUnixNano < start) start = span.startTimeUnixNano;
-        if (span.endTimeUnixNano > end) end = span.endTimeUnixNano;
-      }
-      const ms = start === undefined ? 0 : Number(end - start) / 1e6;
+      const { startNs, endNs } = trace.facts;
+      const ms = startNs === undefined ? 0 : Number(endNs - startNs) / 1e6;
       return sampledIf(upper > 0 ? ms >= lower && ms <= upper : ms > lower);
     },
   };

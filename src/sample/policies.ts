@@ -65,6 +65,38 @@ export function buildPolicy(config: PolicyConfig, share: number, clock: Clock): 
   }
 }
 
+/**
+ * Whether a policy reads spans (their attributes, flags or tracestate) rather than only the trace's
+ * facts (trace-facts.ts): a trace held as beacons is read into spans before such a policy decides it.
+ */
+export function readsSpans(config: PolicyConfig): boolean {
+  switch (config.type) {
+    case 'always_sample':
+    case 'latency':
+    case 'probabilistic':
+    case 'status_code':
+    case 'rate_limiting':
+    case 'bytes_limiting':
+    case 'span_count':
+      return false;
+    case 'and':
+      return config.and?.and_sub_policy.some(readsSpans) ?? false;
+    case 'not':
+      return config.not ? readsSpans(config.not.not_sub_policy) : false;
+    case 'drop':
+      return config.drop?.drop_sub_policy.some(readsSpans) ?? false;
+    case 'composite':
+      return config.composite?.composite_sub_policy.some(readsSpans) ?? false;
+    case 'string_attribute':
+    case 'numeric_attribute':
+    case 'boolean_attribute':
+    case 'trace_state':
+    case 'trace_flags':
+    case 'ottl_condition':
+      return true;
+  }
+}
+
 export type Outcome = 'sampled' | 'not_sampled' | 'dropped';
 
 /** The decision on a whole trace. */
@@ -85,9 +117,12 @@ export class PolicySet {
   readonly #drops: { index: number; policy: Policy }[] = [];
   readonly #others: { index: number; policy: Policy }[] = [];
   readonly #firstMatch: boolean;
+  /** Whether any policy reads spans (readsSpans), so that held beacons must be read before a decision. */
+  readonly readsSpans: boolean;
 
   constructor(config: TailSamplingConfig, share: number, clock: Clock) {
     this.#firstMatch = config.sample_on_first_match;
+    this.readsSpans = config.policies.some(readsSpans);
     for (const [index, policyConfig] of config.policies.entries()) {
       const entry = { index, policy: buildPolicy(policyConfig, share, clock) };
       (policyConfig.type === 'drop' ? this.#drops : this.#others).push(entry);

@@ -1,11 +1,17 @@
 import type { SpanRecord } from '../model/span.ts';
+import type { TraceFacts } from './trace-facts.ts';
 
-/** What a policy sees: every span buffered for one trace so far. */
+/** What a policy sees of one trace: what has arrived of it so far. */
 export interface Trace {
   readonly traceId: string;
+  /**
+   * Its spans: all of them for a policy that reads spans (policies.ts, `readsSpans`); the others decide
+   * on `facts`, and a trace held as beacons may not have been read into spans.
+   */
   readonly spans: readonly SpanRecord[];
   /** Estimated encoded bytes of the spans. */
   readonly bytes: number;
+  readonly facts: TraceFacts;
 }
 
 /**

@@ -16,9 +16,10 @@ export function probabilistic(name: string, config: ProbabilisticConfig): Policy
   return {
     name,
     evaluate(trace) {
-      const first = trace.spans[0]?.span;
-      if (!first) return NOT_SAMPLED;
-      const r = salt ? saltedRandomness(trace.traceId, salt) : randomnessOf(trace.traceId, first.traceState);
+      if (trace.facts.spans === 0) return NOT_SAMPLED;
+      const r = salt
+        ? saltedRandomness(trace.traceId, salt)
+        : randomnessOf(trace.traceId, trace.facts.otState);
       return r >= threshold ? sampled : NOT_SAMPLED;
     },
   };

@@ -9,5 +9,5 @@ import { TokenBucket } from './token-bucket.ts';
 export function rateLimiting(name: string, config: RateLimitingConfig, share: number, clock: Clock): Policy {
   const rate = config.spans_per_second * share;
   const bucket = new TokenBucket(rate, (config.burst_capacity || config.spans_per_second) * share, clock);
-  return { name, evaluate: (trace) => sampledIf(bucket.take(trace.spans.length)) };
+  return { name, evaluate: (trace) => sampledIf(bucket.take(trace.facts.spans)) };
 }

@@ -6,6 +6,6 @@ export function spanCount(name: string, config: SpanCountConfig): Policy {
   const max = config.max_spans || Number.POSITIVE_INFINITY;
   return {
     name,
-    evaluate: (trace) => sampledIf(trace.spans.length >= config.min_spans && trace.spans.length <= max),
+    evaluate: ({ facts }) => sampledIf(facts.spans >= config.min_spans && facts.spans <= max),
   };
 }

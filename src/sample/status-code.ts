@@ -4,12 +4,7 @@ import type { StatusCodeConfig } from './schema.ts';
 
 /** Keeps traces with at least one span whose status is one of the listed codes. */
 export function statusCode(name: string, config: StatusCodeConfig): Policy {
-  const codes = new Set<number>(config.status_codes.map((code) => StatusCode[code]));
-  return {
-    name,
-    evaluate(trace) {
-      for (const { span } of trace.spans) if (codes.has(span.status.code)) return SAMPLED;
-      return NOT_SAMPLED;
-    },
-  };
+  let codes = 0;
+  for (const code of config.status_codes) codes |= 1 << StatusCode[code];
+  return { name, evaluate: (trace) => ((trace.facts.statuses & codes) !== 0 ? SAMPLED : NOT_SAMPLED) };
 }

@@ -7,11 +7,12 @@ import { annotate } from './annotate.ts';
 import { DeadlineQueue } from './deadline-queue.ts';
 import { DecisionCache, type Keep, keepOf } from './decision-cache.ts';
 import { EVIDENCE_VERDICT, Evidence } from './evidence.ts';
-import type { HeldBeacon, ReadHeldBeacon } from './held-beacon.ts';
+import { type HeldBeacon, heldSegment, heldSpans, type ReadHeldBeacon } from './held-beacon.ts';
 import { PolicySet } from './policies.ts';
-import type { Clock } from './policy.ts';
+import type { Clock, Trace } from './policy.ts';
 import { type SamplingSetup, shardLimits } from './sampling-setup.ts';
 import { type BufferedTrace, TraceBuffer } from './trace-buffer.ts';
+import { spanFacts, type TraceFacts, traceFacts } from './trace-facts.ts';
 import type { SharedDecision, TraceHolder } from './trace-holder.ts';
 
 /** Calls `fn` after `delayMs`; returns a cancel function. Injectable so tests drive time themselves. */
@@ -75,6 +76,12 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   onDecision: DecisionListener | undefined;
   /** Reads a held beacon's spans (set by the wiring); without it, beacons come as spans through consume. */
   readBeacon: ReadHeldBeacon | undefined;
+  /**
+   * Set by the wiring when a stage before this one counts every span it reads (version health): then
+   * every held beacon is read, dropped or kept. Otherwise a trace its policies drop on its facts
+   * (trace-facts.ts) is never read.
+   */
+  readEveryBeacon = false;
   /** Versions whose every trace is kept (the version judge's evidence; set by a message from the main thread). */
   readonly evidence = new Evidence();
 
@@ -168,10 +175,8 @@ export class TailSampler implements SpanProcessor, TraceHolder {
       if (!trace) {
         const cached = this.#cache.get(traceId);
         if (cached !== undefined) {
-          for (const record of read(beacon)) {
-            this.#late(record, cached, traceId !== cachedTrace, active);
-            cachedTrace = traceId;
-          }
+          this.#lateBeacon(beacon, cached, traceId !== cachedTrace, active);
+          cachedTrace = traceId;
           continue;
         }
         trace = this.#open(traceId, now, active);
@@ -205,20 +210,48 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     for (const beacon of held) for (const record of read(beacon)) trace.spans.push(record);
   }
 
-  #late(record: SpanRecord, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
+  /** Counts late spans of a decided trace; the first of its trace in a batch counts a cache hit and tells the hook. */
+  #lateSpans(traceId: string, spans: number, cached: Keep | 'dropped', newTrace: boolean): void {
     const decision = cached === 'dropped' ? 'not_sampled' : 'sampled';
     if (newTrace) {
       this.#metrics.add('decisionCacheHits', 1, decision);
-      this.onDecision?.(record.span.traceId, cached !== 'dropped');
+      this.onDecision?.(traceId, cached !== 'dropped');
     }
-    this.#metrics.add('lateSpans', 1, decision);
+    this.#metrics.add('lateSpans', spans, decision);
+  }
+
+  #late(record: SpanRecord, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
+    this.#lateSpans(record.span.traceId, 1, cached, newTrace);
     if (cached === 'dropped') {
-      this.#metrics.add('spansSampledOut', 1);
-      if (record.segment !== undefined) this.#settled?.add(record.segment, 1);
+      this.#sampledOut([record], undefined);
       return;
     }
     annotate([record], cached, active.setup.config.record_policy);
     this.#kept.push(record);
+  }
+
+  /** A late beacon of a dropped trace needs no reading (unless every span is counted); a kept one is read. */
+  #lateBeacon(beacon: HeldBeacon, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
+    if (cached === 'dropped' && !this.readEveryBeacon) {
+      this.#lateSpans(beacon.traceId, heldSpans(beacon), cached, newTrace);
+      this.#sampledOut([], [beacon]);
+      return;
+    }
+    let first = newTrace;
+    for (const record of (this.readBeacon as ReadHeldBeacon)(beacon)) {
+      this.#late(record, cached, first, active);
+      first = false;
+    }
+  }
+
+  /** What the policies see of a trace; reading its held beacons first when their facts cannot tell. */
+  #view(trace: BufferedTrace): Trace {
+    let facts: TraceFacts | undefined = traceFacts(trace.spans, trace.held);
+    if (facts === undefined) {
+      this.#read(trace);
+      facts = spanFacts(trace.spans);
+    }
+    return { traceId: trace.traceId, spans: trace.spans, bytes: trace.bytes, facts };
   }
 
   #afterIngest(trace: BufferedTrace, now: number, active: Active): void {
@@ -231,7 +264,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     }
     if (
       config.sampling_strategy === 'span-ingest' &&
-      active.policies.evaluate(trace).outcome !== 'not_sampled'
+      active.policies.evaluate(this.#view(trace)).outcome !== 'not_sampled'
     ) {
       this.#decide(trace, 'span_ingest', active);
       return;
@@ -256,14 +289,20 @@ export class TailSampler implements SpanProcessor, TraceHolder {
 
   #decide(trace: BufferedTrace, reason: Reason, active: Active): void {
     const { setup, policies } = active;
-    this.#read(trace);
-    let verdict = policies.evaluate(trace, (index, outcome) =>
+    // Held beacons are read before the decision only where something needs their spans for it.
+    if (policies.readsSpans || this.readEveryBeacon) this.#read(trace);
+    let verdict = policies.evaluate(this.#view(trace), (index, outcome) =>
       this.#policyMetrics.decision(setup.slots[index] as number, outcome),
     );
-    if (verdict.outcome === 'not_sampled' && this.evidence.holds(trace)) {
-      verdict = EVIDENCE_VERDICT;
-      this.#metrics.add('versionEvidenceTraces', 1);
+    if (verdict.outcome === 'not_sampled' && this.evidence.active) {
+      this.#read(trace);
+      if (this.evidence.holds(trace.spans)) {
+        verdict = EVIDENCE_VERDICT;
+        this.#metrics.add('versionEvidenceTraces', 1);
+      }
     }
+    // Kept spans are read before anyone hears of the decision (version health counts them as they are read).
+    if (verdict.outcome === 'sampled') this.#read(trace);
     this.#buffer.remove(trace);
     this.#metrics.add('tracesDecided', 1, verdict.outcome);
     if (reason !== 'wait') this.#metrics.add('tracesDecidedEarly', 1, reason);
@@ -271,7 +310,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     this.onDecision?.(trace.traceId, verdict.outcome === 'sampled');
     if (verdict.outcome !== 'sampled') {
       this.#cache.drop(trace.traceId);
-      this.#sampledOut(trace.spans);
+      this.#sampledOut(trace.spans, trace.held);
       return;
     }
     const keep: Keep =
@@ -283,9 +322,17 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     for (const record of trace.spans) this.#kept.push(record);
   }
 
-  #sampledOut(records: readonly SpanRecord[]): void {
-    this.#metrics.add('spansSampledOut', records.length);
+  /** Counts spans and unread beacons sampled out, settling each against its log segment. */
+  #sampledOut(records: readonly SpanRecord[], held: readonly HeldBeacon[] | undefined): void {
+    let spans = records.length;
     this.#settled?.settle(records);
+    for (const beacon of held ?? []) {
+      const n = heldSpans(beacon);
+      spans += n;
+      const segment = heldSegment(beacon);
+      if (segment !== undefined) this.#settled?.add(segment, n);
+    }
+    this.#metrics.add('spansSampledOut', spans);
   }
 
   /** Decides every trace that is due; the shard's one timer calls it. */
@@ -368,10 +415,10 @@ export class TailSampler implements SpanProcessor, TraceHolder {
       else this.#cache.drop(decision.traceId);
       if (!trace) continue;
       this.#buffer.remove(trace);
-      this.#read(trace);
+      if (decision.sampled || this.readEveryBeacon) this.#read(trace);
       this.onDecision?.(decision.traceId, decision.sampled);
       if (!decision.sampled) {
-        this.#sampledOut(trace.spans);
+        this.#sampledOut(trace.spans, trace.held);
         continue;
       }
       annotate(trace.spans, keep, active.setup.config.record_policy);

@@ -1,16 +1,17 @@
 import { isLocalRoot, type SpanRecord } from '../model/span.ts';
-import type { HeldBeacon } from './held-beacon.ts';
-import type { Trace } from './policy.ts';
+import { type HeldBeacon, heldBytes, heldRoot, heldSpans } from './held-beacon.ts';
 
 export type WaitReason = 'wait' | 'root';
 
 /** A trace awaiting its decision. */
-export interface BufferedTrace extends Trace {
+export interface BufferedTrace {
+  readonly traceId: string;
   readonly spans: SpanRecord[];
   /** Beacons not yet read into `spans` (held-beacon.ts); they are read before the trace is decided. */
   held: HeldBeacon[] | undefined;
   /** Spans in `spans` and `held`. */
   count: number;
+  /** Estimated encoded bytes of `spans`, and the hand-off text length of `held`. */
   bytes: number;
   /** Epoch ms when its first span arrived. */
   readonly firstArrival: number;
@@ -68,14 +69,15 @@ export class TraceBuffer {
 
   /** Its length in the hand-off text stands for its size: that is what it holds until decided. */
   addHeld(trace: BufferedTrace, beacon: HeldBeacon): void {
-    const bytes = beacon.end - beacon.start;
+    const bytes = heldBytes(beacon);
+    const spans = heldSpans(beacon);
     if (trace.held) trace.held.push(beacon);
     else trace.held = [beacon];
-    trace.count += beacon.spans;
+    trace.count += spans;
     trace.bytes += bytes;
-    this.spans += beacon.spans;
+    this.spans += spans;
     this.bytes += bytes;
-    if (beacon.root) trace.rootSeen = true;
+    if (heldRoot(beacon)) trace.rootSeen = true;
   }
 
   remove(trace: BufferedTrace): void {

@@ -4,11 +4,12 @@ import { edgeResources } from '../enrich/edge-resource.ts';
 import { otlpEnrichment } from '../enrich/otlp-resource.ts';
 import type { BeaconBatch, HandoffItem, OtlpItem } from '../handoff/messages.ts';
 import type { VersionHealthStage } from '../health/version-health-stage.ts';
+import { FACTS, Fact, segmentAt } from '../model/beacon-facts.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import { decodeOtlpProto } from '../receive/otlp/decode-otlp-proto.ts';
 import type { ClusterStage } from '../route/cluster-stage.ts';
-import type { HeldBeacon } from '../sample/held-beacon.ts';
+import { type HeldBeacon, heldSegment, heldSpans, heldText } from '../sample/held-beacon.ts';
 import type { TailSampler } from '../sample/tail-sampler.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
@@ -65,27 +66,27 @@ export function shardIngest(stages: ShardStages): {
   }
 
   /** A handed-off beacon's spans, enriched and tagged with its log segment; none if it cannot be read. */
-  function spansOf(item: HandoffItem, spans: number): SpanRecord[] {
+  function spansOf(item: HandoffItem, spans: number, segment: number | undefined): SpanRecord[] {
     try {
       const records = beaconToSpans(item.b, resourceOf(item.b, item.ip, item.id));
-      if (item.w !== undefined) for (const record of records) record.segment = item.w;
+      if (segment !== undefined) for (const record of records) record.segment = segment;
       return records;
     } catch (err) {
-      unreadable(spans, err, item.w);
+      unreadable(spans, err, segment);
       return [];
     }
   }
 
   /** One beacon of a hand-off text, parsed on its own. */
-  function readBeacon({ text, start, end, spans }: HeldBeacon): SpanRecord[] {
+  function readBeacon(beacon: HeldBeacon): SpanRecord[] {
     let item: HandoffItem;
     try {
-      item = JSON.parse(text.slice(start, end)) as HandoffItem;
+      item = JSON.parse(heldText(beacon)) as HandoffItem;
     } catch (err) {
-      unreadable(spans, err);
+      unreadable(heldSpans(beacon), err, heldSegment(beacon));
       return [];
     }
-    return spansOf(item, spans);
+    return spansOf(item, heldSpans(beacon), heldSegment(beacon));
   }
 
   // A held beacon is read when its trace is decided: version health counts its spans then, where they
@@ -95,15 +96,16 @@ export function shardIngest(stages: ShardStages): {
     health?.count(records);
     return records;
   };
+  sampler.readEveryBeacon = health !== undefined;
 
   /**
    * Beacons are taken up as they arrive. A tail-sampling shard holds those of traces it decides as text;
    * the rest (no sampling, or a trace another replica owns) are read into spans now, a whole message's
    * text in one parse when none is held.
    */
-  function ingestBeacons({ text, ends, traceIds, spans, roots, recovered }: BeaconBatch): void {
+  function ingestBeacons({ text, traceIds, facts, recovered }: BeaconBatch): void {
     let total = 0;
-    for (const n of spans) total += n;
+    for (let at = Fact.SPANS; at < facts.length; at += FACTS) total += facts[at] as number;
     metrics.add(recovered ? 'spansRecovered' : 'spansIngested', total);
     if (!sampler.holdsBeacons) {
       let items: HandoffItem[];
@@ -113,20 +115,17 @@ export function shardIngest(stages: ShardStages): {
         unreadable(total, err);
         return;
       }
-      for (let i = 0; i < items.length; i++)
-        pipeline.consume(spansOf(items[i] as HandoffItem, spans[i] as number));
+      for (let i = 0; i < items.length; i++) {
+        const at = i * FACTS;
+        pipeline.consume(
+          spansOf(items[i] as HandoffItem, facts[at + Fact.SPANS] as number, segmentAt(facts, at)),
+        );
+      }
       return;
     }
     const held: HeldBeacon[] = [];
-    for (let i = 0; i < ends.length; i++) {
-      const beacon: HeldBeacon = {
-        traceId: traceIds[i] as string,
-        text,
-        start: i === 0 ? 1 : (ends[i - 1] as number) + 1,
-        end: ends[i] as number,
-        spans: spans[i] as number,
-        root: roots[i] as boolean,
-      };
+    for (let i = 0; i < traceIds.length; i++) {
+      const beacon: HeldBeacon = { traceId: traceIds[i] as string, text, facts, at: i * FACTS };
       // A trace another replica decides goes there as spans, counted here first (version health).
       if (cluster?.owns(beacon.traceId) ?? true) held.push(beacon);
       else pipeline.consume(readBeacon(beacon));

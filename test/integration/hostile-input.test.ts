@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Handoff, type ShardPort } from '../../src/handoff/handoff.ts';
 import type { FromReceiver, HandoffItem } from '../../src/handoff/messages.ts';
 import { allocatePostedCounts, PostedCounts } from '../../src/handoff/posted-counts.ts';
+import { FACTS, Fact } from '../../src/model/beacon-facts.ts';
 import { clientIp } from '../../src/receive/client-ip.ts';
 import { createReceiver } from '../../src/receive/receiver-server.ts';
 import { resolveConfig } from '../../src/service/load-config.ts';
@@ -36,7 +37,7 @@ function inProcessReceiver() {
       try {
         if (message.type === 'beacons')
           (JSON.parse(message.text) as HandoffItem[]).forEach((item, i) => {
-            readBeaconHandoff(item, message.spans[i] as number);
+            readBeaconHandoff(item, message.facts[i * FACTS + Fact.SPANS] as number);
           });
         // What the receiver took, the worker must read back whole (issue 20, item 1).
         else for (const item of message.items) readOtlpHandoff(item.body, item.spans);

@@ -1,6 +1,7 @@
 import { BEACON_SCOPE } from '../../src/enrich/beacon-to-spans.ts';
 import type { AnyValue, KeyValue, Resource, SpanRecord } from '../../src/model/span.ts';
 import type { Trace } from '../../src/sample/policy.ts';
+import { spanFacts } from '../../src/sample/trace-facts.ts';
 
 type Plain = string | number | boolean;
 
@@ -71,7 +72,7 @@ export function spanRecord(spec: SpanSpec = {}): SpanRecord {
 export function trace(...specs: SpanSpec[]): Trace {
   const traceId = specs[0]?.traceId ?? TRACE_ID;
   const spans = specs.map((s) => spanRecord({ traceId, ...s }));
-  return { traceId, spans, bytes: spans.reduce((sum, s) => sum + s.size, 0) };
+  return { traceId, spans, bytes: spans.reduce((sum, s) => sum + s.size, 0), facts: spanFacts(spans) };
 }
 
 /** A clock tests move by hand. */

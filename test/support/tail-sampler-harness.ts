@@ -7,6 +7,7 @@ import {
   PolicySlots,
   SamplingMetricsWriter,
 } from '../../src/telemetry/sampling-metrics.ts';
+import type { SettledSegmentsWriter } from '../../src/telemetry/settled-segments.ts';
 import {
   allocateSharedMetrics,
   SharedMetricsReader,
@@ -28,7 +29,11 @@ export function setupOf(tailSampling: Record<string, unknown> | undefined) {
   return samplingSetup(config.tail_sampling, 1, new PolicySlots());
 }
 
-export function samplerHarness(tailSampling: Record<string, unknown> | undefined) {
+/** `settled`: where the sampler settles spans of write-ahead-log segments, if a test looks. */
+export function samplerHarness(
+  tailSampling: Record<string, unknown> | undefined,
+  settled?: SettledSegmentsWriter,
+) {
   const clock = manualClock();
   const buffer = allocateSharedMetrics(1);
   const metrics = new SharedMetricsReader(buffer);
@@ -46,7 +51,7 @@ export function samplerHarness(tailSampling: Record<string, unknown> | undefined
     next,
     writer,
     new SamplingMetricsWriter(allocateSamplingMetrics(1), 0),
-    undefined,
+    settled,
     clock.now,
     () => () => {},
   );

@@ -168,6 +168,35 @@ describe('the write-ahead log (receiver.durability: wal)', { timeout: 300_000 },
     expect((await readAccounting(restarted)).recovered).toBe(0);
   });
 
+  it('deletes the segments of spans tail sampling drops without ever reading them', async () => {
+    const directory = tempDir('wal');
+    const sink = await OtlpSink.start();
+    cleanup.push(() => sink.close());
+    // 0% drops every trace on its beacons' facts alone; those spans settle from the facts' segments.
+    const policies = [{ name: 'none', type: 'probabilistic', probabilistic: { sampling_percentage: 0 } }];
+    const config = walConfig(
+      sink.url,
+      directory,
+      {},
+      { tail_sampling: { decision_wait: '1s', policies } },
+      { segment_max_bytes: 65536 },
+    );
+    const relay = await RelayProcess.start(config);
+    cleanup.push(() => relay.stop());
+    const { acknowledged } = await postBeacons(relay, { count: 1_000, concurrency: 16 });
+    expect(walBytes(directory)).toBeGreaterThan(2 * 65536);
+    await waitFor(
+      async () => (await readAccounting(relay)).sampledOut === acknowledged.length,
+      'every acknowledged span to be sampled out',
+      60_000,
+    );
+    await waitFor(
+      async () => (await relay.metric('edge_relay_wal_bytes')) < 65536,
+      'the settled segments to be deleted',
+    );
+    expect((await readAccounting(relay)).exported).toBe(0);
+  });
+
   it('refuses with 429 while the log is full, and accepts again once its spans settle', async () => {
     const directory = tempDir('wal');
     const first = await OtlpSink.start();

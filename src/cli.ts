@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VERSIONS_USAGE, versionsCommand } from './act/versions-command.ts';
 import { ConfigError } from './lib/errors.ts';
-import { loadConfig, readConfig } from './service/load-config.ts';
+import { FilesRead } from './service/files-read.ts';
+import { loadConfig } from './service/load-config.ts';
 import { startRelay } from './service/start-relay.ts';
 import { watchConfig } from './service/watch-config.ts';
 import { describeVerification, verifyAuditLog } from './telemetry/audit-verify.ts';
@@ -21,7 +22,8 @@ const USAGE = `Usage:
   edge-relay --version`;
 
 async function run(configFile: string): Promise<void> {
-  const { config, files } = readConfig(configFile);
+  const read = new FilesRead();
+  const config = loadConfig(configFile, process.env, read);
   const log = createLogger(config.log.level);
   const started = startRelay(config, log, { configFile: resolve(configFile) });
   let stopWatching = () => {};
@@ -51,7 +53,7 @@ async function run(configFile: string): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const relay = await started;
   if (stopping) return;
-  stopWatching = watchConfig(configFile, files, log, {
+  stopWatching = watchConfig(configFile, read, log, {
     apply: (next, origin) => relay.reload(next, origin),
     rejected: (origin, error) => relay.reloadRejected(origin, error),
   });

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { atDeadline } from '../lib/deadline.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { bySegment, type SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
@@ -103,10 +103,7 @@ export function otlpHttpExporter(
     async drain(deadline) {
       delivery.stopBy(deadline);
       await compression.idle();
-      const done = await Promise.race([
-        queue.idle().then(() => true),
-        sleep(Math.max(0, deadline - Date.now()), false, { ref: false }),
-      ]);
+      const done = await Promise.race([queue.idle().then(() => true), atDeadline(deadline, false)]);
       if (held.count > 0 && store.persistent) {
         log.info({ spans: held.count }, 'spans left in the persistent queue for the next start');
       } else if (!done) {

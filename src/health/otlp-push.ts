@@ -20,6 +20,7 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig } from '../export/config.ts';
+import { atDeadline } from '../lib/deadline.ts';
 import { backoffDelay, RETRYABLE_STATUS, type RetryConfig } from '../lib/retry.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { FIXED_DIMENSIONS, type VersionHealthConfig } from './config.ts';
@@ -309,7 +310,7 @@ export function startMetricsPush(
       const last = provider
         .shutdown()
         .catch((err: unknown) => log.warn({ err }, 'last version health push failed'));
-      await Promise.race([last, sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false })]);
+      await Promise.race([last, atDeadline(deadline, undefined)]);
     },
   };
 }

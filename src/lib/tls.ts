@@ -45,15 +45,18 @@ const TLS_VERSION: Record<string, SecureVersion> = {
 };
 
 /** A PEM given inline, else read from its file, else undefined. */
-const pem = (inline: string, file: string): string | undefined =>
+export const readPem = (inline: string, file: string): string | undefined =>
   inline !== '' ? inline : file !== '' ? readFileSync(file, 'utf8') : undefined;
 
 /** Node's TLS options: certificates (read now), the CA the peer is checked against, and versions. */
 export function tlsOptions(config: ClientTlsConfig | ServerTlsConfig) {
   return {
-    ca: 'client_ca_file' in config ? pem('', config.client_ca_file) : pem(config.ca_pem, config.ca_file),
-    cert: pem(config.cert_pem, config.cert_file),
-    key: pem(config.key_pem, config.key_file),
+    ca:
+      'client_ca_file' in config
+        ? readPem('', config.client_ca_file)
+        : readPem(config.ca_pem, config.ca_file),
+    cert: readPem(config.cert_pem, config.cert_file),
+    key: readPem(config.key_pem, config.key_file),
     minVersion: TLS_VERSION[config.min_version],
     maxVersion: TLS_VERSION[config.max_version],
   };

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OtlpEncoder } from '../export/otlp-encoder.ts';
+import { atDeadline } from '../lib/deadline.ts';
 import { type Delivery, HttpSender, type SendFailure } from '../lib/http-sender.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
@@ -127,10 +127,7 @@ export class PeerForwarder {
     // Batches routed again while draining start filling anew: flush until nothing is left.
     while ((this.#pendingSpans > 0 || this.#sends.size > 0) && Date.now() < deadline) {
       this.flushAll();
-      await Promise.race([
-        Promise.all(this.#sends),
-        sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false }),
-      ]);
+      await Promise.race([Promise.all(this.#sends), atDeadline(deadline, undefined)]);
     }
     if (this.#pendingSpans > 0) {
       this.#drop(this.#pendingSpans, 'shutdown', 'all', 'shutdown deadline reached while forwarding');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../lib/errors.ts';
+import type { FilesRead } from './files-read.ts';
 
 /**
  * Where `${scheme:…}` references in the config are resolved from, as the Collector's config providers:
@@ -8,8 +9,8 @@ import { ConfigError } from '../lib/errors.ts';
  */
 export interface ConfigProviders {
   env: NodeJS.ProcessEnv;
-  /** Absolute paths of every file referenced so far, readable or not: a missing one may appear later. */
-  files: Set<string>;
+  /** Every file referenced so far, readable or not (a missing one may appear later), and what it held. */
+  files: FilesRead;
 }
 
 const REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{file:([^}]+)\}|\$\$/g;
@@ -20,13 +21,16 @@ const REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{file:([^
  */
 function readReferenced(key: string, path: string, providers: ConfigProviders): string {
   const absolute = resolve(path);
-  providers.files.add(absolute);
+  let content: string;
   try {
-    return readFileSync(absolute, 'utf8').replace(/[\r\n]+$/, '');
+    content = readFileSync(absolute, 'utf8');
   } catch (err) {
+    providers.files.add(absolute, undefined);
     // The error's own message names the path and the cause (ENOENT, EACCES), never the content.
     throw new ConfigError(key, `cannot read \${file:${path}}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
+  providers.files.add(absolute, content);
+  return content.replace(/[\r\n]+$/, '');
 }
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configErrorOf } from '../../test/support/config-error.ts';
+import { FilesRead } from './files-read.ts';
 import { loadConfig, resolveConfig } from './load-config.ts';
 
 describe('resolveConfig', () => {
@@ -216,7 +217,7 @@ describe('resolveConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edge-relay-secrets-'));
     writeFileSync(join(dir, 'token'), 'lightstep-from-a-file\n');
     writeFileSync(join(dir, 'beacon'), '00123456789012345678901234');
-    const files = new Set<string>();
+    const files = new FilesRead();
     const config = resolveConfig(
       {
         exporter: { headers: { 'lightstep-access-token': `\${file:${dir}/token}` } },
@@ -227,7 +228,7 @@ describe('resolveConfig', () => {
     );
     expect(config.exporter.headers['lightstep-access-token']).toBe('lightstep-from-a-file');
     expect(config.receiver.auth.tokens).toEqual([{ id: 'token-0', value: '00123456789012345678901234' }]);
-    expect([...files].sort()).toEqual([join(dir, 'beacon'), join(dir, 'token')]);
+    expect(files.paths.sort()).toEqual([join(dir, 'beacon'), join(dir, 'token')]);
   });
 
   it('never parses what a reference holds, so no parser error can quote a secret', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { JSONSchema } from 'json-schema-to-ts';
 import { parseDocument } from 'yaml';
@@ -11,6 +12,7 @@ import { addDurationKeyword, addEndpointKeyword, isHttpUrl, isTimestamp } from '
 import { authEnabled } from '../receive/auth/config.ts';
 import { clusterEnabled } from '../route/config.ts';
 import { type ConfigProviders, substituteDeep } from './config-providers.ts';
+import { FilesRead } from './files-read.ts';
 import { COMPONENTS, type RelayConfig, relaySchema } from './relay-schema.ts';
 
 /**
@@ -85,7 +87,7 @@ function settleAcrossSections(config: RelayConfig, given: ReadonlySet<string>): 
 export function resolveConfig(
   tree: unknown,
   env: NodeJS.ProcessEnv = process.env,
-  files = new Set<string>(),
+  files = new FilesRead(),
 ): RelayConfig {
   const providers: ConfigProviders = { env, files };
   const config = substituteDeep(tree ?? {}, providers) as Record<string, unknown>;
@@ -106,33 +108,25 @@ export function resolveConfig(
   return relayConfig;
 }
 
-/** A validated config and the files its `${file:…}` references read (which a reload watches too). */
-export interface LoadedConfig {
-  config: RelayConfig;
-  /** Absolute paths; a reference that failed to read is in here as well. */
-  files: string[];
-}
-
-/** Reads, substitutes and validates a YAML config file. */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): RelayConfig {
-  return readConfig(file, env).config;
-}
-
 /**
- * {@link loadConfig}, also naming the referenced files. On a ConfigError, `files` still lists what was
- * referenced up to the failure, so a reload keeps watching a secret file that is missing for now.
+ * Reads, substitutes and validates a YAML config file. `read` is told every file read (the config file
+ * and what its `${file:…}` references name) and what it held; after a ConfigError it still has what was
+ * read up to the failure, so that a reload keeps watching a secret file that is missing for now.
  */
-export function readConfig(
+export function loadConfig(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
-  files = new Set<string>(),
-): LoadedConfig {
+  read = new FilesRead(),
+): RelayConfig {
+  const configFile = resolve(file);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(configFile, 'utf8');
   } catch (err) {
+    read.add(configFile, undefined);
     throw new ConfigError('', `cannot read ${file}: ${(err as Error).message}`);
   }
+  read.add(configFile, text);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, customTags: [underscoredInt] });
   const first = doc.errors[0];
   // Only the first line, which says where: the rest is an excerpt of the file, which may hold a secret.
@@ -140,5 +134,5 @@ export function readConfig(
     const where = (first.message.split('\n')[0] as string).replace(/:$/, '');
     throw new ConfigError('', `${file} is not valid YAML: ${where}`);
   }
-  return { config: resolveConfig(doc.toJS(), env, files), files: [...files] };
+  return resolveConfig(doc.toJS(), env, read);
 }

@@ -6,7 +6,8 @@ import { stringify } from 'yaml';
 import { SecretVolume } from '../../test/support/secret-volume.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import { readConfig } from './load-config.ts';
+import { FilesRead } from './files-read.ts';
+import { loadConfig } from './load-config.ts';
 import type { RelayConfig } from './relay-schema.ts';
 import type { ReloadOrigin } from './reload-plan.ts';
 import { watchConfig } from './watch-config.ts';
@@ -27,9 +28,10 @@ describe('watchConfig', () => {
     );
     const applied: { config: RelayConfig; origin: ReloadOrigin }[] = [];
     const rejected: string[] = [];
-    const { files } = readConfig(configFile, {});
-    expect(files).toEqual([volume.path('token')]);
-    stop = watchConfig(configFile, files, createLogger('silent'), {
+    const read = new FilesRead();
+    loadConfig(configFile, {}, read);
+    expect(read.paths).toEqual([configFile, volume.path('token')]);
+    stop = watchConfig(configFile, read, createLogger('silent'), {
       apply: (config, origin) => applied.push({ config, origin }),
       rejected: (_origin, error) => rejected.push(error),
     });

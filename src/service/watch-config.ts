@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { watchFiles } from '../lib/watch-files.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { readConfig } from './load-config.ts';
+import { FilesRead } from './files-read.ts';
+import { loadConfig } from './load-config.ts';
 import type { RelayConfig } from './relay-schema.ts';
 import type { ReloadOrigin } from './reload-plan.ts';
 
@@ -13,66 +12,56 @@ export interface ReloadHandlers {
 }
 
 /**
- * What the config and its referenced files hold now, as one digest: a file event that changes none of
- * them (a touch, a sibling file, a second event for one write) reloads nothing. A digest rather than the
- * text keeps no second copy of the secrets.
- */
-function fingerprint(file: string, referenced: Iterable<string>): string {
-  const hash = createHash('sha256');
-  for (const path of [file, ...referenced]) {
-    hash.update(path).update('\0');
-    try {
-      hash.update(readFileSync(path));
-    } catch {
-      hash.update('\0missing');
-    }
-    hash.update('\0');
-  }
-  return hash.digest('hex');
-}
-
-/**
  * Reloads the config file on SIGHUP and when it, or a file it references with `${file:…}`, changes on
  * disk: validated here, on the main thread, and handed to `apply` only when valid; an invalid config is
  * logged and the running one stays. The watched set follows the references of each reload. Logs name the
- * file that changed, never what it holds. Returns a function that stops watching.
+ * file that changed, never what it holds. `running` is what the running config was read from. Returns a
+ * function that stops watching.
  */
 export function watchConfig(
   file: string,
-  referenced: readonly string[],
+  running: FilesRead,
   log: Logger,
   handlers: ReloadHandlers,
 ): () => void {
   const configFile = resolve(file);
-  let files = new Set(referenced);
-  let applied = fingerprint(configFile, files);
+  const referencedIn = (read: FilesRead): string[] => read.paths.filter((path) => path !== configFile);
+  let files = new Set(referencedIn(running));
+  /**
+   * What the config and its referenced files held when last read, as one digest: a file event that
+   * changes none of them (a touch, a sibling file, a second event for one write) reloads nothing.
+   */
+  let applied = '';
   let stopWatching = () => {};
+  const onDisk = (): FilesRead => FilesRead.onDisk([configFile, ...files]);
 
   const reload = (trigger: ReloadOrigin['trigger'], changed = configFile) => {
     const origin = { trigger, file: trigger === 'SIGHUP' ? configFile : changed };
-    if (trigger === 'file' && fingerprint(configFile, files) === applied) return;
-    const attempted = new Set<string>();
+    if (trigger === 'file' && onDisk().fingerprint() === applied) return;
+    const read = new FilesRead();
     let config: RelayConfig;
     try {
-      config = readConfig(configFile, process.env, attempted).config;
+      config = loadConfig(configFile, process.env, read);
     } catch (err) {
       // Keep watching a referenced file that is missing for now: its arrival is what fixes the config.
-      follow(new Set([...files, ...attempted]));
+      files = new Set([...files, ...referencedIn(read)]);
+      follow(onDisk());
       // Only the first line: a YAML error goes on with an excerpt of the file, which may hold a secret.
       const error = (err as Error).message.split('\n')[0] as string;
       log.error({ ...origin, error }, 'config reload rejected; the running config stays');
       handlers.rejected(origin, error);
       return;
     }
-    follow(attempted);
+    // The files as this reload read them, not as they are by now: a change since then reloads again.
+    files = new Set(referencedIn(read));
+    follow(read);
     log.info(origin, 'config reloaded');
     handlers.apply(config, origin);
   };
 
-  /** Watches the config file and `next`, the files its references read now. */
-  function follow(next: Set<string>): void {
-    files = next;
-    applied = fingerprint(configFile, files);
+  /** Watches the config file and `files`, what its references read, taking `read` as applied. */
+  function follow(read: FilesRead): void {
+    applied = read.fingerprint();
     stopWatching();
     stopWatching = watchFiles(
       [configFile, ...files],
@@ -84,7 +73,7 @@ export function watchConfig(
 
   const onSignal = () => reload('SIGHUP');
   process.on('SIGHUP', onSignal);
-  follow(files);
+  follow(running);
   return () => {
     process.off('SIGHUP', onSignal);
     stopWatching();

@@ -10,6 +10,7 @@ import type { FromReceiver, FromWorker, ToWorker } from '../handoff/messages.ts'
 import { TakenBytesWriter } from '../handoff/taken-bytes.ts';
 import { VersionHealthStage } from '../health/version-health-stage.ts';
 import { collectGarbage } from '../lib/collect-garbage.ts';
+import { atDeadline } from '../lib/deadline.ts';
 import type { SpanProcessor } from '../model/span-processor.ts';
 import { clusterStage } from '../route/cluster-stage.ts';
 import { TailSampler } from '../sample/tail-sampler.ts';
@@ -153,12 +154,7 @@ for (const [receiver, channel] of receivers.entries()) {
 
 /** Every receiver's last hand-off is in before the pipeline drains, or the deadline has come. */
 async function drain(deadline: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-  });
-  await Promise.race([allEnded, late]);
-  clearTimeout(timer);
+  await Promise.race([allEnded, atDeadline(deadline, undefined)]);
   await pipeline.drain(deadline);
 }
 

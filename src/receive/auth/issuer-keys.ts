@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -9,6 +8,7 @@ import {
 import { Agent, fetch as undiciFetch } from 'undici';
 import { isLoopbackHost } from '../../lib/loopback.ts';
 import { isHttpUrl } from '../../lib/schema-keywords.ts';
+import { readPem } from '../../lib/tls.ts';
 import type { AuditSink } from '../../telemetry/audit-log.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { OidcConfig } from './config.ts';
@@ -50,7 +50,7 @@ export function issuerFetch(config: OidcConfig): IssuerFetch {
   let agent: Agent | undefined;
   return (url, init) => {
     if (agent === undefined) {
-      const ca = config.issuer_ca_path === '' ? undefined : readFileSync(config.issuer_ca_path, 'utf8');
+      const ca = readPem('', config.issuer_ca_path);
       agent = new Agent({
         connect: { timeout: config.timeout, ...(ca === undefined ? {} : { ca }) },
         maxResponseSize: MAX_DOCUMENT_BYTES,

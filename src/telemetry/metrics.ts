@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Histogram, Registry } from 'prom-client';
 import { tally } from './accounting.ts';
 import { histogramValues, registerCollected } from './collected-metric.ts';
 import type { ReceiverMetricsReader } from './receiver-metrics.ts';
@@ -24,6 +24,11 @@ export class RelayMetrics {
     const registers = [this.registry];
     // Standard names (process_*, nodejs_*), which stock dashboards and alerts look for.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    // prom-client adds a GC kind's series at its first collection on this thread, so a scrape before
+    // one found no nodejs_gc_duration_seconds at all and a dashboard's rate() of it showed nothing:
+    // every kind starts at zero instead.
+    const gc = this.registry.getSingleMetric('nodejs_gc_duration_seconds') as Histogram | undefined;
+    for (const kind of ['major', 'minor', 'incremental', 'weakcb']) gc?.zero({ kind });
     receivers.register(this.registry);
     this.workerRestarts = new Counter({
       name: 'edge_relay_worker_restarts_total',

@@ -1,4 +1,4 @@
-import type { Beacon, BeaconSpan } from '../model/beacon.ts';
+import { BEACON_STATUS_CODE, type Beacon, type BeaconSpan } from '../model/beacon.ts';
 import {
   type KeyValue,
   PARENT_IS_REMOTE,
@@ -9,9 +9,8 @@ import {
   type SpanKind,
   type SpanLink,
   type SpanRecord,
-  type StatusCode,
 } from '../model/span.ts';
-import { msToNanos } from '../model/time.ts';
+import { msToNanos, offsetNanos } from '../model/time.ts';
 import { withThreshold } from '../sample/annotate.ts';
 import { otValue, parseThresholdHex } from '../sample/probability.ts';
 import { attributesOf } from './beacon-attributes.ts';
@@ -35,7 +34,6 @@ const KIND: Record<NonNullable<BeaconSpan['kind']>, SpanKind> = {
   producer: 4,
   consumer: 5,
 };
-const STATUS: Record<NonNullable<BeaconSpan['status']>, StatusCode> = { unset: 0, ok: 1, error: 2 };
 
 // Held spans are what a tail-sampling shard keeps alive for its decision window, and old-generation GC
 // work grows with their object count: parts most beacon spans leave empty are shared (the span model
@@ -43,7 +41,7 @@ const STATUS: Record<NonNullable<BeaconSpan['status']>, StatusCode> = { unset: 0
 const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);
 const NO_LINKS: readonly SpanLink[] = Object.freeze([]);
 const BARE_STATUS = Object.fromEntries(
-  Object.entries(STATUS).map(([name, code]) => [name, Object.freeze({ code, message: '' })]),
+  Object.entries(BEACON_STATUS_CODE).map(([name, code]) => [name, Object.freeze({ code, message: '' })]),
 ) as Record<NonNullable<BeaconSpan['status']>, Span['status']>;
 
 /** Rough protobuf size of attributes: what the memory bound counts, without encoding. */
@@ -79,7 +77,7 @@ export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] 
   const records: SpanRecord[] = [];
   // Offsets are whole nanoseconds once rounded, so adding them to the base is exact.
   const base = msToNanos(beacon.ts);
-  const at = (offsetMs: number): bigint => base + BigInt(Math.round(offsetMs * 1_000_000));
+  const at = (offsetMs: number): bigint => base + BigInt(offsetNanos(offsetMs));
   for (const s of beacon.spans) {
     const attributes = attributesOf(s.attrs);
     if (requestId !== undefined)
@@ -106,7 +104,7 @@ export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] 
         name: s.name,
         kind: KIND[s.kind ?? 'internal'],
         startTimeUnixNano,
-        endTimeUnixNano: startTimeUnixNano + BigInt(Math.round(s.dur * 1_000_000)),
+        endTimeUnixNano: startTimeUnixNano + BigInt(offsetNanos(s.dur)),
         attributes,
         droppedAttributesCount: s.droppedAttrs ?? 0,
         events,
@@ -116,7 +114,7 @@ export function beaconToSpans(beacon: Beacon, resource: Resource): SpanRecord[] 
         status:
           s.message === undefined
             ? BARE_STATUS[s.status ?? 'unset']
-            : { code: STATUS[s.status ?? 'unset'], message: s.message },
+            : { code: BEACON_STATUS_CODE[s.status ?? 'unset'], message: s.message },
       },
       resource,
       scope: BEACON_SCOPE,

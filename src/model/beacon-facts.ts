@@ -1,4 +1,5 @@
-import type { Beacon } from './beacon.ts';
+import { BEACON_STATUS_CODE, type Beacon } from './beacon.ts';
+import { offsetNanos } from './time.ts';
 
 // What a worker shard needs to know of a handed-off beacon before (or instead of) parsing it, written
 // by the receiver from the beacon it has just validated: per beacon, FACTS numbers in one Float64Array
@@ -36,11 +37,6 @@ export const BeaconFlag = {
   OT_STATE: 0b10000,
 } as const;
 
-const STATUS_BIT = { unset: 1, ok: 2, error: 4 } as const;
-
-/** Nanoseconds of a millisecond offset, rounded as beacon-to-spans rounds them. */
-const nanos = (ms: number): number => Math.round(ms * 1_000_000);
-
 /** Writes a beacon's facts at `at` (a multiple of FACTS); `end` is where its hand-off item ends. */
 export function writeBeaconFacts(
   facts: Float64Array,
@@ -53,12 +49,12 @@ export function writeBeaconFacts(
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   for (const span of beacon.spans) {
-    flags |= STATUS_BIT[span.status ?? 'unset'];
+    flags |= 1 << BEACON_STATUS_CODE[span.status ?? 'unset'];
     if (span.parent === undefined || span.parent === '' || span.parentRemote === true)
       flags |= BeaconFlag.ROOT;
-    const start = nanos(span.start);
+    const start = offsetNanos(span.start);
     if (start < first) first = start;
-    const stop = start + nanos(span.dur);
+    const stop = start + offsetNanos(span.dur);
     if (stop > last) last = stop;
   }
   facts[at + Fact.END] = end;

@@ -1,5 +1,7 @@
 // Beacon format v1 as TypeScript types; the reference is docs/beacon.md and proto/beacon.schema.json.
 
+import { StatusCode } from './span.ts';
+
 export type Scalar = string | number | boolean;
 export type BeaconAttributes = Record<string, Scalar | Scalar[]>;
 
@@ -46,3 +48,10 @@ export interface Beacon {
   resource?: BeaconAttributes;
   spans: BeaconSpan[];
 }
+
+/** The OTLP status code of a beacon span's `status` (absent: unset). */
+export const BEACON_STATUS_CODE: Record<NonNullable<BeaconSpan['status']>, StatusCode> = {
+  unset: StatusCode.UNSET,
+  ok: StatusCode.OK,
+  error: StatusCode.ERROR,
+};

@@ -19,13 +19,7 @@ export interface TraceFacts {
   readonly otState: string;
 }
 
-interface Folding {
-  spans: number;
-  statuses: number;
-  startNs: bigint | undefined;
-  endNs: bigint;
-  otState: string;
-}
+type Folding = { -readonly [K in keyof TraceFacts]: TraceFacts[K] };
 
 /** The facts of spans. */
 export function spanFacts(records: readonly SpanRecord[]): Folding {

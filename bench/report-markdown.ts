@@ -165,6 +165,22 @@ function encodeTable(rates: EncodeRate[]): string {
   );
 }
 
+function validateTable(rates: EncodeRate[]): string {
+  const base = rates.find((r) => r.name.startsWith('ajv'));
+  return `${table(
+    ['validator (6-span bench beacons)', 'beacons/s', 'µs/beacon', '× ajv'],
+    rates.map((r) => [
+      r.name,
+      fmt(r.spansPerSecond),
+      fmt(1e6 / r.spansPerSecond, 2),
+      base ? fmt(r.spansPerSecond / base.spansPerSecond, 2) : '',
+    ]),
+  )}
+
+The acking thread's check of a parsed beacon: the relay's walk, hand-written from the schema, against ajv
+compiled from that schema (the walk's test oracle), over the same 1,000 beacons in alternating rounds.`;
+}
+
 /**
  * Worker-thread CPU per acknowledged span at saturation, keep-all with version health off and on in the
  * same run, and the stage alone in the harness (the micro-bench has none of the load's noise).
@@ -276,6 +292,10 @@ ${versionHealthTable(run)}
 
 ${encodeTable(run.encode)}
 ${
+  run.validate
+    ? `\n## Beacon validation (micro-bench, harness process)\n\n${validateTable(run.validate)}\n`
+    : ''
+}${
   run.skipped.length
     ? `\n## Skipped\n\n${run.skipped.map((s) => `- ${s.label}: ${s.reason}`).join('\n')}\n`
     : ''

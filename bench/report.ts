@@ -27,6 +27,8 @@ export interface RunReport {
   encode: EncodeRate[];
   /** The version-health stage alone (micro-bench); absent in runs from before it existed. */
   versionHealth?: EncodeRate[];
+  /** Beacon validation alone (micro-bench; `spansPerSecond` counts beacons); absent in runs from before it. */
+  validate?: EncodeRate[];
   results: ScenarioResult[];
   skipped: { label: string; reason: string }[];
   chartFile: string;

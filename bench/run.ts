@@ -12,6 +12,7 @@ import { derive, fmt, type Machine, type RunReport } from './report.ts';
 import { formatReport } from './report-markdown.ts';
 import { runScenario, type ScenarioName, type ScenarioResult } from './scenario.ts';
 import { SinkClient } from './sink-client.ts';
+import { validateBench } from './validate-bench.ts';
 import { versionHealthBench } from './version-health-bench.ts';
 
 // npm run bench [-- --quick] [--readme] [--caveat "why these numbers are shaky"] [--relay path/to/cli]
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
     log(`  encode: ${e.name}: ${fmt(e.spansPerSecond)} spans/s, ${fmt(e.bytesPerSpan, 1)} B/span`);
   const versionHealth = versionHealthBench(beacons, PLAN.encode);
   for (const v of versionHealth) log(`  ${v.name}: ${fmt(1e6 / v.spansPerSecond, 3)} µs/span`);
+  const validate = validateBench(beacons, PLAN.encode);
+  for (const v of validate) log(`  ${v.name}: ${fmt(1e6 / v.spansPerSecond, 2)} µs/beacon`);
 
   const sink = await SinkClient.start(pins.harness);
   const results: ScenarioResult[] = [];
@@ -193,6 +196,7 @@ async function main(): Promise<void> {
     steadyRateFrom,
     encode,
     versionHealth,
+    validate,
     results,
     skipped,
     chartFile: `${name}.svg`,

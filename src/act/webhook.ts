@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { WebhookConfig } from '../health/config.ts';
 import type { Verdict, VerdictChange } from '../judge/verdict.ts';
 import type { HttpRequest, HttpSender } from '../lib/http-sender.ts';
+import { JSON_TYPE } from '../lib/media-types.ts';
 import type { ActionLog } from './action-log.ts';
 import { actionSender, type SenderHooks } from './action-sender.ts';
 import { type AlertStatus, webhookPayload } from './alertmanager.ts';
@@ -97,7 +98,7 @@ export class WebhookNotifier {
       body,
       headers: {
         ...this.#config.headers,
-        'content-type': 'application/json',
+        'content-type': JSON_TYPE,
         [SIGNATURE_HEADER]: signBody(this.#config.secret, body),
         // The same notice from any replica, or a retry, has the same key: a receiver can drop repeats.
         [IDEMPOTENCY_HEADER]: `${fingerprint}-${status}`,

@@ -1,3 +1,5 @@
+import { JSON_TYPE, PROTOBUF } from '../lib/media-types.ts';
+
 /** What the exporter may compress request bodies with (`exporter.compression`; "" means none, as in the Collector). */
 export type CompressionName = 'gzip' | 'zstd' | 'deflate' | 'none';
 export type EncodingName = 'proto' | 'json';
@@ -25,8 +27,8 @@ export const formatOf = (flags: number): BodyFormat => ({
 });
 
 const CONTENT_TYPE: Record<EncodingName, string> = {
-  proto: 'application/x-protobuf',
-  json: 'application/json',
+  proto: PROTOBUF,
+  json: JSON_TYPE,
 };
 
 /** The request headers of a body in `format`, on top of the configured ones. */

@@ -89,10 +89,10 @@ describe('Admission', () => {
     const { admission, shards } = setup();
     shards[0]?.set('storageFailing', 1);
     admission.check(1000);
-    expect([admission.shedding, admission.why]).toEqual([true, 'storage']);
+    expect([admission.shedding, admission.why, admission.storageFailing]).toEqual([true, 'storage', true]);
     shards[0]?.set('storageFailing', 0);
     admission.check(2000);
-    expect(admission.shedding).toBe(false);
+    expect([admission.shedding, admission.storageFailing]).toEqual([false, false]);
   });
 
   it('counts what is in the hand-off, batched or compressed on its way to a disk queue as filling it', () => {

@@ -41,6 +41,11 @@ export class Admission {
   shedding = false;
   retryAfter = MIN_RETRY_AFTER;
   why: Why | undefined;
+  /**
+   * A persistent queue cannot write its storage, whatever else the replica sheds for: unlike memory or a full
+   * queue, it does not clear as the backlog drains, so /readyz says so and traffic moves to other replicas.
+   */
+  storageFailing = false;
   readonly #sources: AdmissionSources;
   readonly #gauge: Gauge<'reason'>;
   readonly #used: Gauge;
@@ -108,10 +113,11 @@ export class Admission {
       fill = Math.max(fill, projectedFill(shared, shard, this.#sources.handoffPending(shard), arriving));
     }
     const queueOver = fill >= QUEUE_SHED_AT || (this.why === 'queue' && fill >= QUEUE_RESUME_AT);
+    this.storageFailing = shared.read('storageFailing') > 0;
     const why: Why | undefined =
       used > limits.soft || rss > limits.rss
         ? 'memory'
-        : shared.read('storageFailing') > 0
+        : this.storageFailing
           ? 'storage'
           : queueOver
             ? 'queue'

@@ -1,20 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { shardOf } from '../handoff/shard-of.ts';
 import { invalid, overloaded, shuttingDown, walFull } from '../lib/errors.ts';
+import { PROTOBUF } from '../lib/media-types.ts';
 import type { Beacon } from '../model/beacon.ts';
 import { decodeBeaconProto } from './beacon/decode-beacon-proto.ts';
 import { validateBeacon } from './beacon/validate-beacon.ts';
 import type { IngestContext } from './ingest-context.ts';
 
 export const BEACONS_PATH = '/v1/beacons';
-export const BEACON_MEDIA_TYPES = ['application/json', 'application/x-protobuf'] as const;
 
 /**
  * Reads the body as a beacon: its parsed value, the JSON text handed to the worker, and whether the
  * body is that text (then the write-ahead log copies the body's bytes instead of encoding the text).
  */
 function readBeacon(body: Buffer, contentType: string): { value: unknown; text: string; json: boolean } {
-  if (contentType.startsWith('application/x-protobuf')) {
+  if (contentType.startsWith(PROTOBUF)) {
     const value = decodeBeaconProto(body);
     return { value, text: JSON.stringify(value), json: false };
   }

@@ -6,6 +6,7 @@ import {
   tooLarge,
   unsupportedMediaType,
 } from '../lib/errors.ts';
+import { SPAN_MEDIA_TYPES } from '../lib/media-types.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ReceiverMetricsWriter } from '../telemetry/receiver-metrics.ts';
 
@@ -25,10 +26,7 @@ export function asRequestError(
   if (error instanceof RequestError) return error;
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return tooLarge(request.routeOptions.bodyLimit ?? 0);
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return unsupportedMediaType(request.headers['content-type'], [
-      'application/json',
-      'application/x-protobuf',
-    ]);
+    return unsupportedMediaType(request.headers['content-type'], SPAN_MEDIA_TYPES);
   }
   const status = error.statusCode ?? 500;
   const reason = reasonOfStatus(status);

@@ -1,10 +1,11 @@
 import type { Server as HttpsServer } from 'node:https';
 import fastify, { type FastifyInstance } from 'fastify';
 import { overloaded, RequestError } from '../lib/errors.ts';
+import { SPAN_MEDIA_TYPES } from '../lib/media-types.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ReceiverMetricsWriter } from '../telemetry/receiver-metrics.ts';
 import { type Authenticator, type AuthVerdict, ReceiverAuth } from './auth/receiver-auth.ts';
-import { BEACON_MEDIA_TYPES, BEACONS_PATH, registerBeaconRoute } from './beacon-route.ts';
+import { BEACONS_PATH, registerBeaconRoute } from './beacon-route.ts';
 import type { ReceiverConfig } from './config.ts';
 import { decodeContentEncoding } from './decode-body.ts';
 import { errorHandler, jsonErrorBody } from './error-handler.ts';
@@ -96,7 +97,7 @@ export function createReceiver(
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser([...BEACON_MEDIA_TYPES], { parseAs: 'buffer' }, (request, body, done) => {
+  app.addContentTypeParser([...SPAN_MEDIA_TYPES], { parseAs: 'buffer' }, (request, body, done) => {
     const decoded = decodeContentEncoding(body as Buffer, request.headers['content-encoding'], limit);
     if (decoded instanceof Error) done(decoded, undefined);
     else done(null, decoded);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { postOnce } from '../lib/http-sender.ts';
+import { PROTOBUF } from '../lib/media-types.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ClusterConfig } from './config.ts';
 import type { CandidateSource } from './resolve-members.ts';
@@ -123,7 +124,7 @@ export function otlpProbe(timeoutMs: number, authToken: () => string | undefined
   return async (url) => {
     const token = authToken();
     const headers: Record<string, string> = {
-      'content-type': 'application/x-protobuf',
+      'content-type': PROTOBUF,
       [marker]: '1',
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     };

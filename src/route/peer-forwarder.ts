@@ -1,6 +1,7 @@
 import { OtlpEncoder } from '../export/otlp-encoder.ts';
 import { atDeadline } from '../lib/deadline.ts';
 import { type Delivery, HttpSender, type SendFailure } from '../lib/http-sender.ts';
+import { JSON_TYPE, PROTOBUF } from '../lib/media-types.ts';
 import type { SpanRecord } from '../model/span.ts';
 import type { SharedDecision } from '../sample/trace-holder.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -175,7 +176,7 @@ export class PeerForwarder {
     const delivery = await this.#deliver(
       url,
       '/v1/traces',
-      { 'content-type': 'application/x-protobuf', [FORWARDED_HEADER]: String(batch.hops) },
+      { 'content-type': PROTOBUF, [FORWARDED_HEADER]: String(batch.hops) },
       this.#encoder.encode(batch.records),
     );
     switch (delivery.outcome) {
@@ -201,7 +202,7 @@ export class PeerForwarder {
    */
   async sendDecisions(url: string, decisions: readonly SharedDecision[]): Promise<void> {
     const body = Buffer.from(JSON.stringify({ decisions }));
-    const sending = this.#deliver(url, DECISIONS_PATH, { 'content-type': 'application/json' }, body).then(
+    const sending = this.#deliver(url, DECISIONS_PATH, { 'content-type': JSON_TYPE }, body).then(
       (delivery) => {
         if (delivery.outcome === 'dropped') {
           this.#log.warn(

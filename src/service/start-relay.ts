@@ -284,7 +284,12 @@ export async function startRelay(
   const judge = startVersionJudge(config, health?.merged, { metrics, pool, audit, log });
   const admin = createAdminServer(
     metrics,
-    () => ready,
+    () =>
+      !ready
+        ? 'starting, stopping or a thread died'
+        : admission.storageFailing
+          ? 'storage cannot be written'
+          : undefined,
     (app) => registerVersionsRoute(app, judge?.judge),
   );
   // The judge's verdicts; a caller may give its own (the tests, as the judge would).

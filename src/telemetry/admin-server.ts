@@ -4,12 +4,12 @@ import { OPENMETRICS_CONTENT_TYPE, openMetricsText, wantsOpenMetrics } from './o
 
 /**
  * /metrics for Prometheus, /healthz for liveness (the process answers), /readyz for readiness (the
- * pipeline runs); `routes` adds the wiring's own (the version judge's /v1/versions), so that this file
+ * pipeline runs and can take data: `notReady` names why not); `routes` adds the wiring's own (the version judge's /v1/versions), so that this file
  * imports no stage.
  */
 export function createAdminServer(
   metrics: RelayMetrics,
-  isReady: () => boolean,
+  notReady: () => string | undefined,
   routes: (app: FastifyInstance) => void = () => {},
 ): FastifyInstance {
   const app = fastify({ logger: false, forceCloseConnections: true });
@@ -27,9 +27,10 @@ export function createAdminServer(
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = isReady();
-    reply.code(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'not ready' };
+    const reason = notReady();
+    if (reason === undefined) return { status: 'ready' };
+    reply.code(503);
+    return { status: 'not ready', reason };
   });
   return app;
 }

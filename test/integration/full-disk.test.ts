@@ -122,6 +122,12 @@ describe.skipIf(!Tmpfs.available())(
       await postUntil(relay, /^429 .*storage/, 1000, acknowledged);
       expect(await relay.metric('edge_relay_admission_shedding', { reason: 'storage' })).toBe(1);
       expect(await relay.metric('edge_relay_sending_queue_storage_failing')).toBe(1);
+      // Not ready while storage fails, so that a load balancer sends the traffic to other replicas.
+      const readiness = await fetch(`http://127.0.0.1:${relay.adminPort}/readyz`);
+      expect([readiness.status, await readiness.json()]).toEqual([
+        503,
+        { status: 'not ready', reason: 'storage cannot be written' },
+      ]);
       const failed = await settledAccounting(relay);
       expect(failed.dropped.storage_error).toBeGreaterThan(0);
       expect(failed.dropped.storage_corrupt).toBe(0);
@@ -136,6 +142,7 @@ describe.skipIf(!Tmpfs.available())(
       expect(recovered.dropped.storage_error).toBe(failed.dropped.storage_error);
       expect(recovered.exported).toBe(acknowledged.length - failed.dropped.storage_error);
       expect(await relay.metric('edge_relay_admission_shedding', { reason: 'storage' })).toBe(0);
+      expect((await fetch(`http://127.0.0.1:${relay.adminPort}/readyz`)).status).toBe(200);
     });
   },
 );

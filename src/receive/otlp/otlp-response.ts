@@ -1,14 +1,12 @@
 import protobuf from 'protobufjs/minimal.js';
 import { REFUSALS, type RequestError } from '../../lib/errors.ts';
+import { JSON_TYPE, PROTOBUF } from '../../lib/media-types.ts';
 import type { ErrorBody } from '../error-handler.ts';
 import type { OtlpBatch } from './otlp-batch.ts';
 
 // OTLP/HTTP answers in the request's own encoding: ExportTraceServiceResponse on success,
 // google.rpc.Status on failure (proto/google/rpc/status.proto).
 const { Writer } = protobuf;
-
-export const PROTOBUF = 'application/x-protobuf';
-export const JSON_TYPE = 'application/json';
 
 export const isProtobuf = (contentType: string | undefined): boolean =>
   (contentType ?? '').toLowerCase().startsWith(PROTOBUF);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { OtlpEncoder } from '../../export/otlp-encoder.ts';
 import { shardOf } from '../../handoff/shard-of.ts';
 import { overloaded, shuttingDown, walFull } from '../../lib/errors.ts';
+import { JSON_TYPE, PROTOBUF } from '../../lib/media-types.ts';
 import type { SpanRecord } from '../../model/span.ts';
 import { FORWARDED_HEADER, hopsOf } from '../../route/forward-header.ts';
 import type { IngestContext } from '../ingest-context.ts';
@@ -9,7 +10,7 @@ import type { OtlpPart } from '../wal/write-ahead-log.ts';
 import { decodeOtlpJson } from './decode-otlp-json.ts';
 import { decodeOtlpProto } from './decode-otlp-proto.ts';
 import type { OtlpBatch } from './otlp-batch.ts';
-import { exportResponse, isProtobuf, JSON_TYPE, PROTOBUF } from './otlp-response.ts';
+import { exportResponse, isProtobuf } from './otlp-response.ts';
 
 export const TRACES_PATH = '/v1/traces';
 

@@ -228,7 +228,7 @@ export async function startRelay(
     check_interval: config.memory_limiter.check_interval,
   };
   const pool = await ShardPool.start(sections, threads, shared, channels.fromReceivers, log, {
-    async died(shard, error) {
+    async died(shard, error, restartInMs) {
       const { ports, lost } = await reconnectShard(await ingressUp.promise, shard, {
         shared: reader,
         region: new SharedMetricsWriter(sharedMetrics, shard),
@@ -236,13 +236,14 @@ export async function startRelay(
       });
       metrics.workerRestarts.inc();
       log.error(
-        { err: error, shard, spans_lost: lost },
+        { err: error, shard, spans_lost: lost, restart_in_ms: restartInMs },
         'a worker shard died and is restarted; the spans it held are dropped (reason worker_crashed)',
       );
       return ports;
     },
-    // A shard that cannot start would fail again: exit, so that the orchestrator sees it.
-    failed: crashed('a worker shard that was starting'),
+    // A shard that cannot start would fail again, and one in a crash loop has: exit, so that the
+    // orchestrator sees it.
+    failed: crashed('a worker shard'),
     health: (shard, snapshot) => health?.merged.apply(shard, snapshot),
   });
   let ingress: Ingress | undefined;

@@ -6,6 +6,7 @@ import type { FromWorker, ToWorker } from '../handoff/messages.ts';
 import type { HealthSnapshot } from '../health/snapshot.ts';
 import type { SamplingSetup } from '../sample/sampling-setup.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { RestartBrake } from './restart-brake.ts';
 import { stopThreads } from './stop-threads.ts';
 import type { WorkerData, WorkerSections } from './worker-data.ts';
 
@@ -18,10 +19,14 @@ export interface ShardEvents {
   /**
    * A shard's thread died after it was ready. Called before its replacement starts, so that the owner
    * can account for what the dead thread held while nothing writes to its shared memory; resolves with
-   * the replacement's channels from the receivers (its old ones ended with the dead thread).
+   * the replacement's channels from the receivers (its old ones ended with the dead thread). The
+   * replacement starts `restartInMs` after that (worker/restart-brake.ts).
    */
-  died(shard: number, error: Error): Promise<MessagePort[]>;
-  /** A shard's thread ended before it was ready: it cannot start, and the relay cannot run. */
+  died(shard: number, error: Error, restartInMs: number): Promise<MessagePort[]>;
+  /**
+   * A shard's thread ended before it was ready (it cannot start), or died more often than the restart
+   * brake allows: the relay cannot run.
+   */
   failed(error: Error): void;
   /** A shard's latest version-health snapshot (health/snapshot.ts). */
   health?(shard: number, snapshot: HealthSnapshot): void;
@@ -54,6 +59,9 @@ export class ShardPool {
   readonly #state = new Map<StateMessage['type'], StateMessage>();
   /** Restarts under way: a dead shard's replacement waits for the receivers' new channels. */
   readonly #restarts = new Set<Promise<void>>();
+  readonly #brakes: RestartBrake[] = [];
+  /** Ends the restart delays at once: a drain starts the waiting replacements, which drain in turn. */
+  readonly #wake = new Set<() => void>();
   #stopping = false;
 
   private constructor(
@@ -105,8 +113,16 @@ export class ShardPool {
         this.#events.failed(error);
         return;
       }
+      const brake = this.#brakes[shard] ?? new RestartBrake();
+      this.#brakes[shard] = brake;
+      const wait = brake.died(Date.now());
+      if (wait === undefined) {
+        this.#events.failed(new Error(`worker shard ${shard} ${brake.refusal} (last: ${error.message})`));
+        return;
+      }
       const restart = this.#events
-        .died(shard, error)
+        .died(shard, error, wait)
+        .then((receivers) => this.#pause(wait).then(() => receivers))
         .then((receivers) => {
           const next = this.#spawn(shard, receivers);
           this.#workers[shard] = next;
@@ -117,6 +133,19 @@ export class ShardPool {
       this.#restarts.add(restart);
     });
     return worker;
+  }
+
+  #pause(ms: number): Promise<void> {
+    if (ms === 0 || this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wake.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#wake.add(wake);
+    });
   }
 
   get size(): number {
@@ -141,6 +170,7 @@ export class ShardPool {
   async drain(deadline: number): Promise<void> {
     this.#stopping = true;
     // A shard restarting now drains too: its receivers' channels hold what they sent since it died.
+    for (const wake of this.#wake) wake();
     await Promise.all(this.#restarts);
     await stopThreads(
       this.#workers,

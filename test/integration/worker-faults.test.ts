@@ -172,4 +172,47 @@ describe('faults inside a worker shard', { timeout: 120_000 }, () => {
       expect(relay.logLines().filter((line) => line.spans_lost === held + SPANS_PER_BEACON)).toHaveLength(1);
     },
   );
+
+  it('waits longer before each further restart of a shard that keeps dying (the restart brake)', async () => {
+    const { sink, relay } = await start(WITH_FAULTS);
+    const first = beaconNamed(400, CRASH);
+    const shard = shardOf(first.traceId, 2);
+    let n = 401;
+    const crashAgain = (): string => {
+      for (; ; n++) {
+        const beacon = beaconNamed(n, CRASH);
+        if (shardOf(beacon.traceId, 2) === shard) return beacon.text;
+      }
+    };
+    expect((await relay.post('/v1/beacons', first.text)).status).toBe(202);
+    await waitFor(
+      async () => (await relay.metric('edge_relay_worker_restarts_total')) === 1,
+      'a first restart',
+    );
+    // The replacement may not have started yet: a 429 for its hand-off is posted again, as a client would.
+    const second = crashAgain();
+    await waitFor(
+      async () => (await relay.post('/v1/beacons', second)).status === 202,
+      'the second crash taken',
+    );
+    await waitFor(
+      async () => (await relay.metric('edge_relay_worker_restarts_total')) === 2,
+      'a second restart',
+    );
+    const restarts = relay.logLines().filter((line) => line.shard === shard && 'restart_in_ms' in line);
+    expect(restarts.map((line) => line.restart_in_ms)).toEqual([0, 1000]);
+    // The delayed replacement does start, and takes its shard's beacons.
+    const later = Array.from({ length: 8 }, (_, k) => uniqueBeacon(500 + k, 7)).filter(
+      ({ text }) => shardOf(traceIdOf(text), 2) === shard,
+    );
+    expect(later.length).toBeGreaterThan(0);
+    for (const { text } of later)
+      await waitFor(async () => (await relay.post('/v1/beacons', text)).status === 202, 'a beacon taken');
+    const delivered = later.flatMap((b) => b.spanIds);
+    await waitFor(
+      () => delivered.every((id) => sink.spans().some((s) => s.spanId === id)),
+      'the later spans',
+    );
+    expect(relay.child.exitCode).toBe(null);
+  });
 });

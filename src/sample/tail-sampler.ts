@@ -3,17 +3,17 @@ import type { SpanProcessor } from '../model/span-processor.ts';
 import type { SamplingMetricsWriter } from '../telemetry/sampling-metrics.ts';
 import type { SettledSegmentsWriter } from '../telemetry/settled-segments.ts';
 import type { SharedMetricsWriter } from '../telemetry/shared-metrics.ts';
-import { annotate } from './annotate.ts';
 import { DeadlineQueue } from './deadline-queue.ts';
 import { DecisionCache, type Keep, keepOf } from './decision-cache.ts';
 import { EVIDENCE_VERDICT, Evidence } from './evidence.ts';
-import { type HeldBeacon, heldSegment, heldSpans, type ReadHeldBeacon } from './held-beacon.ts';
+import { type HeldBeacon, heldSpans, type ReadHeldBeacon } from './held-beacon.ts';
 import { PolicySet } from './policies.ts';
 import type { Clock, Trace } from './policy.ts';
 import { type SamplingSetup, shardLimits } from './sampling-setup.ts';
 import { type BufferedTrace, TraceBuffer } from './trace-buffer.ts';
 import { spanFacts, type TraceFacts, traceFacts } from './trace-facts.ts';
 import type { SharedDecision, TraceHolder } from './trace-holder.ts';
+import { TraceOutcomes } from './trace-outcomes.ts';
 
 /** Calls `fn` after `delayMs`; returns a cancel function. Injectable so tests drive time themselves. */
 export type Scheduler = (delayMs: number, fn: () => void) => () => void;
@@ -58,7 +58,6 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   readonly #next: SpanProcessor;
   readonly #metrics: SharedMetricsWriter;
   readonly #policyMetrics: SamplingMetricsWriter;
-  readonly #settled: SettledSegmentsWriter | undefined;
   readonly #clock: Clock;
   readonly #schedule: Scheduler;
   readonly #buffer = new TraceBuffer();
@@ -67,8 +66,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   #active: Active | undefined;
   #cancelTimer: (() => void) | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
-  /** Kept spans collected during one consume or tick, handed on together. */
-  #kept: SpanRecord[] = [];
+  readonly #outcomes: TraceOutcomes;
   /**
    * A stage before this one that waits on decisions (version health publishes exemplars of kept traces
    * only); set by the wiring, so that no earlier stage imports this one.
@@ -97,7 +95,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     this.#next = next;
     this.#metrics = metrics;
     this.#policyMetrics = policyMetrics;
-    this.#settled = settled;
+    this.#outcomes = new TraceOutcomes(metrics, settled);
     this.#clock = clock;
     this.#schedule = schedule;
     this.#cache = cacheFor(setup);
@@ -138,7 +136,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
       if (!trace) {
         const cached = this.#cache.get(traceId);
         if (cached !== undefined) {
-          this.#late(record, cached, traceId !== cachedTrace, active);
+          this.#late(traceId, [record], cached, traceId !== cachedTrace, active);
           cachedTrace = traceId;
           continue;
         }
@@ -210,38 +208,32 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     for (const beacon of held) for (const record of read(beacon)) trace.spans.push(record);
   }
 
-  /** Counts late spans of a decided trace; the first of its trace in a batch counts a cache hit and tells the hook. */
-  #lateSpans(traceId: string, spans: number, cached: Keep | 'dropped', newTrace: boolean): void {
-    const decision = cached === 'dropped' ? 'not_sampled' : 'sampled';
-    if (newTrace) {
-      this.#metrics.add('decisionCacheHits', 1, decision);
-      this.onDecision?.(traceId, cached !== 'dropped');
-    }
-    this.#metrics.add('lateSpans', spans, decision);
-  }
-
-  #late(record: SpanRecord, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
-    this.#lateSpans(record.span.traceId, 1, cached, newTrace);
-    if (cached === 'dropped') {
-      this.#sampledOut([record], undefined);
-      return;
-    }
-    annotate([record], cached, active.setup.config.record_policy);
-    this.#kept.push(record);
+  /**
+   * Late spans of a trace decided before go the cached decision's way; the first of its trace in a batch
+   * (`newTrace`) tells the hook.
+   */
+  #late(
+    traceId: string,
+    records: readonly SpanRecord[],
+    cached: Keep | 'dropped',
+    newTrace: boolean,
+    active: Active,
+  ): void {
+    this.#outcomes.late(records.length, cached, newTrace);
+    if (newTrace) this.onDecision?.(traceId, cached !== 'dropped');
+    if (cached === 'dropped') this.#outcomes.sampledOut(records, undefined);
+    else this.#outcomes.kept(records, cached, active.setup.config.record_policy);
   }
 
   /** A late beacon of a dropped trace needs no reading (unless every span is counted); a kept one is read. */
   #lateBeacon(beacon: HeldBeacon, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
     if (cached === 'dropped' && !this.readEveryBeacon) {
-      this.#lateSpans(beacon.traceId, heldSpans(beacon), cached, newTrace);
-      this.#sampledOut([], [beacon]);
+      this.#outcomes.late(heldSpans(beacon), cached, newTrace);
+      if (newTrace) this.onDecision?.(beacon.traceId, false);
+      this.#outcomes.sampledOut([], [beacon]);
       return;
     }
-    let first = newTrace;
-    for (const record of (this.readBeacon as ReadHeldBeacon)(beacon)) {
-      this.#late(record, cached, first, active);
-      first = false;
-    }
+    this.#late(beacon.traceId, (this.readBeacon as ReadHeldBeacon)(beacon), cached, newTrace, active);
   }
 
   /** What the policies see of a trace; reading its held beacons first when their facts cannot tell. */
@@ -310,7 +302,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     this.onDecision?.(trace.traceId, verdict.outcome === 'sampled');
     if (verdict.outcome !== 'sampled') {
       this.#cache.drop(trace.traceId);
-      this.#sampledOut(trace.spans, trace.held);
+      this.#outcomes.sampledOut(trace.spans, trace.held);
       return;
     }
     const keep: Keep =
@@ -318,21 +310,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
         ? NO_KEEP
         : { policy: verdict.policy, threshold: verdict.threshold };
     this.#cache.keep(trace.traceId, keep);
-    annotate(trace.spans, keep, setup.config.record_policy);
-    for (const record of trace.spans) this.#kept.push(record);
-  }
-
-  /** Counts spans and unread beacons sampled out, settling each against its log segment. */
-  #sampledOut(records: readonly SpanRecord[], held: readonly HeldBeacon[] | undefined): void {
-    let spans = records.length;
-    this.#settled?.settle(records);
-    for (const beacon of held ?? []) {
-      const n = heldSpans(beacon);
-      spans += n;
-      const segment = heldSegment(beacon);
-      if (segment !== undefined) this.#settled?.add(segment, n);
-    }
-    this.#metrics.add('spansSampledOut', spans);
+    this.#outcomes.kept(trace.spans, keep, setup.config.record_policy);
   }
 
   /** Decides every trace that is due; the shard's one timer calls it. */
@@ -371,10 +349,8 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     this.#metrics.set('bufferedTraces', this.#buffer.size);
     this.#metrics.set('bufferedSpans', this.#buffer.spans);
     this.#metrics.set('bufferedBytes', this.#buffer.bytes);
-    if (this.#kept.length === 0) return;
-    const kept = this.#kept;
-    this.#kept = [];
-    this.#next.consume(kept);
+    const kept = this.#outcomes.take();
+    if (kept) this.#next.consume(kept);
   }
 
   // Cluster hand-over (cluster/handover.ts): when a trace's owner changes, its spans and decision move.
@@ -417,12 +393,8 @@ export class TailSampler implements SpanProcessor, TraceHolder {
       this.#buffer.remove(trace);
       if (decision.sampled || this.readEveryBeacon) this.#read(trace);
       this.onDecision?.(decision.traceId, decision.sampled);
-      if (!decision.sampled) {
-        this.#sampledOut(trace.spans, trace.held);
-        continue;
-      }
-      annotate(trace.spans, keep, active.setup.config.record_policy);
-      for (const record of trace.spans) this.#kept.push(record);
+      if (decision.sampled) this.#outcomes.kept(trace.spans, keep, active.setup.config.record_policy);
+      else this.#outcomes.sampledOut(trace.spans, trace.held);
     }
     this.#flushKept();
     return conflicts;

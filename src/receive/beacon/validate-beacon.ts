@@ -5,11 +5,12 @@ import type { Beacon } from '../../model/beacon.ts';
 
 // Hand-written from proto/beacon.schema.json, because validation was the largest cost on the acking thread
 // after parsing: ajv compiled from the schema took about 6 µs per beacon there (paired rounds with it stubbed
-// out, issue 19). This walk takes 0.6–0.7 of ajv's time in the bench's micro-bench (2.5–2.6 µs against
-// 3.6–3.9 per 6-span beacon, on one core), because it allocates nothing for a valid beacon. The schema stays
-// the reference: validate-beacon.test.ts checks this walk against ajv compiled from it on seeded random
-// beacons, verdict and message. The checks run in ajv's order (required fields, unknown keys, then each field
-// in the schema's order), so a beacon with several problems is told the same first one.
+// out, issue 19). This walk takes 0.6–0.85 of ajv's time (bench "Beacon validation": 1.17× ajv's rate in a
+// full run's harness, 1.4–1.6× alone, over the bench's mixed beacon shapes), and allocates nothing for a
+// valid beacon. The schema stays the reference: validate-beacon.test.ts checks this walk against ajv compiled
+// from it on seeded random beacons, verdict and message. The checks run in ajv's order (required fields,
+// unknown keys, then each field in the schema's order), so a beacon with several problems is told the same
+// first one.
 
 /**
  * A problem found by the walk: the path below the value it was found in, built only on the way out, and for an

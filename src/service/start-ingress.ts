@@ -163,6 +163,7 @@ export async function startIngress(
     };
   }
   const posted = new PostedReader(setup.posted, setup.toShards[0]?.length ?? 0);
+  const keysAtStart = setup.auth.issuerKeys();
   let pool: ReceiverPool;
   try {
     pool = await ReceiverPool.start(
@@ -171,6 +172,7 @@ export async function startIngress(
         auth_usage: setup.authUsage,
         log_level: config.log.level,
         check_interval: config.memory_limiter.check_interval,
+        issuer_keys: keysAtStart,
       },
       parts,
       receivers,
@@ -179,10 +181,16 @@ export async function startIngress(
       setup.audit,
       log,
       onCrash('a receiver thread'),
+      () => void setup.auth.refreshIssuerKeys(),
     );
   } catch (err) {
     throw cannotListen('receiver.endpoint', endpoint, err);
   }
+  // One fetcher of the OIDC issuer's keys, here, for every receiver thread (receive/auth/followed-keys.ts);
+  // a set fetched while the threads started is sent now.
+  setup.auth.onIssuerKeys((set) => pool.broadcast({ type: 'issuer_keys', ...set }));
+  const keysNow = setup.auth.issuerKeys();
+  if (keysNow && keysNow.jwks !== keysAtStart?.jwks) pool.broadcast({ type: 'issuer_keys', ...keysNow });
   return {
     port: pool.port,
     async reconnect(shard) {

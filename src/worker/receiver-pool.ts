@@ -5,6 +5,7 @@ import { type MessagePort, Worker } from 'node:worker_threads';
 import type { Posted, PostedReader } from '../handoff/posted-counts.ts';
 import type { AuthUsageBuffers } from '../receive/auth/auth-usage.ts';
 import type { AuthConfig } from '../receive/auth/config.ts';
+import type { IssuerKeySet } from '../receive/auth/followed-keys.ts';
 import type { AuditSink } from '../telemetry/audit-log.ts';
 import type { LogLevel } from '../telemetry/config.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -24,6 +25,8 @@ export interface ReceiverThreadData {
   /** memory_limiter.check_interval: how often the thread publishes its memory in use. */
   check_interval: number;
   endpoint: { host: string; port: number };
+  /** The OIDC issuer's keys as the supervisor last fetched them, if it has. */
+  issuer_keys: IssuerKeySet | undefined;
 }
 
 export type ToReceiverThread =
@@ -33,7 +36,9 @@ export type ToReceiverThread =
   /** receiver.auth after a reload; answered with `auth_applied` and the same `seq`. */
   | { type: 'auth'; config: AuthConfig; seq: number }
   /** The memory limiter is over its soft limit: collect garbage now and publish the memory left. */
-  | { type: 'collect' };
+  | { type: 'collect' }
+  /** The OIDC issuer's keys, each time the supervisor fetches them or a thread asked for them. */
+  | ({ type: 'issuer_keys' } & IssuerKeySet);
 
 export type FromReceiverThread =
   | { type: 'listening'; port: number }
@@ -42,7 +47,9 @@ export type FromReceiverThread =
   | { type: 'reconnected'; shard: number; posted: Posted }
   | { type: 'auth_applied'; seq: number }
   /** An audit record only the thread sees (a token's first use, a minute's auth failures). */
-  | { type: 'audit'; event: string; fields: Record<string, unknown> };
+  | { type: 'audit'; event: string; fields: Record<string, unknown> }
+  /** A token named a key the thread's set of the OIDC issuer's keys lacks. */
+  | { type: 'issuer_keys_wanted' };
 
 /** Resolves with the port a receiver thread listens on; rejects if the thread fails first. */
 async function listening(thread: Worker): Promise<number> {
@@ -101,6 +108,8 @@ export class ReceiverPool {
     audit: AuditSink,
     log: Logger,
     onCrash: (error: Error) => void,
+    /** A thread asks for the OIDC issuer's keys again. */
+    keysWanted: () => void,
   ): Promise<ReceiverPool> {
     const spawn = (index: number, port: number) => {
       const data: ReceiverThreadData = { ...base, parts: parts(index), endpoint: { ...endpoint, port } };
@@ -129,6 +138,7 @@ export class ReceiverPool {
           state.authApplied = message.seq;
           pool.#authChecked();
         }
+        if (message.type === 'issuer_keys_wanted') keysWanted();
       });
       thread.on('error', (error) => {
         log.error({ receiver_thread: index, err: error }, 'receiver thread failed');

@@ -4,6 +4,7 @@ import type { FastifyListenOptions } from 'fastify';
 import { collectGarbage } from '../lib/collect-garbage.ts';
 import { AdmissionFlag } from '../receive/admission-flag.ts';
 import { AuthUsage } from '../receive/auth/auth-usage.ts';
+import { FollowedKeys, type IssuerKeySet } from '../receive/auth/followed-keys.ts';
 import { ReceiverAuth, recordedByReceiver } from '../receive/auth/receiver-auth.ts';
 import { clientIp } from '../receive/client-ip.ts';
 import { createLogger } from '../telemetry/logger.ts';
@@ -21,7 +22,10 @@ const ipOf = clientIp(data.parts.receiver.trusted_proxies);
 const post = (message: FromReceiverThread): void => port.postMessage(message);
 // The main thread's ReceiverAuth gets the same configs and announces what they and the clock change
 // (logged, audited); this one checks requests, counts them in shared memory, and hands the main thread
-// what only it sees for the audit log. It logs only errors: the rest the main thread's logs once.
+// what only it sees for the audit log. It logs only errors: the rest the main thread's logs once. The
+// OIDC issuer's keys are the main thread's too: it fetches them, this thread follows.
+let issuerKeys: IssuerKeySet | undefined = data.issuer_keys;
+let followed: FollowedKeys | undefined;
 const auth = new ReceiverAuth(data.parts.receiver.auth, {
   clientIp: ipOf,
   log: log.child({}, { level: 'error' }),
@@ -31,6 +35,11 @@ const auth = new ReceiverAuth(data.parts.receiver.auth, {
     },
   },
   usage: new AuthUsage(data.auth_usage, data.parts.index),
+  followKeys(config, removed) {
+    followed = new FollowedKeys(config, { ask: () => post({ type: 'issuer_keys_wanted' }), removed });
+    if (issuerKeys) void followed.apply(issuerKeys);
+    return followed;
+  },
 });
 const running = startReceiver(data.parts, {
   admission: new AdmissionFlag(data.admission),
@@ -70,6 +79,10 @@ port.on('message', (message: ToReceiverThread) => {
     case 'collect':
       collectGarbage();
       publishMemory();
+      break;
+    case 'issuer_keys':
+      issuerKeys = { issuer: message.issuer, jwks: message.jwks };
+      void followed?.apply(issuerKeys);
       break;
   }
 });

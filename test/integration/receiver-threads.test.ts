@@ -7,6 +7,7 @@ import { settledAccounting } from '../support/accounting.ts';
 import { SPANS_PER_BEACON, uniqueBeacon } from '../support/beacons.ts';
 import { faultConfig } from '../support/fault-config.ts';
 import { stopThenRelease } from '../support/held-backend.ts';
+import { OidcIssuer } from '../support/oidc-issuer.ts';
 import { OtlpSink } from '../support/otlp-sink.ts';
 import { CLI, RelayProcess } from '../support/relay-process.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -193,6 +194,47 @@ describe('receiver threads through a reload and a shard restart', { timeout: 180
     } finally {
       await relay.stop();
       await sink.close();
+    }
+  });
+
+  it("fetches the OIDC issuer's keys once for every thread, and once more for a rotation", async () => {
+    const issuer = await OidcIssuer.start();
+    await issuer.addKey('k1');
+    const sink = await OtlpSink.start();
+    const relay = await RelayProcess.start({
+      receiver: {
+        threads: 2,
+        auth: {
+          oidc: {
+            issuer_url: issuer.url,
+            audience: 'edge-relay',
+            jwks_refresh_interval: '0s',
+            jwks_min_refresh_interval: '1h',
+          },
+        },
+      },
+      exporter: { traces_endpoint: sink.url },
+    });
+    try {
+      // Each beacon on a connection of its own: both threads verify tokens (see BEACONS).
+      const postAll = async (token: string) => {
+        const statuses: number[] = [];
+        for (let n = 0; n < BEACONS; n++)
+          statuses.push(await postOnNewConnection(relay.receiverPort, uniqueBeacon(n).text, token));
+        return statuses;
+      };
+      expect(await postAll(await issuer.sign('k1'))).toEqual(Array(BEACONS).fill(202));
+      // The supervisor's fetch at start, and none by the threads.
+      expect(issuer.jwksRequests).toBe(1);
+      await issuer.addKey('k2');
+      issuer.retire('k1');
+      expect(await postAll(await issuer.sign('k2'))).toEqual(Array(BEACONS).fill(202));
+      // Every thread met the new kid and asked; the supervisor fetched once.
+      expect(issuer.jwksRequests).toBe(2);
+    } finally {
+      await relay.stop();
+      await sink.close();
+      await issuer.close();
     }
   });
 });

@@ -15,11 +15,28 @@ import type { OidcConfig } from './config.ts';
 
 /** The issuer's signing keys as last fetched. */
 export interface KeySet {
+  /** The public keys as published (those of them fit to verify with): what receiver threads are sent. */
+  readonly jwks: JSONWebKeySet;
   readonly resolve: JWTVerifyGetKey;
   /** The `kid`s of the set: a token naming another one asks for the set again. */
   readonly kids: ReadonlySet<string>;
   /** Each key's kid, or `jkt:<thumbprint>` for one without: what rotations are audited by. */
   readonly names: readonly string[];
+}
+
+/**
+ * Where a verifier gets the issuer's keys: fetched here (IssuerKeys), or from the thread that fetches them
+ * for every receiver thread (followed-keys.ts).
+ */
+export interface SigningKeys {
+  readonly current: KeySet | undefined;
+  start(): void;
+  /**
+   * The set after asking for it again for a request (a kid the set lacks, or no set yet): shares a request
+   * under way; undefined when one was asked for too recently.
+   */
+  refreshForRequest(): Promise<KeySet | undefined> | undefined;
+  stop(): void;
 }
 
 export type IssuerFetch = (url: string, init: { signal: AbortSignal }) => Promise<Response>;
@@ -32,6 +49,8 @@ export interface IssuerDependencies {
   fetch?: IssuerFetch;
   /** Called with the names of keys the issuer stopped publishing (their tokens must be checked again). */
   removed?: (names: readonly string[]) => void;
+  /** Called with every set fetched, changed or not (the supervisor hands it to the receiver threads). */
+  loaded?: (set: KeySet) => void;
 }
 
 /** A discovery document or a key set larger than this is refused rather than read into memory. */
@@ -63,6 +82,27 @@ export function issuerFetch(config: OidcConfig): IssuerFetch {
 const keyName = async (jwk: JWK): Promise<string> =>
   typeof jwk.kid === 'string' ? jwk.kid : `jkt:${await calculateJwkThumbprint(jwk)}`;
 
+/** The keys of a JSON Web Key Set fit to verify with (public, asymmetric), ready for jose. */
+export async function keySetOf(jwks: unknown, source: string): Promise<KeySet> {
+  const listed = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(listed)) throw new Error(`${source} is not a JSON Web Key Set`);
+  const keys = (listed as JWK[]).filter(
+    (jwk) =>
+      jwk !== null && typeof jwk === 'object' && PUBLIC_KEY_TYPES.has(jwk.kty as string) && !('d' in jwk),
+  );
+  const set: JSONWebKeySet = { keys };
+  return {
+    jwks: set,
+    resolve: createLocalJWKSet(set),
+    kids: new Set(keys.flatMap((jwk) => (typeof jwk.kid === 'string' ? [jwk.kid] : []))),
+    names: await Promise.all(keys.map(keyName)),
+  };
+}
+
+/** The names of keys `before` had and `after` lacks. */
+export const removedNames = (before: KeySet | undefined, after: KeySet): string[] =>
+  (before?.names ?? []).filter((name) => !after.names.includes(name));
+
 /**
  * An OIDC issuer's signing keys, discovered from `issuer_url` (`/.well-known/openid-configuration` →
  * `jwks_uri`) and kept in memory. The set is fetched at start, every jwks_refresh_interval, and when a
@@ -71,7 +111,7 @@ const keyName = async (jwk: JWK): Promise<string> =>
  * under way; requests that need it share it, and requests that do not (a known key) never wait for it.
  * A changed set is logged and audited by key id; key material never is.
  */
-export class IssuerKeys {
+export class IssuerKeys implements SigningKeys {
   readonly #config: OidcConfig;
   readonly #deps: IssuerDependencies;
   readonly #now: () => number;
@@ -107,10 +147,6 @@ export class IssuerKeys {
     void this.#refresh('start');
   }
 
-  /**
-   * The set after fetching it again for a request (a kid the set lacks, or no set yet): shares a fetch
-   * under way; undefined when one was asked for too recently.
-   */
   refreshForRequest(): Promise<KeySet | undefined> | undefined {
     if (this.#fetching) return this.#fetching;
     const now = this.#now();
@@ -130,6 +166,7 @@ export class IssuerKeys {
         (set) => {
           this.#changed(set, trigger);
           this.#set = set;
+          this.#deps.loaded?.(set);
           return set;
         },
         (error: unknown) => {
@@ -174,7 +211,7 @@ export class IssuerKeys {
       return;
     }
     const added = set.names.filter((name) => !before.includes(name));
-    const removed = before.filter((name) => !set.names.includes(name));
+    const removed = removedNames(this.#set, set);
     if (added.length + removed.length === 0) return;
     log.info({ issuer, added, removed, trigger }, "the OIDC issuer's keys changed");
     audit.record('oidc.keys_rotated', { issuer, trigger, added, removed, kids: set.names });
@@ -183,19 +220,7 @@ export class IssuerKeys {
 
   async #load(): Promise<KeySet> {
     this.#jwksUri ??= await this.#discover();
-    const jwks = await this.#json(this.#jwksUri);
-    const listed = (jwks as { keys?: unknown }).keys;
-    if (!Array.isArray(listed)) throw new Error(`${this.#jwksUri} is not a JSON Web Key Set`);
-    const keys = (listed as JWK[]).filter(
-      (jwk) =>
-        jwk !== null && typeof jwk === 'object' && PUBLIC_KEY_TYPES.has(jwk.kty as string) && !('d' in jwk),
-    );
-    const set: JSONWebKeySet = { keys };
-    return {
-      resolve: createLocalJWKSet(set),
-      kids: new Set(keys.flatMap((jwk) => (typeof jwk.kid === 'string' ? [jwk.kid] : []))),
-      names: await Promise.all(keys.map(keyName)),
-    };
+    return keySetOf(await this.#json(this.#jwksUri), this.#jwksUri);
   }
 
   async #discover(): Promise<string> {

@@ -1,7 +1,7 @@
 import type { webcrypto } from 'node:crypto';
 import { type JWTPayload, type JWTVerifyGetKey, jwtVerify, type ProtectedHeaderParameters } from 'jose';
 import type { OidcConfig } from './config.ts';
-import { type IssuerDependencies, IssuerKeys, type KeySet } from './issuer-keys.ts';
+import type { KeySet, SigningKeys } from './issuer-keys.ts';
 import { type JwtOutcome, resultOf } from './verified-tokens.ts';
 
 /**
@@ -68,14 +68,14 @@ async function verifyWithSet(
  * username claim names the client.
  */
 export class OidcVerifier {
-  readonly keys: IssuerKeys;
+  readonly keys: SigningKeys;
   readonly #config: OidcConfig;
   readonly #skewS: number;
 
-  constructor(config: OidcConfig, skewMs: number, deps: IssuerDependencies) {
+  constructor(config: OidcConfig, skewMs: number, keys: SigningKeys) {
     this.#config = config;
     this.#skewS = skewMs / 1000;
-    this.keys = new IssuerKeys(config, deps);
+    this.keys = keys;
   }
 
   async verify(token: string, header: ProtectedHeaderParameters, now: number): Promise<JwtOutcome> {

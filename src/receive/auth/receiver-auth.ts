@@ -10,9 +10,10 @@ import { AuthFailures } from './auth-failures.ts';
 import { registerAuthMetrics } from './auth-metrics.ts';
 import { AuthUsage } from './auth-usage.ts';
 import { BeaconKeys } from './beacon-keys.ts';
-import { type AuthConfig, authEnabled, OIDC_ID } from './config.ts';
+import { type AuthConfig, authEnabled, OIDC_ID, type OidcConfig } from './config.ts';
 import { type AuthResult, type Credential, CredentialTable, digest } from './credentials.ts';
-import type { IssuerFetch } from './issuer-keys.ts';
+import type { IssuerKeySet } from './followed-keys.ts';
+import { type IssuerFetch, IssuerKeys, type SigningKeys } from './issuer-keys.ts';
 import { OidcVerifier } from './oidc-verifier.ts';
 import {
   isVerified,
@@ -53,6 +54,11 @@ export interface AuthDependencies {
   issuerFetch?: IssuerFetch;
   /** This receiver's counts of credential use, in shared memory; by default those of a lone receiver. */
   usage?: AuthUsage;
+  /**
+   * Where a receiver thread gets the issuer's keys instead of fetching them itself (followed-keys.ts):
+   * called at start and whenever a reload changes receiver.auth.oidc.
+   */
+  followKeys?: (config: OidcConfig, removed: (names: readonly string[]) => void) => SigningKeys;
 }
 
 const TOKEN = {
@@ -87,6 +93,7 @@ export class ReceiverAuth implements Authenticator {
   readonly #deps: AuthDependencies;
   readonly #audit: AuditSink;
   readonly #now: () => number;
+  readonly #keysListeners: ((set: IssuerKeySet) => void)[] = [];
 
   constructor(config: AuthConfig, deps: AuthDependencies) {
     this.#deps = deps;
@@ -180,6 +187,31 @@ export class ReceiverAuth implements Authenticator {
     this.#tokens.onChange(() => listener());
   }
 
+  /** Told every key set fetched from the OIDC issuer, changed or not (for the receiver threads). */
+  onIssuerKeys(listener: (set: IssuerKeySet) => void): void {
+    this.#keysListeners.push(listener);
+  }
+
+  /** The OIDC issuer's keys as last fetched, if any. */
+  issuerKeys(): IssuerKeySet | undefined {
+    const set = this.#oidc?.keys.current;
+    return set && { issuer: this.#config.oidc.issuer_url, jwks: set.jwks };
+  }
+
+  /**
+   * A receiver thread met a key id its set lacks: fetches the keys again unless that was done within
+   * jwks_min_refresh_interval. Either way the listeners hear the set there is, so the thread stops waiting.
+   */
+  async refreshIssuerKeys(): Promise<void> {
+    const keys = this.#oidc?.keys;
+    if (!keys) return;
+    const before = keys.current;
+    await keys.refreshForRequest();
+    // A fetch that got a set has told the listeners already.
+    const now = this.issuerKeys();
+    if (keys.current === before && now) for (const listener of this.#keysListeners) listener(now);
+  }
+
   /** Shutdown: records the minute's failures and the last use of each credential still valid. */
   stop(): void {
     this.#oidc?.keys.stop();
@@ -191,20 +223,25 @@ export class ReceiverAuth implements Authenticator {
   #startOidc(config: AuthConfig): OidcVerifier | undefined {
     if (config.oidc.issuer_url === '') return undefined;
     this.#usage.slot(OIDC_ID);
-    const { log, issuerFetch } = this.#deps;
-    const oidc = new OidcVerifier(config.oidc, config.clock_skew, {
-      log,
-      audit: this.#audit,
-      now: this.#now,
-      ...(issuerFetch ? { fetch: issuerFetch } : {}),
-      // Tokens signed with a key the issuer retired (or without a kid, which may have been one) go.
-      removed: (names) =>
-        this.#verified.drop(
-          ({ key, kid }) => key === undefined && (kid === undefined || names.includes(kid)),
-        ),
-    });
-    oidc.keys.start();
-    return oidc;
+    const { log, issuerFetch, followKeys } = this.#deps;
+    // Tokens signed with a key the issuer retired (or without a kid, which may have been one) go.
+    const removed = (names: readonly string[]) =>
+      this.#verified.drop(({ key, kid }) => key === undefined && (kid === undefined || names.includes(kid)));
+    const issuer = config.oidc.issuer_url;
+    const keys =
+      followKeys?.(config.oidc, removed) ??
+      new IssuerKeys(config.oidc, {
+        log,
+        audit: this.#audit,
+        now: this.#now,
+        ...(issuerFetch ? { fetch: issuerFetch } : {}),
+        removed,
+        loaded: (set) => {
+          for (const listener of this.#keysListeners) listener({ issuer, jwks: set.jwks });
+        },
+      });
+    keys.start();
+    return new OidcVerifier(config.oidc, config.clock_skew, keys);
   }
 
   #windowed(token: Credential, headers: IncomingHttpHeaders, peer: string): AuthVerdict {

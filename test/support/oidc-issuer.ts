@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 interface IssuerKey {
   alg: string;
@@ -103,4 +104,21 @@ export class OidcIssuer {
     this.#server.close();
     await once(this.#server, 'close');
   }
+}
+
+/**
+ * For a test file of ReceiverAuths: one issuer holding key `k1` for all its tests (`issuer`, set before the
+ * first), and `started`, where a test puts the ReceiverAuths it makes, stopped after each test.
+ */
+export function issuerForFile(): { issuer: OidcIssuer; started: { stop(): void }[] } {
+  const file = { issuer: undefined as unknown as OidcIssuer, started: [] as { stop(): void }[] };
+  beforeAll(async () => {
+    file.issuer = await OidcIssuer.start();
+    await file.issuer.addKey('k1');
+  });
+  afterAll(() => file.issuer.close());
+  afterEach(() => {
+    for (const auth of file.started.splice(0)) auth.stop();
+  });
+  return file;
 }

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authConfig } from '../../../test/support/auth-tokens.ts';
-import { OidcIssuer } from '../../../test/support/oidc-issuer.ts';
+import { issuerForFile } from '../../../test/support/oidc-issuer.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
 import { RequestError } from '../../lib/errors.ts';
 import { createLogger } from '../../telemetry/logger.ts';
@@ -10,21 +10,13 @@ import { ReceiverAuth } from './receiver-auth.ts';
 // A supervisor's ReceiverAuth, which fetches the issuer's keys, and a receiver thread's, which follows it,
 // wired as start-ingress.ts and receiver-thread.ts wire them, in one thread: messages become calls.
 
-let issuer: OidcIssuer;
-const started: ReceiverAuth[] = [];
-beforeAll(async () => {
-  issuer = await OidcIssuer.start();
-  await issuer.addKey('k1');
-});
-afterAll(() => issuer.close());
-afterEach(() => {
-  for (const auth of started.splice(0)) auth.stop();
-});
+const file = issuerForFile();
+const { started } = file;
 
 function pair() {
   const config = authConfig({
     oidc: {
-      issuer_url: issuer.url,
+      issuer_url: file.issuer.url,
       audience: 'edge-relay',
       jwks_refresh_interval: '0s',
       jwks_min_refresh_interval: '1h',
@@ -67,30 +59,30 @@ function pair() {
 
 describe('a receiver thread following the supervisor for the OIDC issuer keys', () => {
   it('verifies with the keys the supervisor fetched, and the issuer sees the supervisor alone', async () => {
-    const before = issuer.jwksRequests;
+    const before = file.issuer.jwksRequests;
     const { supervisor, receiver } = pair();
     const status = receiver();
     await waitFor(() => supervisor.issuerKeys(), 'the supervisor to fetch the keys');
-    expect(await status(await issuer.sign('k1'))).toBe('accepted');
-    expect(issuer.jwksRequests).toBe(before + 1);
+    expect(await status(await file.issuer.sign('k1'))).toBe('accepted');
+    expect(file.issuer.jwksRequests).toBe(before + 1);
   });
 
   it('asks the supervisor for a rotated set once, and drops what the retired key had verified', async () => {
     const { supervisor, receiver, asked } = pair();
     const status = receiver();
     await waitFor(() => supervisor.issuerKeys(), 'the supervisor to fetch the keys');
-    const retiring = await issuer.sign('k1');
+    const retiring = await file.issuer.sign('k1');
     expect(await status(retiring)).toBe('accepted');
-    const before = issuer.jwksRequests;
-    await issuer.addKey('k2');
-    issuer.retire('k1');
+    const before = file.issuer.jwksRequests;
+    await file.issuer.addKey('k2');
+    file.issuer.retire('k1');
     const answers = await Promise.all(
-      [1, 2, 3].map(async (n) => status(await issuer.sign('k2', { sub: `c${n}` }))),
+      [1, 2, 3].map(async (n) => status(await file.issuer.sign('k2', { sub: `c${n}` }))),
     );
     expect(answers).toEqual(['accepted', 'accepted', 'accepted']);
-    expect([asked(), issuer.jwksRequests]).toEqual([1, before + 1]);
+    expect([asked(), file.issuer.jwksRequests]).toEqual([1, before + 1]);
     expect(await status(retiring)).toBe(401);
-    issuer.publish('k1');
+    file.issuer.publish('k1');
   });
 
   it('asks at most once per jwks_min_refresh_interval, and an ask the supervisor refuses still ends the wait', async () => {
@@ -98,14 +90,14 @@ describe('a receiver thread following the supervisor for the OIDC issuer keys', 
     await waitFor(() => supervisor.issuerKeys(), 'the supervisor to fetch the keys');
     const first = receiver();
     const second = receiver();
-    await issuer.addKey('k-unpublished', { publish: false });
-    const before = issuer.jwksRequests;
-    const token = await issuer.sign('k-unpublished');
+    await file.issuer.addKey('k-unpublished', { publish: false });
+    const before = file.issuer.jwksRequests;
+    const token = await file.issuer.sign('k-unpublished');
     // The first thread's ask is fetched; its second falls within the interval and is not made.
     expect([await first(token), await first(token)]).toEqual([401, 401]);
-    expect([asked(), issuer.jwksRequests]).toEqual([1, before + 1]);
+    expect([asked(), file.issuer.jwksRequests]).toEqual([1, before + 1]);
     // Another thread's ask is within the supervisor's interval: answered with the set it has, not fetched.
     expect(await second(token)).toBe(401);
-    expect([asked(), issuer.jwksRequests]).toEqual([2, before + 1]);
+    expect([asked(), file.issuer.jwksRequests]).toEqual([2, before + 1]);
   });
 });

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import { protoFile } from '../src/model/proto-files.ts';
 import { validateBeacon } from '../src/receive/beacon/validate-beacon.ts';
+import { ajvBeaconValidator } from '../test/support/beacon-schema.ts';
 import type { BeaconFactory } from './beacons.ts';
 import { type EncodeRate, timeAlternating } from './encode-bench.ts';
 
@@ -14,8 +12,7 @@ const NOTHING = new Uint8Array(0);
 
 export function validateBench(beacons: BeaconFactory, seconds: number): EncodeRate[] {
   const parsed = Array.from({ length: BEACONS }, () => JSON.parse(beacons.next().toString()) as unknown);
-  const schema = JSON.parse(readFileSync(protoFile('beacon.schema.json'), 'utf8')) as object;
-  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(schema);
+  const ajv = ajvBeaconValidator();
   if (!parsed.every((b) => validateBeacon(b) === undefined && ajv(b)))
     throw new Error('a bench beacon is invalid');
   const each = (name: string, validate: (beacon: unknown) => unknown) => ({

@@ -208,10 +208,13 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     for (const beacon of held) for (const record of read(beacon)) trace.spans.push(record);
   }
 
-  /**
-   * Late spans of a trace decided before go the cached decision's way; the first of its trace in a batch
-   * (`newTrace`) tells the hook.
-   */
+  /** Counts late spans of a decided trace; the first of its trace in a batch (`newTrace`) tells the hook. */
+  #lateSpans(traceId: string, spans: number, cached: Keep | 'dropped', newTrace: boolean): void {
+    this.#outcomes.late(spans, cached, newTrace);
+    if (newTrace) this.onDecision?.(traceId, cached !== 'dropped');
+  }
+
+  /** Late spans of a trace decided before go the cached decision's way. */
   #late(
     traceId: string,
     records: readonly SpanRecord[],
@@ -219,8 +222,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     newTrace: boolean,
     active: Active,
   ): void {
-    this.#outcomes.late(records.length, cached, newTrace);
-    if (newTrace) this.onDecision?.(traceId, cached !== 'dropped');
+    this.#lateSpans(traceId, records.length, cached, newTrace);
     if (cached === 'dropped') this.#outcomes.sampledOut(records, undefined);
     else this.#outcomes.kept(records, cached, active.setup.config.record_policy);
   }
@@ -228,8 +230,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   /** A late beacon of a dropped trace needs no reading (unless every span is counted); a kept one is read. */
   #lateBeacon(beacon: HeldBeacon, cached: Keep | 'dropped', newTrace: boolean, active: Active): void {
     if (cached === 'dropped' && !this.readEveryBeacon) {
-      this.#outcomes.late(heldSpans(beacon), cached, newTrace);
-      if (newTrace) this.onDecision?.(beacon.traceId, false);
+      this.#lateSpans(beacon.traceId, heldSpans(beacon), cached, newTrace);
       this.#outcomes.sampledOut([], [beacon]);
       return;
     }

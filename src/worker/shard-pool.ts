@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { extname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../handoff/messages.ts';
@@ -60,9 +61,11 @@ export class ShardPool {
   /** Restarts under way: a dead shard's replacement waits for the receivers' new channels. */
   readonly #restarts = new Set<Promise<void>>();
   readonly #brakes: RestartBrake[] = [];
-  /** Ends the restart delays at once: a drain starts the waiting replacements, which drain in turn. */
-  readonly #wake = new Set<() => void>();
-  #stopping = false;
+  /**
+   * Aborted by a drain: a thread that exits after it is not restarted, and restart delays end at once (the
+   * waiting replacements start and drain in turn).
+   */
+  readonly #draining = new AbortController();
 
   private constructor(
     data: (shard: number) => Omit<WorkerData, 'receivers'>,
@@ -86,6 +89,7 @@ export class ShardPool {
     const pool = new ShardPool((shard) => ({ shard, shards: threads, sections, ...shared }), log, events);
     for (let shard = 0; shard < threads; shard++) {
       pool.#workers.push(pool.#spawn(shard, fromReceivers[shard] as MessagePort[]));
+      pool.#brakes.push(new RestartBrake());
     }
     await Promise.all(pool.#workers.map((worker) => once(worker, 'message')));
     return pool;
@@ -107,14 +111,13 @@ export class ShardPool {
       failure = error;
     });
     worker.on('exit', (code) => {
-      if (this.#stopping) return;
+      if (this.#draining.signal.aborted) return;
       const error = failure ?? new Error(`worker shard ${shard} exited with code ${code}`);
       if (!ready) {
         this.#events.failed(error);
         return;
       }
-      const brake = this.#brakes[shard] ?? new RestartBrake();
-      this.#brakes[shard] = brake;
+      const brake = this.#brakes[shard] as RestartBrake;
       const wait = brake.died(Date.now());
       if (wait === undefined) {
         this.#events.failed(new Error(`worker shard ${shard} ${brake.refusal} (last: ${error.message})`));
@@ -136,16 +139,9 @@ export class ShardPool {
   }
 
   #pause(ms: number): Promise<void> {
-    if (ms === 0 || this.#stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#wake.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#wake.add(wake);
-    });
+    if (ms === 0) return Promise.resolve();
+    // An abort (a drain, also one begun before) ends the wait: the replacement starts either way.
+    return sleep(ms, undefined, { signal: this.#draining.signal }).catch(() => {});
   }
 
   get size(): number {
@@ -168,9 +164,8 @@ export class ShardPool {
    * Call once every receiver has ended its hand-off: a shard drains after the last receiver's end.
    */
   async drain(deadline: number): Promise<void> {
-    this.#stopping = true;
     // A shard restarting now drains too: its receivers' channels hold what they sent since it died.
-    for (const wake of this.#wake) wake();
+    this.#draining.abort();
     await Promise.all(this.#restarts);
     await stopThreads(
       this.#workers,

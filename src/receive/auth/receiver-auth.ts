@@ -209,7 +209,11 @@ export class ReceiverAuth implements Authenticator {
     await keys.refreshForRequest();
     // A fetch that got a set has told the listeners already.
     const now = this.issuerKeys();
-    if (keys.current === before && now) for (const listener of this.#keysListeners) listener(now);
+    if (keys.current === before && now) this.#tellKeys(now);
+  }
+
+  #tellKeys(set: IssuerKeySet): void {
+    for (const listener of this.#keysListeners) listener(set);
   }
 
   /** Shutdown: records the minute's failures and the last use of each credential still valid. */
@@ -236,9 +240,7 @@ export class ReceiverAuth implements Authenticator {
         now: this.#now,
         ...(issuerFetch ? { fetch: issuerFetch } : {}),
         removed,
-        loaded: (set) => {
-          for (const listener of this.#keysListeners) listener({ issuer, jwks: set.jwks });
-        },
+        loaded: (set) => this.#tellKeys({ issuer, jwks: set.jwks }),
       });
     keys.start();
     return new OidcVerifier(config.oidc, config.clock_skew, keys);

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { ajvBeaconValidator, beaconSchema } from '../../../test/support/beacon-schema.ts';
 import { int, pick, type Random, seeded } from '../../../test/support/fuzz-cases.ts';
 import { schemaProblem } from '../../lib/ajv-errors.ts';
-import { protoFile } from '../../model/proto-files.ts';
 import { validateBeacon } from './validate-beacon.ts';
 
 // The validator is hand-written from proto/beacon.schema.json; the oracle is ajv compiled from that schema.
@@ -12,9 +11,9 @@ import { validateBeacon } from './validate-beacon.ts';
 // of its keywords (a bound one past, a wrong type, a missing or unknown key), so every keyword is hit.
 
 type Schema = Record<string, unknown>;
-const schema = JSON.parse(readFileSync(protoFile('beacon.schema.json'), 'utf8')) as Schema;
+const schema: Schema = beaconSchema;
 const definitions = schema.definitions as Record<string, Schema>;
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(schema);
+const ajv = ajvBeaconValidator();
 
 /** ajv's first error, worded as the relay words it, then the checks the schema cannot say. */
 function oracle(value: unknown): string | undefined {

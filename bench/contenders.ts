@@ -78,8 +78,7 @@ export function relayConfig(
   options: { walDirectory?: string; versionHealth?: boolean; receivers?: number; decisionWait?: string } = {},
 ): Record<string, unknown> {
   const { walDirectory, versionHealth = false, receivers = 1, decisionWait } = options;
-  const sampling =
-    policies && (parse(readFileSync(here('realistic-policies.yaml'), 'utf8')) as RealisticPolicies);
+  const sampling = policies && realisticPolicies();
   if (sampling && decisionWait) sampling.tail_sampling.decision_wait = decisionWait;
   const durability = walDirectory ? { durability: 'wal', wal: { directory: walDirectory } } : {};
   return {
@@ -95,8 +94,12 @@ export function relayConfig(
 }
 
 interface RealisticPolicies {
-  tail_sampling: { decision_wait: string };
+  tail_sampling: { decision_wait: string } & Record<string, unknown>;
 }
+
+/** The bench's "realistic" policy set (realistic-policies.yaml), as the relay's config takes it. */
+export const realisticPolicies = (): RealisticPolicies =>
+  parse(readFileSync(here('realistic-policies.yaml'), 'utf8')) as RealisticPolicies;
 
 let relayConfigDir: string | undefined;
 

@@ -11,6 +11,7 @@ import {
   saturation,
   table,
 } from './report.ts';
+import type { SamplerBench } from './sampler-bench.ts';
 import type { ScenarioName, ScenarioResult } from './scenario.ts';
 import { projectionTable, threadTable } from './thread-report.ts';
 
@@ -181,6 +182,27 @@ The acking thread's check of a parsed beacon: the relay's walk, hand-written fro
 compiled from that schema (the walk's test oracle), over the same 1,000 beacons in alternating rounds.`;
 }
 
+/** The sampling shard against one keeping everything, and what holding and deciding add per span. */
+function samplerTable({ rates, keptShare }: SamplerBench): string {
+  const [sampled, keepAll] = rates.map((r) => 1e6 / r.spansPerSecond) as [number, number];
+  // Kept beacons are read as keep-all reads every one; the rest of the sampling path is hold and decide.
+  const decide = sampled - keptShare * keepAll;
+  return `${table(
+    ['a shard, up to the batch processor (6-span bench beacons)', 'µs/span', '× keeping everything'],
+    [
+      ...rates.map((r) => [r.name, fmt(1e6 / r.spansPerSecond, 3), fmt(1e6 / r.spansPerSecond / keepAll, 2)]),
+      [
+        `hold and decide alone: the first less ${fmt(100 * keptShare, 1)}% (kept) of the second (budget 1 µs/span)`,
+        fmt(decide, 3),
+        fmt(decide / keepAll, 2),
+      ],
+    ],
+  )}
+
+One shard's intake and tail sampler on a manual clock moving as 10,000 beacons a second would, with
+decision_wait's worth of traces held, fed hand-off messages of 64 beacons; not encoded or sent.`;
+}
+
 /**
  * Worker-thread CPU per acknowledged span at saturation, keep-all with version health off and on in the
  * same run, and the stage alone in the harness (the micro-bench has none of the load's noise).
@@ -294,6 +316,10 @@ ${encodeTable(run.encode)}
 ${
   run.validate
     ? `\n## Beacon validation (micro-bench, harness process)\n\n${validateTable(run.validate)}\n`
+    : ''
+}${
+  run.sampler
+    ? `\n## Tail sampling in a shard (micro-bench, harness process)\n\n${samplerTable(run.sampler)}\n`
     : ''
 }${
   run.skipped.length

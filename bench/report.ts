@@ -1,5 +1,6 @@
 import type { EncodeRate } from './encode-bench.ts';
 import { totalDropped } from './relay-accounting.ts';
+import type { SamplerBench } from './sampler-bench.ts';
 import type { ScenarioResult } from './scenario.ts';
 
 // What a run measured and the ratios derived from it: pure functions, tested in harness.test.ts.
@@ -29,6 +30,8 @@ export interface RunReport {
   versionHealth?: EncodeRate[];
   /** Beacon validation alone (micro-bench; `spansPerSecond` counts beacons); absent in runs from before it. */
   validate?: EncodeRate[];
+  /** A shard's intake and tail sampler alone (micro-bench); absent in runs from before it. */
+  sampler?: SamplerBench;
   results: ScenarioResult[];
   skipped: { label: string; reason: string }[];
   chartFile: string;

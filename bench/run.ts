@@ -10,6 +10,7 @@ import { encodeBench } from './encode-bench.ts';
 import { readmeSummary, updateReadme } from './readme-summary.ts';
 import { derive, fmt, type Machine, type RunReport } from './report.ts';
 import { formatReport } from './report-markdown.ts';
+import { samplerBench } from './sampler-bench.ts';
 import { runScenario, type ScenarioName, type ScenarioResult } from './scenario.ts';
 import { SinkClient } from './sink-client.ts';
 import { validateBench } from './validate-bench.ts';
@@ -110,6 +111,8 @@ async function main(): Promise<void> {
   for (const v of versionHealth) log(`  ${v.name}: ${fmt(1e6 / v.spansPerSecond, 3)} µs/span`);
   const validate = validateBench(beacons, PLAN.encode);
   for (const v of validate) log(`  ${v.name}: ${fmt(1e6 / v.spansPerSecond, 2)} µs/beacon`);
+  const sampler = samplerBench(beacons, PLAN.encode);
+  for (const v of sampler.rates) log(`  ${v.name}: ${fmt(1e6 / v.spansPerSecond, 3)} µs/span`);
 
   const sink = await SinkClient.start(pins.harness);
   const results: ScenarioResult[] = [];
@@ -197,6 +200,7 @@ async function main(): Promise<void> {
     encode,
     versionHealth,
     validate,
+    sampler,
     results,
     skipped,
     chartFile: `${name}.svg`,

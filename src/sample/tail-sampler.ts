@@ -186,8 +186,9 @@ export class TailSampler implements SpanProcessor, TraceHolder {
   }
 
   #open(traceId: string, now: number, active: Active): BufferedTrace {
-    const trace = this.#buffer.open(traceId, now, now + active.setup.config.decision_wait);
-    this.#queue.push(trace);
+    const wait = active.setup.config.decision_wait;
+    const trace = this.#buffer.open(traceId, now, now + wait);
+    this.#queue.push(trace, wait);
     this.#metrics.add('newTraces', 1);
     return trace;
   }
@@ -266,7 +267,7 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     if (trace.rootSeen && trace.dueBecause === 'wait' && afterRoot > 0 && now + afterRoot < trace.deadline) {
       trace.deadline = now + afterRoot;
       trace.dueBecause = 'root';
-      this.#queue.push(trace);
+      this.#queue.push(trace, afterRoot);
     }
   }
 
@@ -321,11 +322,10 @@ export class TailSampler implements SpanProcessor, TraceHolder {
     const active = this.#active;
     if (active) {
       const now = this.#clock();
-      for (let due = this.#queue.popDue(now); due; due = this.#queue.popDue(now)) {
-        const { trace, at } = due;
+      this.#queue.popDue(now, (trace, at) => {
         // Entries left behind when a trace was decided or its deadline moved are skipped.
-        if (this.#buffer.has(trace) && trace.deadline === at) this.#decide(trace, trace.dueBecause, active);
-      }
+        if (trace.buffered && trace.deadline === at) this.#decide(trace, trace.dueBecause, active);
+      });
       this.#flushKept();
     }
     this.#arm();

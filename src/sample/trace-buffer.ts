@@ -19,6 +19,8 @@ export interface BufferedTrace {
   deadline: number;
   dueBecause: WaitReason;
   rootSeen: boolean;
+  /** Until it leaves the buffer: entries for it still queued (deadline-queue.ts) are then skipped. */
+  buffered: boolean;
 }
 
 /**
@@ -38,10 +40,6 @@ export class TraceBuffer {
     return this.#traces.get(traceId);
   }
 
-  has(trace: BufferedTrace): boolean {
-    return this.#traces.get(trace.traceId) === trace;
-  }
-
   open(traceId: string, now: number, deadline: number): BufferedTrace {
     const trace: BufferedTrace = {
       traceId,
@@ -53,6 +51,7 @@ export class TraceBuffer {
       deadline,
       dueBecause: 'wait',
       rootSeen: false,
+      buffered: true,
     };
     this.#traces.set(traceId, trace);
     return trace;
@@ -81,6 +80,7 @@ export class TraceBuffer {
   }
 
   remove(trace: BufferedTrace): void {
+    trace.buffered = false;
     this.#traces.delete(trace.traceId);
     this.spans -= trace.count;
     this.bytes -= trace.bytes;

@@ -61,7 +61,15 @@ function stringFor(r: Random, node: Schema, wrong: boolean): string {
   if (typeof node.pattern === 'string') {
     const good = hexOf(r, node.pattern);
     if (!wrong) return good;
-    return pick(r, [`${good}0`, good.slice(1), `${good.slice(1)}A`, `${good.slice(1)}g`, '']);
+    // Beside the digits' and letters' ranges ('/' ':' '`' 'g'), upper case, and beyond ASCII.
+    const wrongDigit = pick(r, ['A', 'g', '/', ':', '`', 'é', ASTRAL]);
+    return pick(r, [
+      `${good}0`,
+      good.slice(1),
+      `${good.slice(1)}${wrongDigit}`,
+      `${wrongDigit}${good.slice(1)}`,
+      '',
+    ]);
   }
   const min = (node.minLength as number | undefined) ?? 0;
   const max = (node.maxLength as number | undefined) ?? 40;

@@ -64,14 +64,26 @@ function text(value: unknown, min: number, max: number): string | undefined {
   return typeof value === 'string' ? lengthProblem(value, min, max) : 'must be string';
 }
 
-const HEX = /^[0-9a-f]+$/;
-
 /** A hex string of `min` to `max` digits, worded as the schema's `pattern` is. */
 function hex(value: unknown, min: number, max: number, pattern: string): string | undefined {
   if (typeof value !== 'string') return 'must be string';
-  return value.length >= min && value.length <= max && HEX.test(value)
+  return value.length >= min && value.length <= max && lowerHex(value)
     ? undefined
     : `must match pattern "${pattern}"`;
+}
+
+// A table lookup per character, not /^[0-9a-f]+$/: the regex was 2.2–2.8% of the acking thread's busy
+// time in profiles of the bench's saturation runs. Alone, on the bench's 16- and 32-digit ids (one core,
+// median of 10 rounds), the regex takes 184–190 ns per id, a comparison loop 197–213 ns, this 77–98 ns.
+const LOWER_HEX = new Uint8Array(128);
+for (const digit of '0123456789abcdef') LOWER_HEX[digit.charCodeAt(0)] = 1;
+
+function lowerHex(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 128 || LOWER_HEX[c] === 0) return false;
+  }
+  return true;
 }
 
 function number(value: unknown, min: number, max: number): string | undefined {

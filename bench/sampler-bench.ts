@@ -1,8 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { Handoff } from '../src/handoff/handoff.ts';
-import type { BeaconBatch, FromReceiver } from '../src/handoff/messages.ts';
-import { allocatePostedCounts, PostedCounts } from '../src/handoff/posted-counts.ts';
-import type { Beacon } from '../src/model/beacon.ts';
+import type { BeaconBatch } from '../src/handoff/messages.ts';
 import { samplingSetup } from '../src/sample/sampling-setup.ts';
 import { TailSampler } from '../src/sample/tail-sampler.ts';
 import { resolveConfig } from '../src/service/load-config.ts';
@@ -14,6 +11,7 @@ import {
 } from '../src/telemetry/sampling-metrics.ts';
 import { allocateSharedMetrics, SharedMetricsWriter } from '../src/telemetry/shared-metrics.ts';
 import { shardIngest } from '../src/worker/shard-ingest.ts';
+import { handoffBatches } from '../test/support/handoff-batches.ts';
 import type { BeaconFactory } from './beacons.ts';
 import { realisticPolicies } from './contenders.ts';
 import { type EncodeRate, timeAlternating } from './encode-bench.ts';
@@ -28,23 +26,6 @@ const BEACONS = 1024;
 const PER_MESSAGE = 64;
 const MESSAGE_MS = (PER_MESSAGE / 10_000) * 1000;
 const NOTHING = new Uint8Array(0);
-
-/** The bench's hand-off messages, as a shard gets them from a receiver. */
-function messagesOf(beacons: BeaconFactory): BeaconBatch[] {
-  const messages: FromReceiver[] = [];
-  const counts = { posted: new PostedCounts(allocatePostedCounts(1, 1), 1, 0), taken: () => 0 };
-  const handoff = new Handoff(
-    { size: 1, post: (_shard, message) => messages.push(message) },
-    counts,
-    1 << 24,
-  );
-  for (let n = 0; n < BEACONS; n++) {
-    const text = beacons.next().toString('latin1');
-    handoff.offer(0, { ip: '127.0.0.1', identity: '' }, JSON.parse(text) as Beacon, text);
-    if ((n + 1) % PER_MESSAGE === 0) handoff.flush();
-  }
-  return messages.filter((m): m is BeaconBatch => m.type === 'beacons');
-}
 
 /**
  * A round's messages with new trace ids, which is what the sampler keys on: otherwise the second round's
@@ -111,7 +92,8 @@ export interface SamplerBench {
 }
 
 export function samplerBench(beacons: BeaconFactory, seconds: number): SamplerBench {
-  const messages = messagesOf(beacons);
+  const texts = Array.from({ length: BEACONS }, () => beacons.next().toString('latin1'));
+  const messages = handoffBatches(texts, PER_MESSAGE);
   const spans = BEACONS * beacons.spansPerBeacon;
   const random = Buffer.alloc(16 * BEACONS);
   const policies = realisticPolicies();

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { uniqueBeacon } from '../../test/support/beacons.ts';
+import { handoffBatches } from '../../test/support/handoff-batches.ts';
 import { samplerHarness } from '../../test/support/tail-sampler-harness.ts';
-import { Handoff } from '../handoff/handoff.ts';
-import type { BeaconBatch, FromReceiver } from '../handoff/messages.ts';
-import { allocatePostedCounts, PostedCounts } from '../handoff/posted-counts.ts';
+import type { BeaconBatch } from '../handoff/messages.ts';
 import type { Beacon } from '../model/beacon.ts';
 import type { SpanRecord } from '../model/span.ts';
 import { resolveConfig } from '../service/load-config.ts';
@@ -15,20 +14,8 @@ const SPANS = (JSON.parse(uniqueBeacon(0).text) as Beacon).spans.length;
 
 /** A receiver's hand-off message of `count` beacons of their own traces, as a shard gets it. */
 function batchOf(count: number): BeaconBatch {
-  const messages: FromReceiver[] = [];
-  const counts = { posted: new PostedCounts(allocatePostedCounts(1, 1), 1, 0), taken: () => 0 };
-  const handoff = new Handoff(
-    { size: 1, post: (_shard, message) => messages.push(message) },
-    counts,
-    1 << 20,
-  );
-  for (let n = 0; n < count; n++) {
-    const { text } = uniqueBeacon(n);
-    handoff.offer(0, { ip: '127.0.0.1', identity: '' }, JSON.parse(text) as Beacon, text);
-  }
-  handoff.flush();
-  const [message] = messages;
-  if (message?.type !== 'beacons') throw new Error('no beacons handed off');
+  const [message] = handoffBatches(Array.from({ length: count }, (_, n) => uniqueBeacon(n).text));
+  if (!message) throw new Error('no beacons handed off');
   return message;
 }
 

@@ -1,17 +1,8 @@
 import { randomFillSync } from 'node:crypto';
 import type { BeaconBatch } from '../src/handoff/messages.ts';
-import { samplingSetup } from '../src/sample/sampling-setup.ts';
-import { TailSampler } from '../src/sample/tail-sampler.ts';
 import { resolveConfig } from '../src/service/load-config.ts';
-import { createLogger } from '../src/telemetry/logger.ts';
-import {
-  allocateSamplingMetrics,
-  PolicySlots,
-  SamplingMetricsWriter,
-} from '../src/telemetry/sampling-metrics.ts';
-import { allocateSharedMetrics, SharedMetricsWriter } from '../src/telemetry/shared-metrics.ts';
-import { shardIngest } from '../src/worker/shard-ingest.ts';
 import { handoffBatches } from '../test/support/handoff-batches.ts';
+import { samplerHarness, shardIntake } from '../test/support/tail-sampler-harness.ts';
 import type { BeaconFactory } from './beacons.ts';
 import { realisticPolicies } from './contenders.ts';
 import { type EncodeRate, timeAlternating } from './encode-bench.ts';
@@ -43,43 +34,18 @@ function freshIds(messages: BeaconBatch[], random: Buffer): BeaconBatch[] {
 
 /** A shard's intake in front of a tail sampler on a manual clock, with `tailSampling` or keeping everything. */
 function shard(tailSampling: Record<string, unknown> | undefined) {
-  let now = Date.now();
-  const config = resolveConfig(tailSampling ? { tail_sampling: tailSampling } : {});
-  const metrics = new SharedMetricsWriter(allocateSharedMetrics(1), 0);
+  const harness = samplerHarness(tailSampling);
+  const ingest = shardIntake(harness);
   let spansOut = 0;
-  const collect = {
-    consume: (records: readonly unknown[]) => {
-      spansOut += records.length;
-    },
-    drain: async () => {},
-  };
-  const sampler = new TailSampler(
-    config.tail_sampling && samplingSetup(config.tail_sampling, 1, new PolicySlots()),
-    collect,
-    metrics,
-    new SamplingMetricsWriter(allocateSamplingMetrics(1), 0),
-    undefined,
-    () => now,
-    () => () => {},
-  );
-  const ingest = shardIngest({
-    enrichment: config.enrichment,
-    identityAttribute: '',
-    metrics,
-    settled: undefined,
-    log: createLogger('silent'),
-    pipeline: sampler,
-    sampler,
-    cluster: undefined,
-    health: undefined,
-  });
   return {
     round(messages: BeaconBatch[]): void {
       for (const message of messages) {
         ingest.beacons(message);
-        now += MESSAGE_MS;
-        sampler.tick();
+        harness.advance(MESSAGE_MS);
       }
+      // What the sampler handed on is counted and let go, so that rounds do not accumulate it.
+      spansOut += harness.exported.length;
+      harness.exported.length = 0;
     },
     spansOut: () => spansOut,
   };

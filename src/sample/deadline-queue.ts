@@ -17,9 +17,10 @@ interface Lane {
  * later entries wait behind its head for at most that step.
  *
  * Not the binary heap it replaces: with decision_wait's worth of traces queued (20,000 at 10,000 a
- * second), each sift touched ~15 entries scattered in memory, and popping was about 10% of a sampling
- * shard's busy time in a profile of the bench's realistic run; the sampler micro-bench's numbers for the
- * change are in docs/sampling.md.
+ * second), each sift touched ~15 entries scattered in memory, and the tick's loop over the heap (pops,
+ * the buffer lookups that skipped stale entries, re-arming) was 11% of a sampling shard's busy time in a
+ * profile of the bench's realistic run; the sampler micro-bench's numbers for the change are in
+ * docs/sampling.md.
  */
 export class DeadlineQueue {
   // One or two lanes, more only for a while after a reload changes a delay: an array, scanned.

@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { uniqueBeacon } from '../../test/support/beacons.ts';
 import { handoffBatches } from '../../test/support/handoff-batches.ts';
-import { samplerHarness } from '../../test/support/tail-sampler-harness.ts';
+import { samplerHarness, shardIntake } from '../../test/support/tail-sampler-harness.ts';
 import type { BeaconBatch } from '../handoff/messages.ts';
 import type { Beacon } from '../model/beacon.ts';
 import type { SpanRecord } from '../model/span.ts';
-import { resolveConfig } from '../service/load-config.ts';
-import { createLogger } from '../telemetry/logger.ts';
-import { shardIngest } from './shard-ingest.ts';
 
 /** Spans in each test beacon (docs/beacon.md's example). */
 const SPANS = (JSON.parse(uniqueBeacon(0).text) as Beacon).spans.length;
@@ -23,16 +20,9 @@ function batchOf(count: number): BeaconBatch {
 function intake(tailSampling: Record<string, unknown> | undefined) {
   const harness = samplerHarness(tailSampling);
   const first: SpanRecord[] = [];
-  const ingest = shardIngest({
-    enrichment: resolveConfig({}).enrichment,
-    identityAttribute: '',
-    metrics: harness.writer,
-    settled: undefined,
-    log: createLogger('silent'),
-    pipeline: { consume: (records) => void first.push(...records), drain: async () => {} },
-    sampler: harness.sampler,
-    cluster: undefined,
-    health: undefined,
+  const ingest = shardIntake(harness, {
+    consume: (records) => void first.push(...records),
+    drain: async () => {},
   });
   return { ...harness, ingest, first };
 }

@@ -1,7 +1,9 @@
 import type { SpanRecord } from '../../src/model/span.ts';
+import type { SpanProcessor } from '../../src/model/span-processor.ts';
 import { samplingSetup } from '../../src/sample/sampling-setup.ts';
 import { TailSampler } from '../../src/sample/tail-sampler.ts';
 import { resolveConfig } from '../../src/service/load-config.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import {
   allocateSamplingMetrics,
   PolicySlots,
@@ -13,6 +15,7 @@ import {
   SharedMetricsReader,
   SharedMetricsWriter,
 } from '../../src/telemetry/shared-metrics.ts';
+import { shardIngest } from '../../src/worker/shard-ingest.ts';
 import { manualClock, spanRecord } from './span-fixture.ts';
 
 // A tail sampler on a manual clock with an "errors" policy, its kept spans collected, for the
@@ -60,6 +63,27 @@ export function samplerHarness(
     sampler.tick();
   };
   return { sampler, exported, metrics, writer, advance, drained: () => drained, setupOf };
+}
+
+/**
+ * A shard's intake (hand-off messages in) in front of a harness's sampler, with no cluster and no version
+ * health; `pipeline` is the first stage for beacons read at once (the sampler unless a test records it).
+ */
+export function shardIntake(
+  harness: ReturnType<typeof samplerHarness>,
+  pipeline: SpanProcessor = harness.sampler,
+) {
+  return shardIngest({
+    enrichment: resolveConfig({}).enrichment,
+    identityAttribute: '',
+    metrics: harness.writer,
+    settled: undefined,
+    log: createLogger('silent'),
+    pipeline,
+    sampler: harness.sampler,
+    cluster: undefined,
+    health: undefined,
+  });
 }
 
 export const child = (traceId: string, status: 0 | 2 = 0, size = 100) =>

@@ -12,7 +12,9 @@ import { SinkClient } from './sink-client.ts';
 // the same open-loop load, with the bench's realistic policies (or keeping everything): what the
 // machine's other work does to one it does to the other, so the pair's ratio holds where single runs
 // vary by tens of percent. Prints each round's CPU per acknowledged beacon (whole process and by
-// thread) and peak RSS, for the memory a tail sampler's held traces take at a given decision_wait.
+// thread), peak RSS, for the memory a tail sampler's held traces take at a given decision_wait, and
+// the ack p99: each build's latency includes the other's bursts on the shared CPUs, so compare p99s
+// within a round, not with the main bench's.
 
 const { values: args } = parseArgs({
   options: {
@@ -54,7 +56,7 @@ const run = (s: number) =>
 console.log(
   `${keepAll ? 'keep all' : `realistic policies, decision_wait ${args['decision-wait']}`}, ${rate} beacons/s to each`,
 );
-console.log('build | whole | main | workers | other (µs of CPU per beacon) | peak RSS MB');
+console.log('build | whole | main | workers | other (µs of CPU per beacon) | peak RSS MB | ack p99 ms');
 try {
   await run(2);
   for (let round = 0; round < Number(args.rounds); round++) {
@@ -64,7 +66,7 @@ try {
       const us = (cpu: number) => fmt((cpu / beaconsAcked) * 1e6, 1);
       const t = r.threadCpu;
       console.log(
-        `round ${round + 1} ${builds[i]?.name} | ${us(r.cpuSeconds)} | ${us(t.main)} | ${us(t.workers)} | ${us(t.other)} | ${fmt(r.peakRss / 1e6, 0)}`,
+        `round ${round + 1} ${builds[i]?.name} | ${us(r.cpuSeconds)} | ${us(t.main)} | ${us(t.workers)} | ${us(t.other)} | ${fmt(r.peakRss / 1e6, 0)} | ${fmt(r.load.latency.p99, 2)}`,
       );
     });
   }

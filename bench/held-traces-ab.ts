@@ -12,9 +12,9 @@ import { SinkClient } from './sink-client.ts';
 // the same open-loop load, with the bench's realistic policies (or keeping everything): what the
 // machine's other work does to one it does to the other, so the pair's ratio holds where single runs
 // vary by tens of percent. Prints each round's CPU per acknowledged beacon (whole process and by
-// thread), peak RSS, for the memory a tail sampler's held traces take at a given decision_wait, and
-// the ack p99: each build's latency includes the other's bursts on the shared CPUs, so compare p99s
-// within a round, not with the main bench's.
+// thread); peak RSS, for the memory a tail sampler's held traces take at a given decision_wait; and
+// ack p99, which includes the other build's bursts on the shared CPUs, so compare it within a round
+// only, never with the main bench's.
 
 const { values: args } = parseArgs({
   options: {
